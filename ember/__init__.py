@@ -1,0 +1,72 @@
+"""Ember: a deep-learning framework written from scratch on NumPy, with PyTorch's API and PyTorch's numbers.
+
+    import ember
+    import ember.nn as nn
+
+    x = ember.randn(8, 3, requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()            # x.grad == 2 * x
+"""
+
+# autograd first: its Function needs Tensor, and Tensor's methods need the ops built on Function.
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import bool_, float16, float32, float64, get_rng_state, int32, int64, manual_seed, set_rng_state, uint8
+from .tensor import Tensor
+from .factories import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .ops import (
+    abs,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+
+# PyTorch's other names for the same dtypes.
+half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_
+
+__version__ = "0.1.0"

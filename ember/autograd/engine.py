@@ -1,0 +1,132 @@
+"""The backward engine: reverse-mode differentiation over the graph of Function contexts.
+
+1. Sort the nodes that lead to the output in topological order (iteratively: a chain of 20,000 ops must
+   not hit Python's recursion limit).
+2. Walk them from the output back to the leaves. Each node receives the sum of the gradients its
+   consumers sent (a value that fans out gets the sum of its paths), calls its Function's backward,
+   and passes one gradient to each input.
+3. A gradient whose shape differs from its input's was broadcast in forward: ``unbroadcast`` sums it
+   back, here and nowhere else.
+4. Leaves accumulate into ``.grad``; everything forward saved is freed unless ``retain_graph=True``.
+"""
+
+import weakref
+
+from ..backend import xp
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: over the leading axes broadcasting added, and over axes that were 1."""
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if ones:
+        grad = grad.sum(axis=ones, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(root):
+    """Contexts reachable from ``root``, each after all the contexts that produced its inputs."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for parent in node.parents:
+            if parent is not None and parent._ctx is not None and parent._ctx not in visited:
+                stack.append((parent._ctx, False))
+    return order
+
+
+def _zeros_for(node, index):
+    shape, dtype = node.outputs_meta[index]
+    return xp.zeros(shape, dtype=dtype)
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    ``gradient`` (an array of the tensor's shape) is the upstream gradient; it defaults to 1 for a scalar.
+    """
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward(): this tensor does not require grad and has no grad_fn. Create the inputs with "
+            "requires_grad=True (parameters do so already) and do not run the forward under no_grad()."
+        )
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"backward(): grad can be implicitly created only for scalar outputs, but the output has "
+                f"shape {tuple(tensor.shape)}. Pass gradient= of that shape, or reduce it first (loss.sum())."
+            )
+        seed = xp.ones_like(tensor.data)
+    else:
+        seed = xp.asarray(gradient, dtype=tensor.dtype)
+        if seed.shape != tensor.shape:
+            raise RuntimeError(
+                f"backward(): gradient has shape {seed.shape} but the output has shape {tuple(tensor.shape)}."
+            )
+
+    pending = {}  # node -> {output index: gradient summed so far}
+    handed = set()  # ids of arrays already stored as some leaf's .grad in this pass (never alias two)
+
+    def deliver(parent, grad):
+        if grad.shape != parent.data.shape:
+            grad = unbroadcast(grad, parent.data.shape)
+        if grad.dtype != parent.data.dtype:
+            grad = grad.astype(parent.data.dtype)
+        if parent._ctx is None:
+            if id(grad) in handed or not grad.flags.writeable:
+                grad = grad.copy()
+            handed.add(id(grad))
+            parent._accumulate_grad(grad)
+            return
+        slots = pending.setdefault(parent._ctx, {})
+        i = parent._out_index
+        slots[i] = grad if i not in slots else slots[i] + grad
+
+    if tensor._ctx is None:  # backward() on a leaf: d(leaf)/d(leaf) = gradient
+        deliver(tensor, seed)
+        return
+
+    root = tensor._ctx
+    root.check_alive()
+    pending[root] = {tensor._out_index: seed}
+    for node in reversed(_topological_order(root)):
+        slots = pending.pop(node, None)
+        if slots is None:  # no consumer sent a gradient this way
+            continue
+        node.check_alive()
+        n_out = len(node.outputs_meta) if hasattr(node, "outputs_meta") else 1
+        grads = [slots[i] if i in slots else _zeros_for(node, i) for i in range(n_out)]
+        retained = getattr(node, "retained", None)
+        if retained:
+            for i, ref in retained.items():
+                t = ref()
+                if t is not None and i in slots:
+                    t._accumulate_grad(slots[i].copy())
+        input_grads = node.function.backward(node, *grads)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        parents = node.parents
+        if not retain_graph:
+            node.release()
+        for parent, grad in zip(parents, input_grads):
+            if parent is not None and grad is not None and parent.requires_grad:
+                deliver(parent, grad)
+
+
+def retain_grad(tensor):
+    """Ask the engine to also store the gradient of a non-leaf tensor in its ``.grad``."""
+    node = tensor._ctx
+    if not hasattr(node, "retained"):
+        node.retained = {}
+    node.retained[tensor._out_index] = weakref.ref(tensor)

@@ -1,0 +1,107 @@
+"""Function: one differentiable operation, its forward and its backward written side by side.
+
+A Function works on arrays, never on Tensors. ``Function.apply`` unwraps the Tensor arguments, runs
+``forward(ctx, *arrays)``, and wraps the result in a Tensor that remembers the context. The context is
+the node of the computational graph: it knows the Function, the input Tensors (its parents) and what
+forward saved for backward. Later, ``backward(ctx, *grad_outputs)`` returns one gradient per input
+(``None`` where an input needs none) — the chain rule, one gate at a time, as in CS231n's add/mul/max gates.
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = xp.exp(x)
+            ctx.save(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved
+            return grad * y
+"""
+
+from .grad_mode import is_grad_enabled
+
+
+class Context:
+    """What a forward leaves for its backward, and the node's place in the graph.
+
+    ``needs_input_grad[i]`` says whether input ``i`` wants a gradient, so a backward can skip work
+    (a first conv layer never needs the gradient of the image). Anything else a forward needs later
+    is set as an attribute (``ctx.stride = 2``) or saved with ``ctx.save(*arrays)``.
+    """
+
+    def __init__(self, function, needs_input_grad):
+        self.function = function
+        self.needs_input_grad = needs_input_grad
+        self.parents = ()
+        self.released = False
+        self._saved = ()
+
+    def save(self, *arrays):
+        self._saved = arrays
+
+    @property
+    def saved(self):
+        self.check_alive()
+        return self._saved
+
+    def check_alive(self):
+        if self.released:
+            raise RuntimeError(
+                f"Trying to backward through {self.function.__name__} a second time: its saved arrays were "
+                "freed after the first backward. Pass retain_graph=True to the first backward() if you "
+                "need to backward through the same graph twice."
+            )
+
+    def release(self):
+        """Free everything forward saved (arrays, attributes, links to the inputs) after backward."""
+        function, needs = self.function, self.needs_input_grad
+        self.__dict__.clear()
+        self.function, self.needs_input_grad = function, needs
+        self.parents, self._saved, self.released = (), (), True
+
+    def __repr__(self):
+        return f"<{self.function.__name__}Backward>"
+
+
+class Function:
+    """Base class of every differentiable operation (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward on the arrays inside ``args``; record a graph node if any input needs a gradient.
+
+        A forward may return one array or a tuple of arrays; the result has the same shape (Tensor or
+        tuple of Tensors). Keyword arguments are settings and are passed through unchanged.
+        """
+        parents = tuple(a if isinstance(a, Tensor) else None for a in args)
+        arrays = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        needs = tuple(p is not None and p.requires_grad for p in parents)
+        record = any(needs) and is_grad_enabled()
+        ctx = Context(cls, needs)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if not record:
+            if isinstance(out, tuple):
+                return tuple(Tensor(o) for o in out)
+            return Tensor(out)
+        ctx.parents = parents
+        if isinstance(out, tuple):
+            # Integer outputs (indices, counts) carry no gradient and stay outside the graph.
+            ctx.outputs_meta = tuple((o.shape, o.dtype) for o in out)
+            return tuple(
+                Tensor._from_function(o, ctx, i) if o.dtype.kind == "f" else Tensor(o) for i, o in enumerate(out)
+            )
+        return Tensor._from_function(out, ctx, 0)
+
+
+# Function wraps its results in Tensors: the one place autograd needs the Tensor class (tensor.py
+# itself builds on grad_mode and engine, so importing it last keeps the import order acyclic).
+from ..tensor import Tensor  # noqa: E402

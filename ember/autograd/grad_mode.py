@@ -1,0 +1,72 @@
+"""Grad mode: whether new operations record a graph for backward.
+
+``with ember.no_grad():`` is how evaluation and optimizer steps avoid building graphs they never use.
+The flag is per thread, as in PyTorch, so a data-loading thread never switches it for the trainer.
+"""
+
+import functools
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+def _set_enabled(enabled):
+    _state.enabled = bool(enabled)
+
+
+class _GradMode:
+    """A context manager and decorator that sets grad mode to ``self.mode`` and restores it after."""
+
+    mode = True
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        _set_enabled(self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        _set_enabled(self._prev)
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with _Fixed(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class _Fixed(_GradMode):
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+
+class no_grad(_GradMode):
+    """Operations inside record no graph and return tensors that do not require grad."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Record a graph even inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` switches recording off at once; as a context manager it restores on exit."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self._prev = is_grad_enabled()
+        _set_enabled(self.mode)
+
+    def __enter__(self):
+        return self

@@ -1,0 +1,352 @@
+"""Element-wise operations: the gates of CS231n's computational graph.
+
+An add gate passes its gradient unchanged to both inputs, a mul gate swaps its inputs, a max gate routes
+the gradient to the larger input. Broadcasting in forward is undone by the engine's ``unbroadcast``, so
+each backward below is written for equal shapes.
+"""
+
+from ..autograd.function import Function
+from ..backend import default_dtype, xp
+from ..tensor import Tensor
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1, dz/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = a · b;  dz/da = b, dz/db = a (the mul gate swaps its inputs)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        da = grad * b if ctx.needs_input_grad[0] else None
+        db = grad * a if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b, dz/db = -a/b²."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        da = grad / b if ctx.needs_input_grad[0] else None
+        db = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Pow(Function):
+    """z = aᵇ;  dz/da = b·aᵇ⁻¹, dz/db = aᵇ·ln a (taken as 0 where a = 0 and b ≥ 0, as PyTorch does)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = a**b
+        ctx.save(a, b, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, z = ctx.saved
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = grad * b * a ** (b - 1) if not (xp.isscalar(b) and b == 0) else xp.zeros_like(grad)
+        if ctx.needs_input_grad[1]:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                db = grad * xp.where((a == 0) & (b >= 0), 0, z * xp.log(a))
+        return da, db
+
+
+class Neg(Function):
+    """z = -a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Exp(Function):
+    """z = eᵃ;  dz/da = z (saves the output)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        z = xp.exp(a)
+        ctx.save(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved
+        return grad * z
+
+
+class Log(Function):
+    """z = ln a;  dz/da = 1/a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save(a)
+        return xp.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad / a
+
+
+class Sqrt(Function):
+    """z = √a;  dz/da = 1 / (2√a) (saves the output)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        z = xp.sqrt(a)
+        ctx.save(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved
+        return grad / (2 * z)
+
+
+class Abs(Function):
+    """z = |a|;  dz/da = sign(a), 0 at a = 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save(a)
+        return xp.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad * xp.sign(a)
+
+
+class Clamp(Function):
+    """z = min(max(a, lo), hi);  the gradient passes where lo ≤ a ≤ hi (bounds included, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, lo=None, hi=None):
+        ctx.save(a)
+        ctx.lo, ctx.hi = lo, hi
+        z = a
+        if lo is not None:
+            z = xp.maximum(z, lo)
+        if hi is not None:
+            z = xp.minimum(z, hi)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        inside = xp.ones(a.shape, dtype=bool)
+        if ctx.lo is not None:
+            inside &= a >= ctx.lo
+        if ctx.hi is not None:
+            inside &= a <= ctx.hi
+        return xp.where(inside, grad, 0)
+
+
+class Maximum(Function):
+    """z = max(a, b), element-wise: the max gate routes the gradient to the larger input; ties split it."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        return _route(ctx, grad, a > b, a < b)
+
+
+class Minimum(Function):
+    """z = min(a, b), element-wise: the gradient goes to the smaller input; ties split it."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        return _route(ctx, grad, a < b, a > b)
+
+
+def _route(ctx, grad, a_wins, b_wins):
+    half = grad / 2
+    da = xp.where(a_wins, grad, xp.where(b_wins, 0, half)) if ctx.needs_input_grad[0] else None
+    db = xp.where(b_wins, grad, xp.where(a_wins, 0, half)) if ctx.needs_input_grad[1] else None
+    return da, db
+
+
+class Where(Function):
+    """z = a where cond else b;  the gradient goes to whichever input was chosen."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save(cond)
+        return xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved
+        da = xp.where(cond, grad, 0) if ctx.needs_input_grad[1] else None
+        db = xp.where(cond, 0, grad) if ctx.needs_input_grad[2] else None
+        return None, da, db
+
+
+class Cast(Function):
+    """z = a converted to ``dtype``; the gradient is converted back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.input_dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.input_dtype), None
+
+
+# ----------------------------------------------------------------------------------------------------
+# The functional API. Python and NumPy scalars stay scalars (NumPy then keeps the tensor's dtype); an
+# integer tensor meeting a float becomes float32, and integer division gives float32, as in PyTorch.
+
+
+def _operand(v):
+    if isinstance(v, xp.generic):
+        return v.item()
+    if isinstance(v, (list, tuple)):
+        return Tensor(v)
+    return v
+
+
+def _is_integer(v):
+    if isinstance(v, Tensor):
+        return v.dtype.kind in "iub"
+    if isinstance(v, xp.ndarray):
+        return v.dtype.kind in "iub"
+    return isinstance(v, (int, bool))
+
+
+def _to_float(v):
+    if isinstance(v, Tensor):
+        return cast(v, default_dtype)
+    if isinstance(v, xp.ndarray):
+        return v.astype(default_dtype)
+    return float(v)
+
+
+def _operands(a, b, true_division=False):
+    a, b = _operand(a), _operand(b)
+    a_int, b_int = _is_integer(a), _is_integer(b)
+    if (a_int and not b_int) or (true_division and a_int):
+        a = _to_float(a)
+    if (b_int and not a_int) or (true_division and b_int):
+        b = _to_float(b)
+    return a, b
+
+
+def cast(a, dtype):
+    if a.dtype == dtype:
+        return a
+    return Cast.apply(a, xp.dtype(dtype))
+
+
+def add(a, b):
+    return Add.apply(*_operands(a, b))
+
+
+def sub(a, b):
+    return Sub.apply(*_operands(a, b))
+
+
+def mul(a, b):
+    return Mul.apply(*_operands(a, b))
+
+
+def div(a, b):
+    return Div.apply(*_operands(a, b, true_division=True))
+
+
+def pow(a, b):
+    return Pow.apply(*_operands(a, b))
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+def exp(a):
+    return Exp.apply(a)
+
+
+def log(a):
+    return Log.apply(a)
+
+
+def sqrt(a):
+    return Sqrt.apply(a)
+
+
+def abs(a):
+    return Abs.apply(a)
+
+
+def clamp(a, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp(): give at least one of min and max")
+    return Clamp.apply(a, lo=_operand(min), hi=_operand(max))
+
+
+def maximum(a, b):
+    return Maximum.apply(*_operands(a, b))
+
+
+def minimum(a, b):
+    return Minimum.apply(*_operands(a, b))
+
+
+def where(condition, a, b):
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (``condition`` is a bool tensor or array)."""
+    cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
+    a, b = _operands(a, b)
+    return Where.apply(cond.astype(bool, copy=False), a, b)

@@ -1,0 +1,207 @@
+"""Reductions: sum, mean, max/min, variance — and their gradients, which spread back over the reduced axes.
+
+``dim`` is an int, a tuple of ints or ``None`` (every axis), negative values counting from the end,
+exactly as in PyTorch; ``keepdim`` keeps the reduced axes with size 1.
+"""
+
+from collections import namedtuple
+
+from ..autograd.function import Function
+from ..backend import xp
+from ..tensor import Tensor
+from .elementwise import maximum, minimum, sqrt
+
+#: What ``max(dim)`` and ``min(dim)`` return, as ``torch.return_types.max``: ``values, indices = x.max(1)``.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` as a sorted tuple of non-negative axes (all of them for ``None``); checks the range."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    limit = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in torch
+    out = []
+    for d in dims:
+        if not -limit <= d < limit:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})")
+        out.append(d % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def _keepdim_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+class Sum(Function):
+    """z = Σ a over ``axes``;  dz/da = 1: the gradient is copied back to every summed element."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes = a.shape, axes
+        return xp.asarray(a.sum(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.reshape(_keepdim_shape(ctx.shape, ctx.axes))
+        return xp.broadcast_to(grad, ctx.shape)
+
+
+class Mean(Function):
+    """z = (1/n) Σ a over ``axes``;  dz/da = 1/n."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes = a.shape, axes
+        return xp.asarray(a.mean(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.reshape(_keepdim_shape(ctx.shape, ctx.axes)) / _count(ctx.shape, ctx.axes)
+        return xp.broadcast_to(grad, ctx.shape)
+
+
+class Amax(Function):
+    """z = max (or min) of a over ``axes``; the gradient is shared evenly among the elements that tie for it."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, largest=True):
+        z = a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True)
+        ctx.save(a, z)
+        ctx.axes = axes
+        return z if keepdim else z.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, z = ctx.saved
+        winners = a == z
+        share = grad.reshape(z.shape) / winners.sum(axis=ctx.axes, keepdims=True)
+        return xp.where(winners, share, 0).astype(a.dtype, copy=False)
+
+
+class MaxDim(Function):
+    """(values, indices) of the max (or min) along one axis; the gradient goes to the index returned."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, largest=True):
+        index = xp.argmax(a, axis=axis, keepdims=True) if largest else xp.argmin(a, axis=axis, keepdims=True)
+        values = xp.take_along_axis(a, index, axis=axis)
+        ctx.save(index)
+        ctx.shape, ctx.axis, ctx.dtype = a.shape, axis, a.dtype
+        if not keepdim:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return values, index
+
+    @staticmethod
+    def backward(ctx, grad, _grad_index):
+        (index,) = ctx.saved
+        out = xp.zeros(ctx.shape, dtype=ctx.dtype)
+        xp.put_along_axis(out, index, grad.reshape(index.shape), axis=ctx.axis)
+        return out
+
+
+class Var(Function):
+    """z = Σ (a - ā)² / (n - correction);  dz/da = 2 (a - ā) / (n - correction).
+
+    ``correction=1`` is the unbiased (Bessel) estimate and PyTorch's default; ``correction=0`` the biased one.
+    """
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim):
+        centered = a - a.mean(axis=axes, keepdims=True)
+        denom = _count(a.shape, axes) - correction
+        denom = denom if denom > 0 else 0
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            z = (centered * centered).sum(axis=axes, keepdims=keepdim) / denom
+        ctx.save(centered)
+        ctx.axes, ctx.denom = axes, denom
+        return xp.asarray(z)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centered,) = ctx.saved
+        grad = grad.reshape(_keepdim_shape(centered.shape, ctx.axes))
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return grad * centered * (2 / ctx.denom if ctx.denom else xp.inf)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The functional API.
+
+
+def sum(a, dim=None, keepdim=False):
+    return Sum.apply(a, normalize_dims(dim, a.ndim), keepdim)
+
+
+def mean(a, dim=None, keepdim=False):
+    if not a.dtype.kind == "f":
+        raise TypeError(f"mean(): needs a floating tensor, got {a.dtype}; convert it first with .float()")
+    return Mean.apply(a, normalize_dims(dim, a.ndim), keepdim)
+
+
+def _extreme(a, dim, keepdim, largest):
+    if isinstance(dim, Tensor):  # x.max(other) is the element-wise maximum, as in torch
+        return maximum(a, dim) if largest else minimum(a, dim)
+    if a.data.size == 0:
+        raise RuntimeError("max()/min(): the tensor is empty, so it has no maximum or minimum")
+    if dim is None:
+        return Amax.apply(a, normalize_dims(None, a.ndim), False, largest)
+    if not isinstance(dim, int):
+        raise TypeError("max(dim)/min(dim) take one int dim (use amax/amin for several)")
+    (axis,) = normalize_dims(dim, a.ndim)
+    values, indices = MaxDim.apply(a, axis, keepdim, largest)
+    return ValuesIndices(values, indices)
+
+
+def max(a, dim=None, keepdim=False):
+    """``max(a)``: the largest element. ``max(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
+    return _extreme(a, dim, keepdim, True)
+
+
+def min(a, dim=None, keepdim=False):
+    """``min(a)``: the smallest element. ``min(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
+    return _extreme(a, dim, keepdim, False)
+
+
+def amax(a, dim=None, keepdim=False):
+    return Amax.apply(a, normalize_dims(dim, a.ndim), keepdim, True)
+
+
+def amin(a, dim=None, keepdim=False):
+    return Amax.apply(a, normalize_dims(dim, a.ndim), keepdim, False)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance; unbiased (divides by n - 1) unless ``unbiased=False`` or ``correction=0``."""
+    return Var.apply(a, normalize_dims(dim, a.ndim), _correction(unbiased, correction), keepdim)
+
+
+def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: √var, with ``var``'s arguments."""
+    return sqrt(var(a, dim, unbiased, keepdim, correction=correction))
+
+
+def argmax(a, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
+    if dim is None:
+        return Tensor(xp.asarray(xp.argmax(a.data)))
+    return Tensor(xp.argmax(a.data, axis=normalize_dims(dim, a.ndim)[0], keepdims=keepdim))
+
+
+def argmin(a, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor(xp.asarray(xp.argmin(a.data)))
+    return Tensor(xp.argmin(a.data, axis=normalize_dims(dim, a.ndim)[0], keepdims=keepdim))

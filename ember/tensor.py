@@ -1,0 +1,459 @@
+"""Tensor: an n-dimensional array that remembers how it was computed.
+
+A Tensor holds an array (``.data``), and, when it was produced by a differentiable operation on inputs
+that need gradients, the context of that operation (``._ctx``): a node of the computational graph.
+``loss.backward()`` walks those nodes backwards and leaves d(loss)/d(leaf) in every leaf's ``.grad``.
+
+Every method below is one line that calls an op from ``ember.ops``; the maths lives there.
+"""
+
+from .autograd import engine
+from .autograd.grad_mode import is_grad_enabled
+from .backend import default_dtype, xp
+
+
+def as_array(data, dtype=None):
+    """The array behind ``ember.tensor(data)``: arrays keep their dtype, Python floats (and lists of them)
+    become float32, Python ints int64, bools bool; ``dtype`` overrides."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_tensors_to_arrays(data)
+    if isinstance(data, (xp.ndarray, xp.generic)):
+        array = xp.asarray(data)
+    else:
+        array = xp.asarray(data)
+        if array.dtype.kind == "f":
+            array = array.astype(default_dtype)
+        elif array.dtype.kind in "iu":
+            array = array.astype(xp.int64)
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return array
+
+
+def _flat(data):
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _nested_tensors_to_arrays(data):
+    return [_nested_tensors_to_arrays(d) if isinstance(d, (list, tuple)) else getattr(d, "data", d) for d in data]
+
+
+class Tensor:
+    """An array with a gradient: ``data``, ``grad``, ``requires_grad`` and the node that made it."""
+
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_out_index", "__weakref__")
+    __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self.data = data if (type(data) is xp.ndarray and dtype is None) else as_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._out_index = 0
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _from_function(cls, data, ctx, index):
+        t = cls.__new__(cls)
+        t.data, t.grad, t._ctx, t._out_index, t._requires_grad = data, None, ctx, index, True
+        return t
+
+    # ---- autograd ---------------------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, and this one is {self.dtype}; "
+                "convert it first with .float()"
+            )
+        if not flag and self._ctx is not None:
+            raise RuntimeError("you can only change requires_grad of leaf tensors; use .detach() instead")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Compute the gradient of this tensor with respect to every leaf that requires grad."""
+        if isinstance(gradient, Tensor):
+            gradient = gradient.data
+        engine.backward(self, gradient, retain_graph)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward (leaves always keep theirs)."""
+        if self._ctx is not None:
+            engine.retain_grad(self)
+
+    def _accumulate_grad(self, grad):
+        if self.grad is None:
+            self.grad = Tensor(grad)
+        else:
+            self.grad = Tensor(self.grad.data + grad)
+
+    def detach(self):
+        """The same data, cut from the graph (shares memory, like torch)."""
+        return Tensor(self.data)
+
+    # ---- data access ------------------------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, this one has {self.data.size}")
+        return self.data.item()
+
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy().")
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy() if dtype is None else self.numpy().astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of a tensor with {self.data.size} values is ambiguous")
+        return bool(self.data.item())
+
+    __hash__ = object.__hash__  # comparisons are element-wise, so hash by identity as torch does
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        body = xp.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.dtype not in (default_dtype, xp.int64, xp.bool_):
+            extras.append(f"dtype=ember.{self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # ---- dtype and copies -------------------------------------------------------------------------------
+
+    def to(self, dtype):
+        """Convert to ``dtype`` (``ember.float64``, ...). Gradients flow back in the original dtype."""
+        return _ops.cast(self, xp.dtype(dtype))
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(xp.float32)
+
+    def double(self):
+        return self.to(xp.float64)
+
+    def long(self):
+        return self.to(xp.int64)
+
+    def int(self):
+        return self.to(xp.int32)
+
+    def bool(self):
+        return self.to(xp.bool_)
+
+    def clone(self):
+        return _ops.mul(self, 1) if self.requires_grad else Tensor(self.data.copy())
+
+    def contiguous(self):
+        return self
+
+    # ---- in-place updates (on data that is not part of a graph) -----------------------------------------
+
+    def _check_inplace(self, what):
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{what}: a tensor that requires grad cannot be changed in place while grad is enabled; "
+                "wrap the update in `with ember.no_grad():`"
+            )
+
+    def zero_(self):
+        self._check_inplace("zero_()")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_()")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_()")
+        self.data[...] = src.data if isinstance(src, Tensor) else src
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace("tensor[index] = value")
+        self.data[_ops.index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ---- arithmetic (NumPy broadcasting; comparisons give bool tensors without grad) ---------------------
+
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(_as_tensor(other), self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(op(self.data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, xp.less)
+
+    def __le__(self, other):
+        return self._compare(other, xp.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, xp.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, xp.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, xp.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, xp.not_equal)
+
+    def __invert__(self):
+        return Tensor(~self.data)
+
+    def __and__(self, other):
+        return self._compare(other, xp.logical_and)
+
+    def __or__(self, other):
+        return self._compare(other, xp.logical_or)
+
+    # ---- methods: element-wise ------------------------------------------------------------------------
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def softmax(self, dim):
+        return _ops.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _ops.log_softmax(self, dim)
+
+    # ---- methods: reductions --------------------------------------------------------------------------
+
+    def sum(self, dim=None, keepdim=False):
+        return _ops.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return _ops.mean(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _ops.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _ops.amin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _ops.argmin(self, dim, keepdim)
+
+    # ---- methods: shape -------------------------------------------------------------------------------
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    def view_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        return _ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self):
+        return _ops.permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self
+
+    def permute(self, *dims):
+        return _ops.permute(self, *dims)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
+
+    def expand(self, *shape):
+        return _ops.expand(self, *shape)
+
+    def expand_as(self, other):
+        return _ops.expand(self, other.shape)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+
+def _as_tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+# The ops are written on top of Tensor, so they are imported after it (tensor methods call them).
+from . import ops as _ops  # noqa: E402
