@@ -75,15 +75,24 @@ def eye(n, m=None, dtype=None, requires_grad=False):
     return Tensor(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
+def _float_dtype(dtype, name):
+    dtype = _dtype(dtype)
+    if dtype.kind != "f":  # uniform or normal samples cast to integers would be silently all zeros
+        raise RuntimeError(f"{name}(): needs a floating dtype, got {dtype}; for integers use randint")
+    return dtype
+
+
 def rand(*size, dtype=None, requires_grad=False):
     """Uniform on [0, 1), from the generator seeded by ``ember.manual_seed``."""
-    data = backend.generator().random(_shape(size), dtype=xp.float64).astype(_dtype(dtype))
+    dtype = _float_dtype(dtype, "rand")
+    data = backend.generator().random(_shape(size), dtype=xp.float64).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False):
     """Standard normal, from the generator seeded by ``ember.manual_seed``."""
-    data = backend.generator().standard_normal(_shape(size)).astype(_dtype(dtype))
+    dtype = _float_dtype(dtype, "randn")
+    data = backend.generator().standard_normal(_shape(size)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 

@@ -102,6 +102,8 @@ class Tensor:
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in ``.grad`` during backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is not None:
             engine.retain_grad(self)
 
@@ -145,7 +147,7 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted, this one has {self.data.size}")
+            raise RuntimeError(f"item(): only one-element tensors can be converted, this one has {self.data.size}")
         return self.data.item()
 
     def numpy(self):
@@ -160,10 +162,15 @@ class Tensor:
         return self.numpy() if dtype is None else self.numpy().astype(dtype)
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self.data.size != 1:  # torch raises ValueError here (item() raises RuntimeError)
+            raise ValueError(f"only one element tensors can be converted to Python scalars, not {self.data.size}")
+        return self.data.item()
 
     def __index__(self):
         if self.dtype.kind not in "iu":
@@ -247,7 +254,37 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._check_inplace("tensor[index] = value")
-        self.data[_ops.index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+        _ops.shape.setitem(self.data, index, value.data if isinstance(value, Tensor) else value)
+
+    def _inplace(self, op, other, what):
+        """``self op= other``. Without a graph to record (an SGD step ``w -= lr * w.grad`` under no_grad, a
+        running statistic) the result is written into ``self.data``, so every name for this tensor sees it.
+        When the result joins a graph it is a new node instead, and Python binds the name to it."""
+        if self._ctx is None:
+            self._check_inplace(f"{what} on a leaf")
+        result = op(self, other)
+        if result.requires_grad:
+            return result
+        if not xp.can_cast(result.dtype, self.dtype, casting="same_kind"):
+            raise RuntimeError(f"{what}: result type {result.dtype} can't be cast to this tensor's dtype {self.dtype}")
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(result.shape)}"
+            )
+        self.data[...] = result.data
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(_ops.add, other, "+=")
+
+    def __isub__(self, other):
+        return self._inplace(_ops.sub, other, "-=")
+
+    def __imul__(self, other):
+        return self._inplace(_ops.mul, other, "*=")
+
+    def __itruediv__(self, other):
+        return self._inplace(_ops.div, other, "/=")
 
     # ---- arithmetic (NumPy broadcasting; comparisons give bool tensors without grad) ---------------------
 

@@ -47,8 +47,9 @@ def _topological_order(root):
 
 
 def _zeros_for(node, index):
+    """The gradient of an output nobody used: zeros (None for integer outputs, which carry no gradient)."""
     shape, dtype = node.outputs_meta[index]
-    return xp.zeros(shape, dtype=dtype)
+    return xp.zeros(shape, dtype=dtype) if dtype.kind == "f" else None
 
 
 def backward(tensor, gradient=None, retain_graph=False):
@@ -76,7 +77,10 @@ def backward(tensor, gradient=None, retain_graph=False):
             )
 
     pending = {}  # node -> {output index: gradient summed so far}
-    handed = set()  # ids of arrays already stored as some leaf's .grad in this pass (never alias two)
+    # Memory (ids of base arrays) that a leaf's .grad may not share: the caller's gradient, and every buffer
+    # already stored as some leaf's .grad in this pass. Backward passes views on (reshape, transpose, the
+    # add gate's two identical outputs), so comparing the arrays themselves would miss a view of a buffer.
+    handed = {id(_base(seed))}
 
     def deliver(parent, grad):
         if grad.shape != parent.data.shape:
@@ -84,9 +88,9 @@ def backward(tensor, gradient=None, retain_graph=False):
         if grad.dtype != parent.data.dtype:
             grad = grad.astype(parent.data.dtype)
         if parent._ctx is None:
-            if id(grad) in handed or not grad.flags.writeable:
+            if id(_base(grad)) in handed or not grad.flags.writeable:
                 grad = grad.copy()
-            handed.add(id(grad))
+            handed.add(id(_base(grad)))
             parent._accumulate_grad(grad)
             return
         slots = pending.setdefault(parent._ctx, {})
@@ -122,6 +126,13 @@ def backward(tensor, gradient=None, retain_graph=False):
         for parent, grad in zip(parents, input_grads):
             if parent is not None and grad is not None and parent.requires_grad:
                 deliver(parent, grad)
+
+
+def _base(array):
+    """The array that owns the memory ``array`` views (the array itself when it owns its memory)."""
+    while isinstance(array.base, xp.ndarray):
+        array = array.base
+    return array
 
 
 def retain_grad(tensor):

@@ -5,6 +5,7 @@ A Function works on arrays, never on Tensors. ``Function.apply`` unwraps the Ten
 the node of the computational graph: it knows the Function, the input Tensors (its parents) and what
 forward saved for backward. Later, ``backward(ctx, *grad_outputs)`` returns one gradient per input
 (``None`` where an input needs none) — the chain rule, one gate at a time, as in CS231n's add/mul/max gates.
+A backward never writes into the gradients it receives: the add gate hands the same array to both inputs.
 
     class Exp(Function):
         @staticmethod
@@ -19,6 +20,7 @@ forward saved for backward. Later, ``backward(ctx, *grad_outputs)`` returns one 
             return grad * y
 """
 
+from ..backend import xp
 from .grad_mode import is_grad_enabled
 
 
@@ -88,6 +90,9 @@ class Function:
         record = any(needs) and is_grad_enabled()
         ctx = Context(cls, needs)
         out = cls.forward(ctx, *arrays, **kwargs)
+        # NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs and from 1-D @ 1-D; a Tensor
+        # always holds an array (it has flags, can be written in place, and .numpy() gives an ndarray).
+        out = tuple(_as_array(o) for o in out) if isinstance(out, tuple) else _as_array(out)
         if not record:
             if isinstance(out, tuple):
                 return tuple(Tensor(o) for o in out)
@@ -99,7 +104,13 @@ class Function:
             return tuple(
                 Tensor._from_function(o, ctx, i) if o.dtype.kind == "f" else Tensor(o) for i, o in enumerate(out)
             )
+        if out.dtype.kind != "f":  # x.long(), x.bool(): an integer result has no gradient, as in torch
+            return Tensor(out)
         return Tensor._from_function(out, ctx, 0)
+
+
+def _as_array(out):
+    return out if isinstance(out, xp.ndarray) else xp.asarray(out)
 
 
 # Function wraps its results in Tensors: the one place autograd needs the Tensor class (tensor.py

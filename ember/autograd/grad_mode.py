@@ -48,13 +48,21 @@ class _Fixed(_GradMode):
         self.mode = bool(mode)
 
 
-class no_grad(_GradMode):
+class _BareDecorator(_GradMode):
+    """Also usable without parentheses, ``@no_grad``, as torch allows."""
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self(fn) if fn is not None else self
+
+
+class no_grad(_BareDecorator):
     """Operations inside record no graph and return tensors that do not require grad."""
 
     mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecorator):
     """Record a graph even inside a ``no_grad`` block."""
 
     mode = True
@@ -70,3 +78,8 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):
         return self
+
+    def __call__(self, fn):
+        # As a decorator it must only set the mode while ``fn`` runs: undo the switch __init__ made.
+        _set_enabled(self._prev)
+        return super().__call__(fn)

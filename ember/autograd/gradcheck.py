@@ -42,9 +42,9 @@ def _numerical_jacobians(fn, inputs, wanted, eps):
     jacobians = {}
     with no_grad():
         for i in wanted:
-            flat = inputs[i].data.reshape(-1)  # a view: writing to it perturbs the input
+            flat = inputs[i].data.flat  # writes go to the input itself, in C order, even when it is not contiguous
             columns = []
-            for j in range(flat.size):
+            for j in range(inputs[i].data.size):
                 orig = flat[j]
                 flat[j] = orig + eps
                 plus = xp.concatenate([o.data.ravel() for o in _outputs(fn, inputs)])

@@ -1,3 +1,26 @@
 """``ember.nn.functional`` (import it as F): the layers' operations as plain functions, PyTorch's signatures."""
 
-from ..ops import elu, leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from ..ops.activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.conv import conv2d
+from ..ops.dropout import dropout, dropout2d
+from ..ops.linalg import linear
+from ..ops.loss import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from ..ops.norm import batch_norm
+from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..ops.shape import flatten
+
+__all__ = [
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d",
+    "cross_entropy", "dropout", "dropout2d", "elu", "flatten", "huber_loss", "l1_loss", "leaky_relu", "linear",
+    "log_softmax", "max_pool2d", "mse_loss", "multi_margin_loss", "nll_loss", "relu", "sigmoid", "smooth_l1_loss",
+    "softmax", "tanh",
+]

@@ -6,13 +6,34 @@ converted to arrays loads 1:1 with ``load_state_dict``.
 """
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..tensor import Tensor
 from .parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it expected but did not get, and those it did not know."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+def _addindent(text, spaces):
+    """Indent every line but the first (a child's repr nests under its ``(name): `` label)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    # Blank lines stay empty, as PyTorch prints them (no trailing spaces).
+    return lines[0] + "\n" + "\n".join(" " * spaces + line if line.strip() else "" for line in lines[1:])
 
 
 class Module:
@@ -44,28 +65,51 @@ class Module:
 
     # ---- registration -----------------------------------------------------------------------------------
 
-    def _check_ready(self):
+    def _check_ready(self, what):
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+            raise AttributeError(
+                f"cannot assign {what} before Module.__init__() call: "
+                f"call super().__init__() first in {type(self).__name__}.__init__"
+            )
+
+    def _check_name(self, name, kind, store):
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError(f"{kind} name can't be empty string \"\"")
+        if hasattr(self, name) and name not in store:
+            # A method or another kind of member already has the name: registering would shadow it.
+            raise KeyError(f"attribute '{name}' already exists")
 
     def __setattr__(self, name, value):
-        if isinstance(value, (Parameter, Module)):
-            self._check_ready()
-            for store in (self._parameters, self._buffers, self._modules, self.__dict__):
-                store.pop(name, None)
-            (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
-        elif "_parameters" in self.__dict__ and name in self._parameters:
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            self._check_ready("parameters")
+            # Not from _parameters: re-assigning a parameter keeps its place in the state_dict order.
+            _remove_from(name, d, self._buffers, self._modules, self._non_persistent)
+            self.register_parameter(name, value)
+        elif "_parameters" in d and name in self._parameters:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' (Parameter or None expected)")
-            self._parameters[name] = None
-        elif "_buffers" in self.__dict__ and name in self._buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' (Tensor or None expected)")
-            self._buffers[name] = value
-        elif "_modules" in self.__dict__ and name in self._modules:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (Parameter or None expected)"
+                )
+            self.register_parameter(name, None)
+        elif isinstance(value, Module):
+            self._check_ready("module")
+            _remove_from(name, d, self._parameters, self._buffers, self._non_persistent)
+            self._modules[name] = value
+        elif "_modules" in d and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' (Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                )
             self._modules[name] = None
+        elif "_buffers" in d and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+            self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
@@ -85,18 +129,32 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
-        self._check_ready()
+        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``) as ``name``."""
+        self._check_ready("parameter")
+        self._check_name(name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter('{name}'): expected a Parameter or None, got {type(param).__name__}")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' (Parameter or None required)"
+            )
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}': parameters must be leaves. Compute the "
+                "value in forward() instead, or wrap a detached copy in nn.Parameter"
+            )
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Register state that is saved in state_dict but not learned (BN's running mean, say)."""
-        self._check_ready()
-        if "." in name or not name:
-            raise KeyError(f"register_buffer(): invalid buffer name '{name}'")
+        """Register state that is not learned (batch norm's running mean, say).
+
+        A persistent buffer is saved in ``state_dict``; a non-persistent one (a cached mask, say) is not,
+        but still moves with ``to()`` and shows in ``named_buffers()``.
+        """
+        self._check_ready("buffer")
+        self._check_name(name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer('{name}'): expected a Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -104,12 +162,24 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
-        self._check_ready()
+        """Register ``module`` (or None) as the child ``name``, the same as ``setattr(self, name, module)``."""
+        self._check_ready("module")
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module('{name}'): {type(module).__name__} is not a Module")
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_name(name, "module", self._modules)
         self._modules[name] = module
 
     register_module = add_module
+
+    def get_submodule(self, target):
+        """The sub-module at the dotted path ``target`` (``'features.3'``); ``''`` is this module."""
+        module = self
+        for item in target.split(".") if target else []:
+            child = module._modules.get(item)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule `{item}` (looking up '{target}')")
+            module = child
+        return module
 
     def register_forward_hook(self, hook):
         """``hook(module, inputs, output)`` runs after every forward; returns a handle with ``remove()``."""
@@ -122,10 +192,11 @@ class Module:
     # ---- traversal ---------------------------------------------------------------------------------------
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Every module in the tree, this one first, depth first, each once (unless ``remove_duplicate=False``)."""
         memo = set() if memo is None else memo
+        if self in memo:
+            return
         if remove_duplicate:
-            if self in memo:
-                return
             memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
@@ -149,13 +220,17 @@ class Module:
             yield m
 
     def _named_members(self, store, prefix, recurse, remove_duplicate=True):
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        if recurse:
+            modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+        else:
+            modules = [(prefix, self)]
         seen = set()
         for module_prefix, module in modules:
             for name, value in getattr(module, store).items():
-                if value is None or (remove_duplicate and value in seen):
+                if value is None or value in seen:
                     continue
-                seen.add(value)
+                if remove_duplicate:  # a tied weight is yielded (and so optimised) once
+                    seen.add(value)
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
@@ -175,9 +250,16 @@ class Module:
     # ---- modes and gradients ----------------------------------------------------------------------------
 
     def train(self, mode=True):
-        """Training mode (dropout drops, batch norm uses batch statistics); ``train(False)`` is ``eval()``."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Training mode (dropout drops, batch norm uses batch statistics); ``train(False)`` is ``eval()``.
+
+        Each child's own ``train`` is called, so a layer that overrides it (to keep its batch norm frozen,
+        say) is obeyed.
+        """
+        if not isinstance(mode, bool):
+            raise ValueError(f"training mode is expected to be boolean, got {type(mode).__name__}")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self):
@@ -186,12 +268,15 @@ class Module:
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze (True) every parameter, as in transfer learning."""
         for p in self.parameters():
-            p.requires_grad = requires_grad
+            p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Forget the gradients: drop them (the default, which saves memory) or fill them with zeros."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
+            if p.grad is None:
+                continue
+            if set_to_none:
                 p.grad = None
             else:
                 p.grad.data[...] = 0
@@ -203,14 +288,31 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype):
-        """Convert every floating parameter and buffer (and gradient) to ``dtype``, in place."""
+    def to(self, *args, dtype=None, device=None):
+        """Convert every floating parameter and buffer (and gradient) to a floating ``dtype``, in place.
+
+        Takes ``to(ember.float64)``, ``to(dtype=...)``, ``to(tensor)`` (its dtype) and, since Ember runs on
+        one device, accepts ``'cpu'`` as a device and ignores it, so PyTorch code runs unchanged.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and (arg == "cpu" or arg.startswith(("cpu:", "cuda", "mps"))):
+                device = arg  # a device name; dtype names such as 'float64' fall through to the dtype
+            else:
+                dtype = arg
+        if device is not None and not str(device).startswith("cpu"):
+            raise ValueError(f"Module.to(): Ember runs on the CPU only, got device {device!r}")
+        if dtype is None:
+            return self
         dtype = xp.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
             if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+                t.data = t.data.astype(dtype, copy=False)  # same object: optimisers keep their references
                 if t.grad is not None:
-                    t.grad = Tensor(t.grad.data.astype(dtype))
+                    t.grad = Tensor(t.grad.data.astype(dtype, copy=False))
         return self
 
     def float(self):
@@ -219,12 +321,20 @@ class Module:
     def double(self):
         return self.to(xp.float64)
 
+    def half(self):
+        return self.to(xp.float16)
+
     # ---- state_dict -------------------------------------------------------------------------------------
 
-    def state_dict(self, prefix="", keep_vars=False):
-        """Every parameter and persistent buffer by dotted name, as in PyTorch (tensors share memory)."""
-        out = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Every parameter and persistent buffer by dotted name, as in PyTorch (tensors share memory).
+
+        Order: a module's parameters, then its buffers, then each child's entries, depth first. A module
+        or parameter reachable under two names (tied weights) is saved under both, as PyTorch does, so
+        either name loads.
+        """
+        out = OrderedDict() if destination is None else destination
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             head = f"{module_prefix}." if module_prefix else ""
             for name, p in module._parameters.items():
                 if p is not None:
@@ -235,43 +345,68 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values (Tensors or arrays) into the parameters and buffers with the same names.
+        """Copy values (Tensors or arrays) into the parameters and buffers with the same names, in place
+        (each keeps its dtype).
 
-        Shapes must match. With ``strict=True`` (the default) missing and unexpected keys are errors too;
-        every problem is listed in one ``RuntimeError``. Returns ``(missing_keys, unexpected_keys)``.
+        Shapes must match. With ``strict=True`` (the default) missing and unexpected keys are errors too.
+        Every problem is listed in one ``RuntimeError`` and nothing is copied then. Returns
+        ``(missing_keys, unexpected_keys)``.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        wrong_shape = []
+        unexpected = self._order_like_torch([k for k in state_dict if k not in own])
+        problems, values = [], {}
         for key, target in own.items():
-            if key in state_dict:
-                value = state_dict[key]
-                value = value.data if isinstance(value, Tensor) else xp.asarray(value)
-                if value.shape != target.data.shape:
-                    wrong_shape.append(
-                        f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
-                        f"the shape in current model is {target.data.shape}."
-                    )
-        problems = list(wrong_shape)
-        if strict:
-            if missing:
-                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-            if unexpected:
-                problems.insert(
-                    1 if missing else 0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + "."
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else xp.asarray(value)
+            if value.dtype.kind not in "biuf":
+                problems.append(
+                    f'While copying the parameter named "{key}", expected a Tensor or an array from checkpoint '
+                    f"but received {type(state_dict[key]).__name__}"
                 )
+            elif value.shape != target.data.shape:
+                problems.append(
+                    f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
+                    f"the shape in current model is {target.data.shape}."
+                )
+            else:
+                values[key] = value
+        if strict:
+            if unexpected:
+                problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems)
             )
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    value = state_dict[key]
-                    value = value.data if isinstance(value, Tensor) else xp.asarray(value)
-                    target.data[...] = value.astype(target.data.dtype, copy=False)
+            for key, value in values.items():
+                target = own[key].data
+                target[...] = value.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
+
+    def _order_like_torch(self, keys):
+        """Order unexpected keys as PyTorch reports them: by the module that would own them (in traversal
+        order), then by their order in the state_dict."""
+        rank = {}
+        for path, _ in self.named_modules(remove_duplicate=False):
+            rank.setdefault(path, len(rank))
+
+        def owner(key):
+            module, path, parts = self, "", key.split(".")
+            for part in parts[:-1]:
+                child = module._modules.get(part)
+                if child is None:
+                    break
+                module, path = child, f"{path}.{part}" if path else part
+            return rank[path]
+
+        return sorted(keys, key=owner)  # sorted is stable: ties keep the state_dict's order
 
     # ---- repr --------------------------------------------------------------------------------------------
 
@@ -279,19 +414,31 @@ class Module:
         """The settings shown inside the parentheses of this module's repr line."""
         return ""
 
+    def _get_name(self):
+        return type(self).__name__
+
     def __repr__(self):
-        lines = []
-        for name, module in self._modules.items():
-            child = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
         extra = self.extra_repr()
-        if not lines:
-            return f"{type(self).__name__}({extra})"
-        body = ([extra] if extra else []) + lines
-        return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): {_addindent(repr(module), 2)}" for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        text = self._get_name() + "("
+        if len(extra_lines) == 1 and not child_lines:
+            text += extra_lines[0]  # the one-line form most layers use: Linear(in_features=2, ...)
+        elif lines:
+            text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _remove_from(name, *stores):
+    for store in stores:
+        if isinstance(store, set):
+            store.discard(name)
+        else:
+            store.pop(name, None)
 
 
 class _Handle:

@@ -67,7 +67,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = aᵇ;  dz/da = b·aᵇ⁻¹, dz/db = aᵇ·ln a (taken as 0 where a = 0 and b ≥ 0, as PyTorch does)."""
+    """z = aᵇ;  dz/da = b·aᵇ⁻¹ (taken as 0 where b = 0, even at a = 0), dz/db = aᵇ·ln a (taken as 0 where
+    a = 0 and b ≥ 0), as PyTorch does."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -80,7 +81,9 @@ class Pow(Function):
         a, b, z = ctx.saved
         da = db = None
         if ctx.needs_input_grad[0]:
-            da = grad * b * a ** (b - 1) if not (xp.isscalar(b) and b == 0) else xp.zeros_like(grad)
+            # a⁰ = 1 is constant in a, but b·a^(b-1) is 0·inf = nan at a = 0 without the mask
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                da = xp.where(b == 0, 0, grad * b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
             with xp.errstate(divide="ignore", invalid="ignore"):
                 db = grad * xp.where((a == 0) & (b >= 0), 0, z * xp.log(a))
@@ -247,8 +250,10 @@ class Cast(Function):
 
 
 # ----------------------------------------------------------------------------------------------------
-# The functional API. Python and NumPy scalars stay scalars (NumPy then keeps the tensor's dtype); an
-# integer tensor meeting a float becomes float32, and integer division gives float32, as in PyTorch.
+# The functional API. PyTorch's type promotion, on top of NumPy's: Python and NumPy scalars stay scalars
+# (NumPy then keeps the tensor's dtype); an integer tensor meeting a Python float becomes float32 and one
+# meeting a float tensor takes that tensor's dtype; integer division gives float32; and a 0-d float tensor
+# (a loss, x.mean()) does not widen a float tensor with dimensions: float32 x * float64 0-d is float32.
 
 
 def _operand(v):
@@ -267,22 +272,40 @@ def _is_integer(v):
     return isinstance(v, (int, bool))
 
 
-def _to_float(v):
+def _to_float(v, dtype=default_dtype):
     if isinstance(v, Tensor):
-        return cast(v, default_dtype)
+        return cast(v, dtype)
     if isinstance(v, xp.ndarray):
-        return v.astype(default_dtype)
+        return v.astype(dtype)
     return float(v)
+
+
+def _float_dtype(v):
+    """The dtype an integer operand meeting ``v`` becomes: ``v``'s if it is a float array, else float32."""
+    dtype = getattr(v, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else default_dtype
 
 
 def _operands(a, b, true_division=False):
     a, b = _operand(a), _operand(b)
     a_int, b_int = _is_integer(a), _is_integer(b)
     if (a_int and not b_int) or (true_division and a_int):
-        a = _to_float(a)
+        a = _to_float(a, _float_dtype(b))
     if (b_int and not a_int) or (true_division and b_int):
-        b = _to_float(b)
+        b = _to_float(b, _float_dtype(a))
+    if not (a_int or b_int):
+        a, b = _zero_dim_follows(a, b), _zero_dim_follows(b, a)
     return a, b
+
+
+def _zero_dim_follows(v, other):
+    """``v`` cast to ``other``'s float dtype when ``v`` is a 0-d float array and ``other`` is not 0-d."""
+    v_dtype, o_dtype = getattr(v, "dtype", None), getattr(other, "dtype", None)
+    if v_dtype is None or o_dtype is None or v_dtype == o_dtype or v.ndim != 0 or other.ndim == 0:
+        return v
+    if v_dtype.kind != "f" or o_dtype.kind != "f":
+        return v
+    return _to_float(v, o_dtype)
 
 
 def cast(a, dtype):
@@ -334,7 +357,10 @@ def abs(a):
 def clamp(a, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp(): give at least one of min and max")
-    return Clamp.apply(a, lo=_operand(min), hi=_operand(max))
+    lo, hi = _operand(min), _operand(max)
+    if _is_integer(a) and (isinstance(lo, float) or isinstance(hi, float)):
+        a = _to_float(a)  # torch: an integer tensor clamped to a float bound becomes float32
+    return Clamp.apply(a, lo=lo, hi=hi)
 
 
 def maximum(a, b):
@@ -348,5 +374,7 @@ def minimum(a, b):
 def where(condition, a, b):
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (``condition`` is a bool tensor or array)."""
     cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two Python scalars: float32 or int64
+        a, b = Tensor(_operand(a)), Tensor(_operand(b))
     a, b = _operands(a, b)
     return Where.apply(cond.astype(bool, copy=False), a, b)

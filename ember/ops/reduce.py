@@ -29,6 +29,15 @@ def normalize_dims(dim, ndim):
     return tuple(sorted(set(out)))
 
 
+def reduction_axes(dim, ndim):
+    """The axes a reduction runs over: ``normalize_dims``, except that an empty ``dim`` means every axis
+    and a 0-d tensor has no axis to reduce (torch accepts dim 0 and -1 for it and returns the element)."""
+    if dim is not None and not isinstance(dim, int) and len(dim) == 0:
+        dim = None
+    axes = normalize_dims(dim, ndim)
+    return axes if ndim else ()
+
+
 def _keepdim_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -46,7 +55,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
-        return xp.asarray(a.sum(axis=axes, keepdims=keepdim))
+        # torch sums bool and every integer dtype into int64 (NumPy would keep uint8 sums unsigned).
+        dtype = xp.int64 if a.dtype.kind in "biu" else None
+        return xp.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -91,20 +102,21 @@ class MaxDim(Function):
 
     @staticmethod
     def forward(ctx, a, axis, keepdim, largest=True):
+        ctx.shape, ctx.axis, ctx.dtype = a.shape, axis, a.dtype
+        a = a.reshape(a.shape or (1,))  # torch reduces a 0-d tensor along dim 0 as a single element
         index = xp.argmax(a, axis=axis, keepdims=True) if largest else xp.argmin(a, axis=axis, keepdims=True)
         values = xp.take_along_axis(a, index, axis=axis)
         ctx.save(index)
-        ctx.shape, ctx.axis, ctx.dtype = a.shape, axis, a.dtype
-        if not keepdim:
+        if not keepdim or not ctx.shape:
             values, index = values.squeeze(axis), index.squeeze(axis)
         return values, index
 
     @staticmethod
     def backward(ctx, grad, _grad_index):
         (index,) = ctx.saved
-        out = xp.zeros(ctx.shape, dtype=ctx.dtype)
+        out = xp.zeros(ctx.shape or (1,), dtype=ctx.dtype)
         xp.put_along_axis(out, index, grad.reshape(index.shape), axis=ctx.axis)
-        return out
+        return out.reshape(ctx.shape)
 
 
 class Var(Function):
@@ -137,13 +149,13 @@ class Var(Function):
 
 
 def sum(a, dim=None, keepdim=False):
-    return Sum.apply(a, normalize_dims(dim, a.ndim), keepdim)
+    return Sum.apply(a, reduction_axes(dim, a.ndim), keepdim)
 
 
 def mean(a, dim=None, keepdim=False):
     if not a.dtype.kind == "f":
-        raise TypeError(f"mean(): needs a floating tensor, got {a.dtype}; convert it first with .float()")
-    return Mean.apply(a, normalize_dims(dim, a.ndim), keepdim)
+        raise RuntimeError(f"mean(): needs a floating tensor, got {a.dtype}; convert it first with .float()")
+    return Mean.apply(a, reduction_axes(dim, a.ndim), keepdim)
 
 
 def _extreme(a, dim, keepdim, largest):
@@ -171,11 +183,11 @@ def min(a, dim=None, keepdim=False):
 
 
 def amax(a, dim=None, keepdim=False):
-    return Amax.apply(a, normalize_dims(dim, a.ndim), keepdim, True)
+    return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, True)
 
 
 def amin(a, dim=None, keepdim=False):
-    return Amax.apply(a, normalize_dims(dim, a.ndim), keepdim, False)
+    return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, False)
 
 
 def _correction(unbiased, correction):
@@ -186,7 +198,7 @@ def _correction(unbiased, correction):
 
 def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance; unbiased (divides by n - 1) unless ``unbiased=False`` or ``correction=0``."""
-    return Var.apply(a, normalize_dims(dim, a.ndim), _correction(unbiased, correction), keepdim)
+    return Var.apply(a, reduction_axes(dim, a.ndim), _correction(unbiased, correction), keepdim)
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -196,12 +208,19 @@ def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
-    if dim is None:
-        return Tensor(xp.asarray(xp.argmax(a.data)))
-    return Tensor(xp.argmax(a.data, axis=normalize_dims(dim, a.ndim)[0], keepdims=keepdim))
+    return _arg_extreme(xp.argmax, a, dim, keepdim)
 
 
 def argmin(a, dim=None, keepdim=False):
+    """Index of the smallest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
+    return _arg_extreme(xp.argmin, a, dim, keepdim)
+
+
+def _arg_extreme(arg, a, dim, keepdim):
     if dim is None:
-        return Tensor(xp.asarray(xp.argmin(a.data)))
-    return Tensor(xp.argmin(a.data, axis=normalize_dims(dim, a.ndim)[0], keepdims=keepdim))
+        index = xp.asarray(arg(a.data))
+        # keepdim without a dim keeps every axis with size 1, as in torch
+        return Tensor(index.reshape((1,) * a.ndim) if keepdim else index)
+    (axis,) = normalize_dims(dim, a.ndim)
+    data = a.data.reshape(a.shape or (1,))  # a 0-d tensor has one element along dim 0
+    return Tensor(arg(data, axis=axis, keepdims=keepdim and a.ndim > 0))

@@ -216,9 +216,54 @@ def index_arrays(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        return xp.asarray(index)
+        # an empty list selects nothing; NumPy would read it as a float array and refuse it as an index
+        return xp.asarray(index) if index else xp.zeros(0, dtype=xp.int64)
     return index
 
 
 def getitem(a, index):
-    return GetItem.apply(a, index_arrays(index))
+    index = index_arrays(index)
+    split = _ints_first(index)
+    if split is not None:
+        a, index = GetItem.apply(a, split[0]), split[1]
+    return GetItem.apply(a, index)
+
+
+def setitem(data, index, value):
+    """``data[index] = value`` in place, with torch's reading of ``index`` (see ``_ints_first``)."""
+    index = index_arrays(index)
+    split = _ints_first(index)
+    if split is not None:
+        data, index = data[split[0]], split[1]  # integers and slices only: a view, so the write goes through
+    data[index] = value
+
+
+def _is_int(part):
+    if isinstance(part, xp.ndarray):
+        return part.ndim == 0 and part.dtype.kind in "iu"
+    return isinstance(part, (int, xp.integer)) and not isinstance(part, bool)
+
+
+def _ints_first(index):
+    """torch and NumPy disagree when an index mixes integers with index arrays: NumPy counts the integers
+    as advanced indices (``x[0, :, [0, 1]]`` has shape (2, 3)), torch selects with them first and then
+    indexes what is left (shape (3, 2)). For such an index, return torch's two steps: the integer selections
+    (slices elsewhere), then the index without the integers. None when NumPy already agrees with torch."""
+    if not isinstance(index, tuple) or not any(map(_is_int, index)):
+        return None
+    if not any(isinstance(p, xp.ndarray) and not _is_int(p) for p in index):
+        return None
+    select, rest = [], []
+    for part in index:
+        if _is_int(part):
+            select.append(int(part))
+        elif part is None:
+            rest.append(None)
+        elif part is Ellipsis:
+            select.append(Ellipsis)
+            rest.append(Ellipsis)
+        else:  # a slice or an index array: it spans one dim, a bool mask one per mask dim
+            span = part.ndim if isinstance(part, xp.ndarray) and part.dtype == xp.bool_ else 1
+            select.extend([slice(None)] * span)
+            rest.append(part)
+    return tuple(select), tuple(rest)

@@ -1,0 +1,27 @@
+"""Dropout layers: inverted dropout at training time, the identity at evaluation (ember.ops.dropout)."""
+
+from ..ops.dropout import dropout, dropout2d
+from .module import Module
+
+
+class Dropout(Module):
+    """Zero each element with probability p while training, scaling the rest by 1/(1 - p)."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) feature maps with probability p while training."""
+
+    def forward(self, x):
+        return dropout2d(x, self.p, self.training)

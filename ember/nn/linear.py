@@ -1,0 +1,56 @@
+"""Fully connected layers: y = x Wᵀ + b, and the identity."""
+
+import math
+
+from ..backend import default_dtype, xp
+from ..ops import linear
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder that keeps a model's structure, e.g. a removed head)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """y = x Wᵀ + b over the last axis: every input feature connects to every output feature.
+
+    W has shape (out_features, in_features). Initialised as PyTorch does: W and b uniform on
+    ±1/√in_features (kaiming_uniform_ with a = √5).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        dtype = default_dtype if dtype is None else dtype
+        self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{self}: expected input with {self.in_features} features in its last dimension, got "
+                f"{x.shape[-1] if x.ndim else 'a scalar'} (input shape {tuple(x.shape)}); check in_features "
+                "or the flattened size of the previous layer"
+            )
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -1,0 +1,133 @@
+"""2-D convolution as im2col + one GEMM (CS231n: "Im2col 实现卷积运算").
+
+Each output pixel is a dot product wᵀx + b between a filter and the input patch under it. im2col lays
+every patch out as a column, so all the dot products of the whole batch become one matrix product:
+
+    cols (C·KH·KW, N·OH·OW)  = the patches, one column per output pixel of every sample
+    out  (O, N·OH·OW)        = W (O, C·KH·KW) @ cols  (+ b)
+
+and backward is two more matrix products:
+
+    dW    = dout @ colsᵀ                 (one GEMM)
+    dcols = Wᵀ @ dout, then col2im       (one GEMM, then every patch's gradient added back into place,
+                                          one kernel offset at a time: K² strided adds, no scatter)
+
+With ``groups`` the channels split into independent groups and the GEMM becomes a batch of ``groups``
+GEMMs. The layout keeps channels first (C, N, ...), so the output reaches NCHW as a transposed view with
+no copy.
+"""
+
+from ..autograd.function import Function
+from ..backend import xp
+from .window import output_size, padded, pair, tap
+
+
+def im2col(x, kernel, out_hw, stride, dilation):
+    """Padded x (N, C, Hp, Wp) -> columns (C·KH·KW, N·OH·OW): a strided view of every patch, copied once."""
+    n, c = x.shape[:2]
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    s_n, s_c, s_h, s_w = x.strides
+    patches = xp.lib.stride_tricks.as_strided(
+        x, shape=(c, kh, kw, n, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False
+    )
+    return patches.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im(cols, padded_shape, kernel, out_hw, stride, dilation):
+    """The adjoint of im2col: columns (C·KH·KW, N·OH·OW) -> gradient of the padded input, (N, C, Hp, Wp).
+
+    Overlapping patches share pixels, so their gradients add up: one strided add per kernel offset.
+    The sum is built channels-first and returned as an NCHW view.
+    """
+    n, c, hp, wp = padded_shape
+    (kh, kw), (oh, ow) = kernel, out_hw
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    dx = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            tap(dx, i, j, out_hw, stride, dilation)[...] += cols[:, i, j]
+    return dx.transpose(1, 0, 2, 3)
+
+
+class Conv2d(Function):
+    """out[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] + b[o]  (cross-correlation)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
+        n, c = x.shape[:2]
+        o, cg, kh, kw = weight.shape
+        x_pad = padded(x, pads)
+        out_hw = (
+            output_size(x.shape[2], kh, stride[0], pads[0], pads[1], dilation[0]),
+            output_size(x.shape[3], kw, stride[1], pads[2], pads[3], dilation[1]),
+        )
+        cols = im2col(x_pad, (kh, kw), out_hw, stride, dilation).reshape(groups, cg * kh * kw, -1)
+        w = weight.reshape(groups, o // groups, cg * kh * kw)
+        out = xp.matmul(w, cols).reshape(o, n, *out_hw)
+        if bias is not None:
+            out += bias.reshape(o, 1, 1, 1)
+        ctx.save(cols if ctx.needs_input_grad[1] else None, weight)
+        ctx.geometry = (x_pad.shape, (kh, kw), out_hw, stride, dilation, pads, groups)
+        return out.transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, weight = ctx.saved
+        padded_shape, kernel, out_hw, stride, dilation, pads, groups = ctx.geometry
+        o = weight.shape[0]
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dout = grad.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+        dx = dw = db = None
+        if need_w:
+            dw = xp.matmul(dout, cols.transpose(0, 2, 1)).reshape(weight.shape)
+        if need_b:
+            db = grad.sum(axis=(0, 2, 3))
+        if need_x:
+            w = weight.reshape(groups, o // groups, -1)
+            dcols = xp.matmul(w.transpose(0, 2, 1), dout)
+            dx_pad = col2im(dcols, padded_shape, kernel, out_hw, stride, dilation)
+            top, bottom, left, right = pads
+            dx = dx_pad[:, :, top : padded_shape[2] - bottom, left : padded_shape[3] - right]
+        return dx, dw, db
+
+
+def conv_padding(padding, kernel, dilation, stride, layer=None):
+    """(top, bottom, left, right) from an int, a pair, 'valid' or 'same' (extra pixel at the bottom/right)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{layer or 'conv2d'}: padding='same' is not supported for strided convolutions")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads += [total // 2, total - total // 2]
+            return tuple(pads)
+        raise ValueError(f"{layer or 'conv2d'}: padding must be an int, a pair, 'same' or 'valid', got '{padding}'")
+    ph, pw = pair(padding, "padding")
+    return (ph, ph, pw, pw)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, layer=None):
+    """2-D convolution, as ``torch.nn.functional.conv2d``; ``layer`` names the caller in error messages."""
+    name = str(layer) if layer is not None else "conv2d"
+    if weight.ndim != 4:
+        raise ValueError(f"{name}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got {weight.shape}")
+    if x.ndim == 3:  # one unbatched image (C, H, W), as torch allows
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups, layer).squeeze(0)
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape {tuple(x.shape)}")
+    o, cg, kh, kw = weight.shape
+    if x.shape[1] != cg * groups:
+        raise ValueError(
+            f"{name}: expected input with {cg * groups} channels, got {x.shape[1]} channels "
+            f"(input shape {tuple(x.shape)}); check in_channels or the previous layer's out_channels"
+        )
+    if o % groups:
+        raise ValueError(f"{name}: out_channels {o} is not divisible by groups {groups}")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    pads = conv_padding(padding, (kh, kw), dilation, stride, name)
+    output_size(x.shape[2], kh, stride[0], pads[0], pads[1], dilation[0], layer=name, axis="height")
+    output_size(x.shape[3], kw, stride[1], pads[2], pads[3], dilation[1], layer=name, axis="width")
+    return Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)

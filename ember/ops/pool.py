@@ -1,0 +1,237 @@
+"""Pooling: max and average over K×K windows, per channel (it down-samples in space, never in depth).
+
+Max pooling keeps, for each window, the largest value — the most strongly activated neuron — and its
+backward routes the gradient to that one input (the max gate). Average pooling spreads the gradient
+evenly over the window.
+
+Windows are visited one kernel offset (tap) at a time: each tap is a strided view of the input, and a
+running maximum over the K² taps also records which tap won (the first one on ties, as PyTorch).
+Where windows tile the input exactly (stride = kernel, no padding, sizes divisible) the input is simply
+reshaped to (N, C, OH, KH, OW, KW): no padding copy, and backward writes each tap's gradient without
+accumulating (windows cannot overlap).
+"""
+
+from ..autograd.function import Function
+from ..backend import xp
+from ..tensor import Tensor
+from .window import output_size, pair, tap
+
+
+def pool_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode, layer=None):
+    """Output size, the (top, bottom, left, right) padding that makes every window fit, and whether the
+    windows tile the input exactly."""
+    h, w = x_shape[-2:]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    for k, p, d, axis in ((kh, ph, dh, "height"), (kw, pw, dw, "width")):
+        if p > (d * (k - 1) + 1) // 2:
+            raise ValueError(
+                f"{layer or 'pool2d'}: padding {p} in {axis} should be at most half of the kernel size {k}"
+            )
+    oh = output_size(h, kh, sh, ph, ph, dh, ceil_mode, layer, "height")
+    ow = output_size(w, kw, sw, pw, pw, dw, ceil_mode, layer, "width")
+    # ceil_mode can need a partial last window: pad the far side so that every window is in bounds.
+    extra_h = max((oh - 1) * sh + dh * (kh - 1) + 1 - (h + 2 * ph), 0)
+    extra_w = max((ow - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw), 0)
+    pads = (ph, ph + extra_h, pw, pw + extra_w)
+    tiled = (kh, kw) == (sh, sw) and (dh, dw) == (1, 1) and not any(pads) and (oh * kh, ow * kw) == (h, w)
+    return (oh, ow), pads, tiled
+
+
+def _pad(x, pads, value):
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    out = xp.full(x.shape[:-2] + (x.shape[-2] + top + bottom, x.shape[-1] + left + right), value, dtype=x.dtype)
+    out[..., top : top + x.shape[-2], left : left + x.shape[-1]] = x
+    return out
+
+
+def _taps(x, kernel, out_hw, stride, dilation, tiled):
+    """Yield (i, j, view of the input read by kernel offset (i, j) for every output pixel)."""
+    kh, kw = kernel
+    if tiled:
+        windows = x.reshape(*x.shape[:-2], out_hw[0], kh, out_hw[1], kw)
+        for i in range(kh):
+            for j in range(kw):
+                yield i, j, windows[..., i, :, j]
+    else:
+        for i in range(kh):
+            for j in range(kw):
+                yield i, j, tap(x, i, j, out_hw, stride, dilation)
+
+
+def _scatter(grads_per_tap, shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype):
+    """Put each tap's gradient back where that tap read from: writes when tiled, strided adds otherwise."""
+    kh, kw = kernel
+    if tiled:
+        dx = xp.empty((*shape[:-2], out_hw[0], kh, out_hw[1], kw), dtype=dtype)
+        for i, j, g in grads_per_tap:
+            dx[..., i, :, j] = g
+        return dx.reshape(shape)
+    dx = xp.zeros(padded_shape, dtype=dtype)
+    for i, j, g in grads_per_tap:
+        tap(dx, i, j, out_hw, stride, dilation)[...] += g
+    top, bottom, left, right = pads
+    return dx[..., top : padded_shape[-2] - bottom, left : padded_shape[-1] - right]
+
+
+class MaxPool2d(Function):
+    """out = max over each window; d out / d x = 1 for the (first) largest input of the window, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pads, dilation, out_hw, tiled):
+        x_pad = _pad(x, pads, -xp.inf)
+        best = winner = None
+        for i, j, v in _taps(x_pad, kernel, out_hw, stride, dilation, tiled):
+            if best is None:
+                best, winner = v.copy(), xp.zeros(v.shape, dtype=xp.int16)
+                continue
+            better = v > best  # strict: the first maximum keeps the gradient on ties
+            xp.copyto(best, v, where=better)
+            xp.copyto(winner, i * kernel[1] + j, where=better)
+        ctx.save(winner)
+        ctx.geometry = (x.shape, x_pad.shape, pads, kernel, out_hw, stride, dilation, tiled, x.dtype)
+        return best, winner
+
+    @staticmethod
+    def backward(ctx, grad, _grad_winner):
+        (winner,) = ctx.saved
+        shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype = ctx.geometry
+        kw = kernel[1]
+        per_tap = (
+            (i, j, xp.where(winner == i * kw + j, grad, 0)) for i in range(kernel[0]) for j in range(kw)
+        )
+        return _scatter(per_tap, shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype)
+
+
+class AvgPool2d(Function):
+    """out = (Σ window) / divisor; every input of the window gets grad / divisor.
+
+    The divisor follows PyTorch: the window size clipped to the padded input (``count_include_pad``),
+    or only the real pixels in it, or ``divisor_override``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pads, out_hw, tiled, divisor):
+        x_pad = _pad(x, pads, 0)
+        total = None
+        for _, _, v in _taps(x_pad, kernel, out_hw, stride, (1, 1), tiled):
+            total = v.astype(x.dtype, copy=True) if total is None else xp.add(total, v, out=total)
+        ctx.divisor = divisor
+        ctx.geometry = (x.shape, x_pad.shape, pads, kernel, out_hw, stride, (1, 1), tiled, x.dtype)
+        return total / divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype = ctx.geometry
+        share = grad / ctx.divisor
+        per_tap = ((i, j, share) for i in range(kernel[0]) for j in range(kernel[1]))
+        return _scatter(per_tap, shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype)
+
+
+def _avg_divisor(n, k, s, p, out, count_include_pad):
+    """Per-output divisor along one axis (PyTorch's avg_pool2d rule)."""
+    start = xp.arange(out) * s - p
+    end = xp.minimum(start + k, n + p)
+    if count_include_pad:
+        return end - start
+    return xp.minimum(end, n) - xp.maximum(start, 0)
+
+
+class AdaptiveAvgPool2d(Function):
+    """Average over the windows [⌊i·H/OH⌋, ⌈(i+1)·H/OH⌉): out = P_h · x · P_wᵀ with averaging matrices,
+    so forward and backward are matrix products (dx = P_hᵀ · g · P_w)."""
+
+    @staticmethod
+    def forward(ctx, x, out_hw):
+        p_h = _averaging_matrix(x.shape[-2], out_hw[0], x.dtype)
+        p_w = _averaging_matrix(x.shape[-1], out_hw[1], x.dtype)
+        ctx.save(p_h, p_w)
+        return xp.matmul(xp.matmul(p_h, x), p_w.T)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p_h, p_w = ctx.saved
+        return xp.matmul(xp.matmul(p_h.T, grad), p_w)
+
+
+def _averaging_matrix(n, out, dtype):
+    i = xp.arange(out)
+    start, end = (i * n) // out, -((-(i + 1) * n) // out)
+    cols = xp.arange(n)
+    inside = (cols >= start[:, None]) & (cols < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+class GlobalAvgPool2d(Function):
+    """out = mean over H and W (adaptive pooling to 1×1, the classic CNN head); dx = g / (H·W)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return x.mean(axis=(-2, -1), keepdims=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, w = ctx.shape[-2:]
+        return xp.broadcast_to(grad / (h * w), ctx.shape)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The functional API (PyTorch's signatures; ``layer`` names the caller in error messages).
+
+
+def _check_input(x, name):
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape {tuple(x.shape)}")
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, layer=None):
+    name = str(layer) if layer is not None else "max_pool2d"
+    _check_input(x, name)
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else pair(stride, "stride")
+    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
+    out_hw, pads, tiled = pool_geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, name)
+    out, winner = MaxPool2d.apply(x, kernel, stride, pads, dilation, out_hw, tiled)
+    if not return_indices:
+        return out
+    return out, _flat_indices(winner.data, x.shape, kernel, stride, padding, dilation)
+
+
+def _flat_indices(winner, shape, kernel, stride, padding, dilation):
+    """torch's return_indices: the position h·W + w of each maximum in its (H, W) plane."""
+    oh, ow = winner.shape[-2:]
+    i, j = winner // kernel[1], winner % kernel[1]
+    h = xp.arange(oh)[:, None] * stride[0] - padding[0] + i * dilation[0]
+    w = xp.arange(ow)[None, :] * stride[1] - padding[1] + j * dilation[1]
+    return Tensor((h * shape[-1] + w).astype(xp.int64))
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None, layer=None):
+    name = str(layer) if layer is not None else "avg_pool2d"
+    _check_input(x, name)
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else pair(stride, "stride")
+    padding = pair(padding, "padding")
+    out_hw, pads, tiled = pool_geometry(x.shape, kernel, stride, padding, (1, 1), ceil_mode, name)
+    if divisor_override:
+        divisor = divisor_override
+    else:
+        dh = _avg_divisor(x.shape[-2], kernel[0], stride[0], padding[0], out_hw[0], count_include_pad)
+        dw = _avg_divisor(x.shape[-1], kernel[1], stride[1], padding[1], out_hw[1], count_include_pad)
+        divisor = (dh[:, None] * dw[None, :]).astype(x.dtype)
+        if tiled:
+            divisor = kernel[0] * kernel[1]
+    return AvgPool2d.apply(x, kernel, stride, pads, out_hw, tiled, divisor)
+
+
+def adaptive_avg_pool2d(x, output_size, layer=None):
+    name = str(layer) if layer is not None else "adaptive_avg_pool2d"
+    _check_input(x, name)
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    oh, ow = oh or x.shape[-2], ow or x.shape[-1]  # None keeps that size, as in torch
+    if (oh, ow) == (1, 1):
+        return GlobalAvgPool2d.apply(x)
+    return AdaptiveAvgPool2d.apply(x, (oh, ow))
