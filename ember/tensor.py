@@ -318,6 +318,18 @@ class Tensor:
     def __rpow__(self, other):
         return _ops.pow(other, self)
 
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
     def __matmul__(self, other):
         return _ops.matmul(self, other)
 

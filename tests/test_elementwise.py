@@ -440,6 +440,8 @@ GRADCHECK = {
     "Minimum": (ember.minimum, [(3, 2), (2,)], {}),
     "Where": (lambda a, b: ember.where(a > 0, a, b), [(3, 2), (3, 2)], {}),
     "Cast": (lambda a: elementwise.Cast.apply(a, ember.float64), [(3, 2)], {}),
+    # a in [0.1, 0.9], b in [1.1, 1.9]: a / b stays inside (0, 1), away from the jumps of mod and floor
+    "Remainder": (lambda a, b: (a + 2) % b, [(3, 2), (3, 2)], dict(low=0.1, high=0.9)),
 }
 
 
@@ -461,3 +463,20 @@ def test_every_elementwise_function_is_gradchecked():
         if inspect.isclass(obj) and issubclass(obj, Function) and obj.__module__ == elementwise.__name__
     }
     assert defined == set(GRADCHECK)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_remainder_and_floor_divide_match_torch(dtype):
+    rng = np.random.default_rng(3)
+    a = (rng.standard_normal((4, 5)) * 5).astype(dtype)
+    b = (rng.uniform(0.5, 2.0, (5,)) * rng.choice([-1, 1], 5)).astype(dtype)
+    check_op(lambda x, y: x % y, lambda x, y: x % y, arrays=[a, b], dtype=dtype)
+    check_op(lambda x: x % 1.5, lambda x: x % 1.5, arrays=[a], dtype=dtype)
+    # torch has no derivative for a scalar mod a tensor; Ember's is covered by the Remainder gradcheck
+    check_op(lambda x: 2.5 % x, lambda x: 2.5 % x, arrays=[b], dtype=dtype, grad=False)
+    got = (ember.tensor(a) // ember.tensor(b)).numpy()
+    np.testing.assert_array_equal(got, (torch.tensor(a) // torch.tensor(b)).numpy())
+    ints = ember.arange(-7, 8)
+    assert (ints // 3).tolist() == (torch.arange(-7, 8) // 3).tolist()
+    assert (ints % 3).tolist() == (torch.arange(-7, 8) % 3).tolist()
+    assert (ints // 3).dtype == ember.int64

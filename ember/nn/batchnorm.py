@@ -56,6 +56,11 @@ class _BatchNorm(Module):
                 f"{self}: expected a {' or '.join(f'{d}-D' for d in self.expected_dims)} input "
                 f"({self.layout}), got shape {tuple(x.shape)}"
             )
+        if x.shape[1] != self.num_features:  # checked here too: without weight and running stats nothing else would
+            raise ValueError(
+                f"{self}: expected an input with {self.num_features} channels, got {x.shape[1]} channels "
+                f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
+            )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1

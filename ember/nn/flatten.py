@@ -23,11 +23,12 @@ class Unflatten(Module):
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        # Kept as given (a list stays a list), so the repr is torch's.
+        self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, x):
         dim = self.dim % x.ndim
-        return reshape(x, x.shape[:dim] + self.unflattened_size + x.shape[dim + 1 :])
+        return reshape(x, x.shape[:dim] + tuple(self.unflattened_size) + x.shape[dim + 1 :])
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

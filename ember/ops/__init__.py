@@ -5,7 +5,7 @@
 """
 
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from .elementwise import abs, add, cast, clamp, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where
+from .elementwise import abs, add, cast, clamp, div, exp, floor_divide, log, maximum, minimum, mul, neg, pow, remainder, sqrt, sub, where
 from .linalg import linear, matmul
 from .reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .shape import cat, expand, flatten, getitem, index_arrays, permute, reshape, squeeze, stack, transpose, unsqueeze

@@ -1,7 +1,8 @@
 """Activations: the non-linearities between layers, and softmax.
 
 Each is written so that it never overflows: sigmoid and ELU only ever exponentiate non-positive numbers,
-softmax subtracts the row maximum before exponentiating.
+softmax subtracts the row maximum before exponentiating. Piecewise gradients multiply by a 0/1 mask
+instead of calling ``where``, which is an order of magnitude slower in NumPy.
 """
 
 from ..autograd.function import Function
@@ -10,9 +11,9 @@ from .reduce import normalize_dims
 
 
 def stable_sigmoid(x):
-    """σ(x) = 1 / (1 + e⁻ˣ), computed as e^{-|x|} based fractions so no exponent is ever positive."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """σ(x) = 1 / (1 + e⁻ˣ), computed as e^{min(x, 0)} / (1 + e^{-|x|}): equal for either sign of x, and no
+    exponent is ever positive, so nothing overflows."""
+    return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))
 
 
 class ReLU(Function):
@@ -27,7 +28,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        return xp.where(y > 0, grad, 0)
+        return grad * (y > 0)
 
 
 class LeakyReLU(Function):
@@ -35,14 +36,16 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
-        ctx.save(x)
-        ctx.slope = negative_slope
-        return xp.where(x > 0, x, x * negative_slope)
+        slope = (x > 0).astype(x.dtype)  # 1 where x > 0, else the negative slope
+        slope *= 1 - negative_slope
+        slope += negative_slope
+        ctx.save(slope)
+        return x * slope
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved
-        return xp.where(x > 0, grad, grad * ctx.slope)
+        (slope,) = ctx.saved
+        return grad * slope
 
 
 class ELU(Function):
@@ -50,7 +53,8 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
-        y = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        negative = xp.minimum(x, 0)
+        y = xp.maximum(x, 0) + alpha * xp.expm1(negative)  # one of the two terms is always 0
         ctx.save(x, y)
         ctx.alpha = alpha
         return y
@@ -58,7 +62,8 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved
-        return xp.where(x > 0, grad, grad * (y + ctx.alpha))
+        positive = x > 0
+        return grad * (positive + ~positive * (y + ctx.alpha))
 
 
 class Sigmoid(Function):

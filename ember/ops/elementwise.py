@@ -220,6 +220,21 @@ def _route(ctx, grad, a_wins, b_wins):
     return da, db
 
 
+class Remainder(Function):
+    """z = a mod b with the sign of b (Python's and torch.remainder's);  dz/da = 1, dz/db = -⌊a/b⌋."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return xp.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        db = -grad * xp.floor_divide(a, b) if ctx.needs_input_grad[1] else None
+        return grad, db
+
+
 class Where(Function):
     """z = a where cond else b;  the gradient goes to whichever input was chosen."""
 
@@ -361,6 +376,16 @@ def clamp(a, min=None, max=None):
     if _is_integer(a) and (isinstance(lo, float) or isinstance(hi, float)):
         a = _to_float(a)  # torch: an integer tensor clamped to a float bound becomes float32
     return Clamp.apply(a, lo=lo, hi=hi)
+
+
+def remainder(a, b):
+    return Remainder.apply(*_operands(a, b))
+
+
+def floor_divide(a, b):
+    """⌊a / b⌋ element-wise (rounding toward -∞, as Python's //); piecewise constant, so no gradient."""
+    a, b = _operands(a, b)
+    return Tensor(xp.floor_divide(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b))
 
 
 def maximum(a, b):

@@ -73,21 +73,40 @@ class CrossEntropy(Function):
 
 
 class SoftCrossEntropy(Function):
-    """loss_m = -Σ_c q_mc · log softmax(z_m)_c for a dense target distribution q (probability targets)."""
+    """loss_m = -Σ_c q_mc · log softmax(z_m)_c for probability targets t, where the target distribution is
+    q = ((1 - ε)·t + ε/C) · w / D  (label smoothing ε, class weights w, D the number of rows for 'mean').
+
+    dz = (p · Σ_c q_c - q) · g, and, since the loss is linear in t (torch differentiates it too),
+    dt = -(1 - ε) · w · log p / D · g.
+    """
 
     @staticmethod
-    def forward(ctx, z, q, reduce):
+    def forward(ctx, z, t, eps, w, divisor, reduce):
         log_p = log_softmax_array(_rows(z), 1)
-        ctx.save(log_p, q)
-        ctx.shape = z.shape
+        q = _rows(t).astype(z.dtype, copy=False)
+        if eps > 0:
+            q = q * (1 - eps) + eps / log_p.shape[1]
+        if w is not None:
+            q = q * w
+        if divisor != 1:
+            q = q / divisor
+        ctx.save(log_p, q, w)
+        ctx.shape, ctx.target_dtype, ctx.eps, ctx.divisor = z.shape, t.dtype, eps, divisor
         return _finish(-(q * log_p).sum(axis=1), reduce, z.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        log_p, q = ctx.saved
+        log_p, q, w = ctx.saved
+        g = grad if grad.ndim == 0 else grad.reshape(-1, 1)
         dz = xp.exp(log_p) * q.sum(axis=1, keepdims=True) - q
-        dz *= grad if grad.ndim == 0 else grad.reshape(-1, 1)
-        return _unrows(dz, ctx.shape), None, None
+        dz *= g
+        dt = None
+        if ctx.needs_input_grad[1]:
+            dt = log_p * (-(1 - ctx.eps) / ctx.divisor)
+            if w is not None:
+                dt *= w
+            dt = _unrows(dt * g, ctx.shape).astype(ctx.target_dtype, copy=False)
+        return _unrows(dz, ctx.shape), dt, None, None, None, None
 
 
 class NLL(Function):
@@ -216,26 +235,28 @@ def _array(t, dtype=None):
 
 
 def _class_targets(input, target, ignore_index, name):
-    """Validated class-index targets as rows, with the mask of the rows that count."""
+    """Validated class-index targets as rows, with the mask of the rows that count (``ignore_index=None``:
+    the loss has no ignored class)."""
     z, t = input.data, _array(target)
     n_classes = z.shape[0] if z.ndim == 1 else z.shape[1]
     batch_shape = () if z.ndim == 1 else (z.shape[0],) + z.shape[2:]
     if t.dtype.kind not in "iu":
+        hint = " (or pass class probabilities with the input's shape)" if name == "cross_entropy" else ""
         raise TypeError(
-            f"{name}: class-index targets must be an integer tensor (int64), got {t.dtype}; use target.long() "
-            "(or, for cross_entropy, pass class probabilities with the input's shape)"
+            f"{name}: class-index targets must be an integer tensor (int64), got {t.dtype}; use target.long(){hint}"
         )
     if t.shape != batch_shape:
         raise ValueError(
             f"{name}: input of shape {tuple(z.shape)} needs a target of shape {batch_shape}, got {tuple(t.shape)}"
         )
     t = t.reshape(-1)
-    valid = t != ignore_index
+    valid = t != ignore_index if ignore_index is not None else xp.ones(t.shape, dtype=bool)
     bad = valid & ((t < 0) | (t >= n_classes))
     if bad.any():
+        ignored = f", or ignore_index={ignore_index}" if ignore_index is not None else ""
         raise IndexError(
             f"{name}: target {int(t[bad][0])} is out of bounds for {n_classes} classes "
-            f"(valid targets are 0..{n_classes - 1}, or ignore_index={ignore_index})"
+            f"(valid targets are 0..{n_classes - 1}{ignored})"
         )
     return xp.where(valid, t, 0), valid, n_classes, batch_shape
 
@@ -263,18 +284,21 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     n_classes = z.shape[0] if z.ndim == 1 else z.shape[1]
     w = _class_weight(weight, n_classes, z.dtype, "cross_entropy")
     eps = label_smoothing
-    if _array(target).dtype.kind == "f":
-        q = _array(target, z.dtype)
-        if q.shape != z.shape:
-            raise ValueError(f"cross_entropy: probability targets need the input's shape {z.shape}, got {q.shape}")
-        q = _rows(q)
-        if eps > 0:
-            q = q * (1 - eps) + eps / n_classes
-        if w is not None:
-            q = q * w
-        if reduction == "mean":
-            q = q / q.shape[0]
-        out = SoftCrossEntropy.apply(input, q, reduction != "none")
+    t = _array(target)
+    if t.dtype.kind == "f":
+        if t.shape != z.shape:
+            if t.shape == ((z.shape[0],) + z.shape[2:] if z.ndim > 1 else ()):
+                # Float labels such as [0., 2., 1.]: they have the shape of class indices, not of probabilities.
+                raise TypeError(
+                    f"cross_entropy: class-index targets must be an integer tensor (int64), got {t.dtype}; use "
+                    "target.long() (or pass class probabilities with the input's shape)"
+                )
+            raise ValueError(
+                f"cross_entropy: probability targets need the input's shape {tuple(z.shape)}, got {tuple(t.shape)}"
+            )
+        divisor = z.size // max(n_classes, 1) if reduction == "mean" else 1
+        out = SoftCrossEntropy.apply(input, target if isinstance(target, Tensor) else t, eps, w, divisor,
+                                     reduction != "none")
     else:
         target, valid, _, batch_shape = _class_targets(input, target, ignore_index, "cross_entropy")
         w_y = valid.astype(z.dtype) if w is None else w[target] * valid
@@ -314,7 +338,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     if input.ndim not in (1, 2):
         raise ValueError(f"multi_margin_loss: expected an input of shape (N, C) or (C,), got {tuple(input.shape)}")
     z = input.data
-    target, _, n_classes, batch_shape = _class_targets(input, target, -100, "multi_margin_loss")
+    target, _, n_classes, batch_shape = _class_targets(input, target, None, "multi_margin_loss")
     w = _class_weight(weight, n_classes, z.dtype, "multi_margin_loss")
     w_y = xp.ones(target.shape, dtype=z.dtype) if w is None else w[target]
     out = MultiMargin.apply(input, target, p, margin, w_y, reduction != "none")

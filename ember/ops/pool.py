@@ -4,8 +4,9 @@ Max pooling keeps, for each window, the largest value — the most strongly acti
 backward routes the gradient to that one input (the max gate). Average pooling spreads the gradient
 evenly over the window.
 
-Windows are visited one kernel offset (tap) at a time: each tap is a strided view of the input, and a
-running maximum over the K² taps also records which tap won (the first one on ties, as PyTorch).
+Windows are visited one kernel offset (tap) at a time: each tap is a strided view of the input, so the
+maximum is K² - 1 element-wise ``maximum`` calls. Backward finds, tap by tap, the windows whose first
+maximum sits at that tap (the first one on ties, as PyTorch) and routes their gradient there.
 Where windows tile the input exactly (stride = kernel, no padding, sizes divisible) the input is simply
 reshaped to (N, C, OH, KH, OW, KW): no padding copy, and backward writes each tap's gradient without
 accumulating (windows cannot overlap).
@@ -22,8 +23,8 @@ def pool_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode, layer=N
     windows tile the input exactly."""
     h, w = x_shape[-2:]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    for k, p, d, axis in ((kh, ph, dh, "height"), (kw, pw, dw, "width")):
-        if p > (d * (k - 1) + 1) // 2:
+    for k, p, axis in ((kh, ph, "height"), (kw, pw, "width")):
+        if p > k // 2:  # PyTorch's rule, whatever the dilation
             raise ValueError(
                 f"{layer or 'pool2d'}: padding {p} in {axis} should be at most half of the kernel size {k}"
             )
@@ -76,32 +77,57 @@ def _scatter(grads_per_tap, shape, padded_shape, pads, kernel, out_hw, stride, d
 
 
 class MaxPool2d(Function):
-    """out = max over each window; d out / d x = 1 for the (first) largest input of the window, else 0."""
+    """out = max over each window; d out / d x = 1 for the first largest input of the window, else 0."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, dilation, out_hw, tiled):
         x_pad = _pad(x, pads, -xp.inf)
-        best = winner = None
-        for i, j, v in _taps(x_pad, kernel, out_hw, stride, dilation, tiled):
-            if best is None:
-                best, winner = v.copy(), xp.zeros(v.shape, dtype=xp.int16)
-                continue
-            better = v > best  # strict: the first maximum keeps the gradient on ties
-            xp.copyto(best, v, where=better)
-            xp.copyto(winner, i * kernel[1] + j, where=better)
-        ctx.save(winner)
+        taps = [v for _, _, v in _taps(x_pad, kernel, out_hw, stride, dilation, tiled)]
+        best = xp.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
+        for v in taps[2:]:
+            xp.maximum(best, v, out=best)
+        ctx.save(x_pad, best)
         ctx.geometry = (x.shape, x_pad.shape, pads, kernel, out_hw, stride, dilation, tiled, x.dtype)
-        return best, winner
+        return best
 
     @staticmethod
-    def backward(ctx, grad, _grad_winner):
-        (winner,) = ctx.saved
+    def backward(ctx, grad):
+        x_pad, best = ctx.saved
         shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype = ctx.geometry
-        kw = kernel[1]
-        per_tap = (
-            (i, j, xp.where(winner == i * kw + j, grad, 0)) for i in range(kernel[0]) for j in range(kw)
-        )
+        winners = _first_winners(x_pad, best, kernel, out_hw, stride, dilation, tiled, pads)
+        per_tap = ((i, j, grad * first) for i, j, first in winners)
         return _scatter(per_tap, shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype)
+
+
+def _first_winners(x_pad, best, kernel, out_hw, stride, dilation, tiled, pads):
+    """Yield (i, j, mask of the windows whose maximum PyTorch assigns to kernel offset (i, j)).
+
+    As in PyTorch, each window sends its gradient to one input: the first maximum in row-major order,
+    never a padding pixel, and, in a window holding NaN (the maximum is then NaN), the last NaN.
+    """
+    taps = list(_taps(x_pad, kernel, out_hw, stride, dilation, tiled))
+    real = None
+    if any(pads):  # which positions of the padded plane are real pixels
+        plane = xp.ones(x_pad.shape[-2:], dtype=bool)
+        top, bottom, left, right = pads
+        plane[:top], plane[plane.shape[0] - bottom :], plane[:, :left], plane[:, plane.shape[1] - right :] = 0, 0, 0, 0
+        real = [tap(plane, i, j, out_hw, stride, dilation) for i, j, _ in taps]
+    masks, claimed = [], xp.zeros(best.shape, dtype=bool)
+    for k, (_, _, v) in enumerate(taps):
+        first = (v == best) & ~claimed
+        if real is not None:
+            first &= real[k]
+        claimed |= first
+        masks.append(first)
+    nan = xp.isnan(best)
+    if nan.any():
+        claimed = ~nan
+        for k in reversed(range(len(taps))):
+            last = xp.isnan(taps[k][2]) & ~claimed
+            claimed |= last
+            masks[k] |= last
+    for (i, j, _), mask in zip(taps, masks):
+        yield i, j, mask
 
 
 class AvgPool2d(Function):
@@ -193,19 +219,23 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     stride = kernel if stride is None or stride == [] else pair(stride, "stride")
     padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
     out_hw, pads, tiled = pool_geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, name)
-    out, winner = MaxPool2d.apply(x, kernel, stride, pads, dilation, out_hw, tiled)
+    out = MaxPool2d.apply(x, kernel, stride, pads, dilation, out_hw, tiled)
     if not return_indices:
         return out
-    return out, _flat_indices(winner.data, x.shape, kernel, stride, padding, dilation)
+    x_pad = _pad(x.data, pads, -xp.inf)
+    winners = _first_winners(x_pad, out.data, kernel, out_hw, stride, dilation, tiled, pads)
+    return out, _flat_indices(winners, x.shape, out_hw, stride, padding, dilation)
 
 
-def _flat_indices(winner, shape, kernel, stride, padding, dilation):
-    """torch's return_indices: the position h·W + w of each maximum in its (H, W) plane."""
-    oh, ow = winner.shape[-2:]
-    i, j = winner // kernel[1], winner % kernel[1]
-    h = xp.arange(oh)[:, None] * stride[0] - padding[0] + i * dilation[0]
-    w = xp.arange(ow)[None, :] * stride[1] - padding[1] + j * dilation[1]
-    return Tensor((h * shape[-1] + w).astype(xp.int64))
+def _flat_indices(winners, shape, out_hw, stride, padding, dilation):
+    """torch's return_indices: the position h·W + w of each window's maximum in its (H, W) plane."""
+    rows = xp.arange(out_hw[0])[:, None] * stride[0] - padding[0]
+    cols = xp.arange(out_hw[1])[None, :] * stride[1] - padding[1]
+    index = None
+    for i, j, first in winners:
+        position = (rows + i * dilation[0]) * shape[-1] + cols + j * dilation[1]
+        index = first * position if index is None else index + first * position
+    return Tensor(index.astype(xp.int64))
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
