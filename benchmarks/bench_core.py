@@ -7,7 +7,8 @@ speed and does not touch torch):
 
 torch is limited to as many threads as NumPy's BLAS uses (all cores unless OMP/OPENBLAS_NUM_THREADS say
 otherwise). Each case reports the median of several timed repetitions after warm-up, and the ratio
-Ember time / torch time (below 1 means Ember is faster).
+Ember time / torch time (below 1 means Ember is faster). Ember and torch run in turns (blocks of calls),
+so both meet the same background load.
 """
 
 import argparse
@@ -23,15 +24,22 @@ import ember.nn as nn
 import ember.nn.functional as F
 
 
-def median_time(fn, repeat, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def median_times(fns, repeat, block=5):
+    """Median seconds per call of each function.
+
+    The functions take turns in blocks of ``block`` timed calls, so that all of them meet the same
+    background load; each block starts with one untimed call, because the other framework's worker
+    threads may still be spinning from its last call (OpenBLAS and OpenMP both busy-wait a while).
+    """
+    times = [[] for _ in fns]
+    for _ in range(max(1, repeat // block)):
+        for fn, ts in zip(fns, times):
+            fn()
+            for _ in range(block):
+                start = time.perf_counter()
+                fn()
+                ts.append(time.perf_counter() - start)
+    return [statistics.median(ts) for ts in times]
 
 
 def lenet(m):
@@ -73,7 +81,7 @@ def lenet_step_case(batch, repeat):
         for p in e_params:  # plain SGD, written inline on the arrays
             p.data -= lr * p.grad.data
 
-    return median_time(ember_step, repeat), median_time(torch_step, repeat)
+    return median_times([ember_step, torch_step], repeat)
 
 
 def conv_case(n, c, h, o, k, stride, padding, repeat):
@@ -96,7 +104,7 @@ def conv_case(n, c, h, o, k, stride, padding, repeat):
         ex.grad = ew.grad = eb.grad = None
         F.conv2d(ex, ew, eb, stride, padding).backward(up)
 
-    return median_time(ember_fb, repeat), median_time(torch_fb, repeat)
+    return median_times([ember_fb, torch_fb], repeat)
 
 
 def main():

@@ -3,8 +3,8 @@
 Each output pixel is a dot product wᵀx + b between a filter and the input patch under it. im2col lays
 every patch out as a column, so all the dot products of the whole batch become one matrix product:
 
-    cols (C·KH·KW, N·OH·OW)  = the patches, one column per output pixel of every sample
-    out  (O, N·OH·OW)        = W (O, C·KH·KW) @ cols  (+ b)
+    cols (C·KH·KW, OH·OW·N)  = the patches, one column per output pixel of every sample
+    out  (O, OH·OW·N)        = W (O, C·KH·KW) @ cols  (+ b)
 
 and backward is two more matrix products:
 
@@ -13,40 +13,58 @@ and backward is two more matrix products:
                                           one kernel offset at a time: K² strided adds, no scatter)
 
 With ``groups`` the channels split into independent groups and the GEMM becomes a batch of ``groups``
-GEMMs. The layout keeps channels first (C, N, ...), so the output reaches NCHW as a transposed view with
-no copy.
+GEMMs.
+
+Memory layout: inside this file images are kept as (C, H, W, N), the sample index varying fastest.
+Every copy im2col makes and every add col2im makes then runs over N contiguous numbers at a time, instead
+of over OW (often only 5 to 30): four to five times faster for the small images of a CNN's later layers.
+The output leaves as an (N, O, OH, OW) view of that memory, with no copy; the next layers work on any
+layout, and the next convolution finds its input already in this order.
 """
 
 from ..autograd.function import Function
 from ..backend import xp
-from .window import output_size, padded, pair, tap
+from .window import output_size, pair
 
 
-def im2col(x, kernel, out_hw, stride, dilation):
-    """Padded x (N, C, Hp, Wp) -> columns (C·KH·KW, N·OH·OW): a strided view of every patch, copied once."""
-    n, c = x.shape[:2]
+def batch_last_padded(x, pads):
+    """x (N, C, H, W) copied into a zero border, batch last: (C, top + H + bottom, left + W + right, N)."""
+    top, bottom, left, right = pads
+    n, c, h, w = x.shape
+    out = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=x.dtype)
+    out[:, top : top + h, left : left + w, :] = x.transpose(1, 2, 3, 0)
+    return out
+
+
+def im2col(x_pad, kernel, out_hw, stride, dilation):
+    """Padded x (C, Hp, Wp, N) -> columns (C·KH·KW, OH·OW·N): a strided view of every patch, copied once.
+
+    Row (c, i, j) holds, for every output pixel (y, x) and sample n, the input x_pad[c, s·y + d·i, s·x + d·j, n].
+    """
+    c, n = x_pad.shape[0], x_pad.shape[3]
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
-    s_n, s_c, s_h, s_w = x.strides
+    s_c, s_h, s_w, s_n = x_pad.strides
     patches = xp.lib.stride_tricks.as_strided(
-        x, shape=(c, kh, kw, n, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False
+        x_pad, shape=(c, kh, kw, oh, ow, n), strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n), writeable=False
     )
-    return patches.reshape(c * kh * kw, n * oh * ow)
+    return patches.reshape(c * kh * kw, oh * ow * n)
 
 
 def col2im(cols, padded_shape, kernel, out_hw, stride, dilation):
-    """The adjoint of im2col: columns (C·KH·KW, N·OH·OW) -> gradient of the padded input, (N, C, Hp, Wp).
+    """The adjoint of im2col: columns (C·KH·KW, OH·OW·N) -> gradient of the padded input (C, Hp, Wp, N).
 
     Overlapping patches share pixels, so their gradients add up: one strided add per kernel offset.
-    The sum is built channels-first and returned as an NCHW view.
     """
-    n, c, hp, wp = padded_shape
-    (kh, kw), (oh, ow) = kernel, out_hw
-    cols = cols.reshape(c, kh, kw, n, oh, ow)
-    dx = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
+    c, hp, wp, n = padded_shape
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    cols = cols.reshape(c, kh, kw, oh, ow, n)
+    dx = xp.zeros(padded_shape, dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            tap(dx, i, j, out_hw, stride, dilation)[...] += cols[:, i, j]
-    return dx.transpose(1, 0, 2, 3)
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            dx[:, rows, columns, :] += cols[:, i, j]
+    return dx
 
 
 class Conv2d(Function):
@@ -54,29 +72,28 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
-        n, c = x.shape[:2]
+        n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
-        x_pad = padded(x, pads)
         out_hw = (
-            output_size(x.shape[2], kh, stride[0], pads[0], pads[1], dilation[0]),
-            output_size(x.shape[3], kw, stride[1], pads[2], pads[3], dilation[1]),
+            output_size(h, kh, stride[0], pads[0], pads[1], dilation[0]),
+            output_size(w, kw, stride[1], pads[2], pads[3], dilation[1]),
         )
+        x_pad = batch_last_padded(x, pads)
         cols = im2col(x_pad, (kh, kw), out_hw, stride, dilation).reshape(groups, cg * kh * kw, -1)
-        w = weight.reshape(groups, o // groups, cg * kh * kw)
-        out = xp.matmul(w, cols).reshape(o, n, *out_hw)
+        out = xp.matmul(weight.reshape(groups, o // groups, -1), cols).reshape(o, *out_hw, n)
         if bias is not None:
             out += bias.reshape(o, 1, 1, 1)
         ctx.save(cols if ctx.needs_input_grad[1] else None, weight)
-        ctx.geometry = (x_pad.shape, (kh, kw), out_hw, stride, dilation, pads, groups)
-        return out.transpose(1, 0, 2, 3)
+        ctx.geometry = (x_pad.shape, (h, w), (kh, kw), out_hw, stride, dilation, pads, groups)
+        return out.transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx, grad):
         cols, weight = ctx.saved
-        padded_shape, kernel, out_hw, stride, dilation, pads, groups = ctx.geometry
+        padded_shape, (h, w), kernel, out_hw, stride, dilation, pads, groups = ctx.geometry
         o = weight.shape[0]
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dout = grad.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+        dout = grad.transpose(1, 2, 3, 0).reshape(groups, o // groups, -1)  # (O, OH·OW·N), as the columns
         dx = dw = db = None
         if need_w:
             # dW = dout · colsᵀ, computed as (cols · doutᵀ)ᵀ: the same product, but BLAS runs this shape
@@ -85,11 +102,10 @@ class Conv2d(Function):
         if need_b:
             db = grad.sum(axis=(0, 2, 3))
         if need_x:
-            w = weight.reshape(groups, o // groups, -1)
-            dcols = xp.matmul(w.transpose(0, 2, 1), dout)
-            dx_pad = col2im(dcols, padded_shape, kernel, out_hw, stride, dilation)
-            top, bottom, left, right = pads
-            dx = dx_pad[:, :, top : padded_shape[2] - bottom, left : padded_shape[3] - right]
+            w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+            dx_pad = col2im(xp.matmul(w_t, dout), padded_shape, kernel, out_hw, stride, dilation)
+            top, left = pads[0], pads[2]
+            dx = dx_pad[:, top : top + h, left : left + w, :].transpose(3, 0, 1, 2)
         return dx, dw, db
 
 

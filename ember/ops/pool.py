@@ -15,7 +15,7 @@ accumulating (windows cannot overlap).
 from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor
-from .window import output_size, pair, tap
+from .window import output_size, padded, pair, tap
 
 
 def pool_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode, layer=None):
@@ -38,42 +38,38 @@ def pool_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode, layer=N
     return (oh, ow), pads, tiled
 
 
-def _pad(x, pads, value):
-    top, bottom, left, right = pads
-    if not any(pads):
-        return x
-    out = xp.full(x.shape[:-2] + (x.shape[-2] + top + bottom, x.shape[-1] + left + right), value, dtype=x.dtype)
-    out[..., top : top + x.shape[-2], left : left + x.shape[-1]] = x
-    return out
+def _windows(x, kernel, out_hw):
+    """The tiled windows of x (..., OH·KH, OW·KW) as a (..., OH, KH, OW, KW) view (any memory layout)."""
+    (kh, kw), (oh, ow) = kernel, out_hw
+    s_h, s_w = x.strides[-2:]
+    return xp.lib.stride_tricks.as_strided(
+        x, shape=x.shape[:-2] + (oh, kh, ow, kw), strides=x.strides[:-2] + (s_h * kh, s_h, s_w * kw, s_w)
+    )
 
 
 def _taps(x, kernel, out_hw, stride, dilation, tiled):
     """Yield (i, j, view of the input read by kernel offset (i, j) for every output pixel)."""
     kh, kw = kernel
-    if tiled:
-        windows = x.reshape(*x.shape[:-2], out_hw[0], kh, out_hw[1], kw)
-        for i in range(kh):
-            for j in range(kw):
-                yield i, j, windows[..., i, :, j]
-    else:
-        for i in range(kh):
-            for j in range(kw):
-                yield i, j, tap(x, i, j, out_hw, stride, dilation)
+    windows = _windows(x, kernel, out_hw) if tiled else None
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, (windows[..., i, :, j] if tiled else tap(x, i, j, out_hw, stride, dilation))
 
 
-def _scatter(grads_per_tap, shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype):
-    """Put each tap's gradient back where that tap read from: writes when tiled, strided adds otherwise."""
-    kh, kw = kernel
+def _scatter(grads_per_tap, like, pads, kernel, out_hw, stride, dilation, tiled):
+    """Put each tap's gradient back where that tap read from, in an array shaped and laid out like the
+    padded input ``like``: plain writes when tiled (windows cannot overlap), strided adds otherwise."""
     if tiled:
-        dx = xp.empty((*shape[:-2], out_hw[0], kh, out_hw[1], kw), dtype=dtype)
+        dx = xp.empty_like(like)
+        windows = _windows(dx, kernel, out_hw)
         for i, j, g in grads_per_tap:
-            dx[..., i, :, j] = g
-        return dx.reshape(shape)
-    dx = xp.zeros(padded_shape, dtype=dtype)
+            windows[..., i, :, j] = g
+        return dx
+    dx = xp.zeros_like(like)
     for i, j, g in grads_per_tap:
         tap(dx, i, j, out_hw, stride, dilation)[...] += g
     top, bottom, left, right = pads
-    return dx[..., top : padded_shape[-2] - bottom, left : padded_shape[-1] - right]
+    return dx[..., top : dx.shape[-2] - bottom, left : dx.shape[-1] - right]
 
 
 class MaxPool2d(Function):
@@ -81,22 +77,22 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, dilation, out_hw, tiled):
-        x_pad = _pad(x, pads, -xp.inf)
+        x_pad = padded(x, pads, -xp.inf)
         taps = [v for _, _, v in _taps(x_pad, kernel, out_hw, stride, dilation, tiled)]
         best = xp.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
         for v in taps[2:]:
             xp.maximum(best, v, out=best)
         ctx.save(x_pad, best)
-        ctx.geometry = (x.shape, x_pad.shape, pads, kernel, out_hw, stride, dilation, tiled, x.dtype)
+        ctx.geometry = (pads, kernel, out_hw, stride, dilation, tiled)
         return best
 
     @staticmethod
     def backward(ctx, grad):
         x_pad, best = ctx.saved
-        shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype = ctx.geometry
+        pads, kernel, out_hw, stride, dilation, tiled = ctx.geometry
         winners = _first_winners(x_pad, best, kernel, out_hw, stride, dilation, tiled, pads)
         per_tap = ((i, j, grad * first) for i, j, first in winners)
-        return _scatter(per_tap, shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype)
+        return _scatter(per_tap, x_pad, pads, kernel, out_hw, stride, dilation, tiled)
 
 
 def _first_winners(x_pad, best, kernel, out_hw, stride, dilation, tiled, pads):
@@ -139,7 +135,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, out_hw, tiled, divisor):
-        x_pad = _pad(x, pads, 0)
+        x_pad = padded(x, pads, 0)
         total = None
         for _, _, v in _taps(x_pad, kernel, out_hw, stride, (1, 1), tiled):
             total = v.astype(x.dtype, copy=True) if total is None else xp.add(total, v, out=total)
@@ -152,7 +148,8 @@ class AvgPool2d(Function):
         shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype = ctx.geometry
         share = grad / ctx.divisor
         per_tap = ((i, j, share) for i in range(kernel[0]) for j in range(kernel[1]))
-        return _scatter(per_tap, shape, padded_shape, pads, kernel, out_hw, stride, dilation, tiled, dtype)
+        like = xp.empty(padded_shape, dtype=dtype)  # only its shape and dtype are used
+        return _scatter(per_tap, like, pads, kernel, out_hw, stride, dilation, tiled)
 
 
 def _avg_divisor(n, k, s, p, out, count_include_pad):
@@ -222,7 +219,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     out = MaxPool2d.apply(x, kernel, stride, pads, dilation, out_hw, tiled)
     if not return_indices:
         return out
-    x_pad = _pad(x.data, pads, -xp.inf)
+    x_pad = padded(x.data, pads, -xp.inf)
     winners = _first_winners(x_pad, out.data, kernel, out_hw, stride, dilation, tiled, pads)
     return out, _flat_indices(winners, x.shape, out_hw, stride, padding, dilation)
 

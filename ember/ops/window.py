@@ -44,13 +44,13 @@ def output_size(n, k, stride, pad_before, pad_after, dilation, ceil_mode=False, 
 
 
 def padded(x, pads, value=0.0):
-    """x (N, C, H, W) surrounded by ``pads = (top, bottom, left, right)`` pixels of ``value``."""
+    """x (..., H, W) surrounded by ``pads = (top, bottom, left, right)`` pixels of ``value``."""
     top, bottom, left, right = pads
     if not any(pads):
         return x
-    n, c, h, w = x.shape
-    out = xp.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
-    out[:, :, top : top + h, left : left + w] = x
+    h, w = x.shape[-2:]
+    out = xp.full(x.shape[:-2] + (h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out[..., top : top + h, left : left + w] = x
     return out
 
 
