@@ -8,10 +8,13 @@ and also compares every parameter's gradient and every buffer.
 Tolerances (DESIGN.md): float64 relative 1e-9; float32 atol 1e-5 / rtol 1e-4.
 """
 
+import inspect
+
 import numpy as np
 import torch
 
 import ember
+from ember.autograd import Function
 
 TOL = {"float64": dict(rtol=1e-9, atol=1e-12), "float32": dict(rtol=1e-4, atol=1e-5)}
 
@@ -150,3 +153,11 @@ def gradcheck(fn, *shapes, seed=0, low=None, high=None, fast_mode=False, **kwarg
     rng = np.random.default_rng(seed)
     inputs = [ember.Tensor(random_array(s, "float64", rng, low, high), requires_grad=True) for s in shapes]
     return ember.autograd.gradcheck(fn, inputs, fast_mode=fast_mode, **kwargs)
+
+
+def function_classes(module):
+    """Names of the Function classes defined in an ops module (for the 'every Function is gradchecked' guards)."""
+    return {
+        name for name, obj in vars(module).items()
+        if inspect.isclass(obj) and issubclass(obj, Function) and obj.__module__ == module.__name__
+    }

@@ -2,7 +2,6 @@
 dilation / groups, rectangular kernels and inputs, depthwise and 1×1 convolutions, with and without bias,
 unbatched and non-contiguous inputs, in float32 and float64; and gradcheck of every Function in conv.py."""
 
-import inspect
 
 import numpy as np
 import pytest
@@ -15,9 +14,8 @@ import ember
 import ember.nn as enn
 import ember.nn.functional as F
 import torch.nn as tnn
-from ember.autograd.function import Function
 from ember.ops import conv
-from helpers import check_module, check_op, gradcheck, random_array
+from helpers import check_module, check_op, function_classes, gradcheck, random_array
 
 DTYPES = ["float64", "float32"]
 
@@ -243,8 +241,4 @@ def test_gradcheck(name):
 
 
 def test_every_conv_function_is_gradchecked():
-    defined = {
-        name for name, obj in vars(conv).items()
-        if inspect.isclass(obj) and issubclass(obj, Function) and obj.__module__ == conv.__name__
-    }
-    assert defined == set(GRADCHECK)
+    assert function_classes(conv) == set(GRADCHECK)

@@ -3,7 +3,6 @@ and evaluation, every flag (affine, bias, track_running_stats, momentum incl. No
 after several steps (the unbiased running variance) and float32/float64; gradcheck of every Function in
 norm.py, in training and in evaluation mode."""
 
-import inspect
 
 import numpy as np
 import pytest
@@ -14,9 +13,8 @@ import ember
 import ember.nn as enn
 import ember.nn.functional as F
 import torch.nn as tnn
-from ember.autograd.function import Function
 from ember.ops import norm
-from helpers import assert_close, check_module, check_op, copy_weights, gradcheck, random_array
+from helpers import assert_close, check_module, check_op, copy_weights, function_classes, gradcheck, random_array
 
 DTYPES = ["float64", "float32"]
 
@@ -232,8 +230,4 @@ def test_gradcheck_training_with_running_stats():
 
 
 def test_every_norm_function_is_gradchecked():
-    defined = {
-        name for name, obj in vars(norm).items()
-        if inspect.isclass(obj) and issubclass(obj, Function) and obj.__module__ == norm.__name__
-    }
-    assert defined == set(GRADCHECK)
+    assert function_classes(norm) == set(GRADCHECK)

@@ -3,7 +3,6 @@ divisor_override) and adaptive_avg_pool2d, functional and as nn layers, over ker
 dilation / ceil_mode, both the exact-tiling fast path and the general path; and gradcheck of every
 Function in pool.py."""
 
-import inspect
 
 import numpy as np
 import pytest
@@ -16,9 +15,8 @@ import ember
 import ember.nn as enn
 import ember.nn.functional as F
 import torch.nn as tnn
-from ember.autograd.function import Function
 from ember.ops import pool
-from helpers import check_module, check_op, gradcheck, random_array
+from helpers import check_module, check_op, function_classes, gradcheck, random_array
 
 DTYPES = ["float64", "float32"]
 
@@ -281,11 +279,7 @@ def test_gradcheck(name):
 
 
 def test_every_pool_function_is_gradchecked():
-    defined = {
-        name for name, obj in vars(pool).items()
-        if inspect.isclass(obj) and issubclass(obj, Function) and obj.__module__ == pool.__name__
-    }
-    assert defined == set(GRADCHECK)
+    assert function_classes(pool) == set(GRADCHECK)
 
 
 def test_max_pool2d_propagates_nan_like_torch():

@@ -1,7 +1,5 @@
 """Convolution layers (the maths — im2col and one GEMM — is in ember.ops.conv)."""
 
-import math
-
 from ..backend import default_dtype, xp
 from ..ops.conv import conv2d
 from ..ops.window import pair
@@ -47,11 +45,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups, layer=self)

@@ -42,6 +42,7 @@ __all__ = [
     "kaiming_normal_",
     "orthogonal_",
     "sparse_",
+    "default_layer_init_",
 ]
 
 _LINEAR_FNS = (
@@ -355,3 +356,14 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     zero_rows = xp.argsort(rng.random((rows, cols)), axis=0)[:num_zeros]
     values[zero_rows, xp.arange(cols)] = 0
     return _fill(tensor, values)
+
+
+def default_layer_init_(weight, bias=None):
+    """PyTorch's default for Linear and Conv layers: W ~ kaiming_uniform_(a=√5), which is U(±1/√fan_in),
+    and b ~ U(±1/√fan_in) — small enough that a fresh network's activations neither explode nor vanish."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+    return weight
