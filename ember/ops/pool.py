@@ -8,7 +8,7 @@ Windows are visited one kernel offset (tap) at a time: each tap is a strided vie
 maximum is K² - 1 element-wise ``maximum`` calls. Backward finds, tap by tap, the windows whose first
 maximum sits at that tap (the first one on ties, as PyTorch) and routes their gradient there.
 Where windows tile the input exactly (stride = kernel, no padding, sizes divisible) the input is simply
-reshaped to (N, C, OH, KH, OW, KW): no padding copy, and backward writes each tap's gradient without
+viewed as (N, C, OH, KH, OW, KW): no padding copy, and backward writes each tap's gradient without
 accumulating (windows cannot overlap).
 """
 
