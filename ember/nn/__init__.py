@@ -1,6 +1,7 @@
 """Neural-network layers with PyTorch's names, parameter names and default initialisation."""
 
 from . import functional, init
+from . import utils
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, Sequential

@@ -1,0 +1,41 @@
+"""ember.data: datasets, the DataLoader, image transforms and colour spaces (torch.utils.data and
+torchvision.transforms, on NumPy).
+
+    from ember.data import DataLoader, TensorDataset, transforms as T
+
+    train = DataLoader(TensorDataset(images, labels), batch_size=128, shuffle=True, prefetch=2,
+                       transform=T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip()]))
+    for x, y in train:      # x float32 (128, 3, 32, 32), y int64 (128,): Tensors
+        ...
+
+Random transforms draw from ``ember.data.rng()``, never from the model's generator (see dataloader.py).
+The concrete datasets live in ``ember.data.datasets``, imported on first use.
+"""
+
+import importlib
+
+from . import color, transforms
+from .dataloader import DataLoader, rng, rng_scope, to_tensors
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, default_collate, random_split
+
+__all__ = [
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "color",
+    "default_collate",
+    "random_split",
+    "rng",
+    "rng_scope",
+    "to_tensors",
+    "transforms",
+]
+
+
+def __getattr__(name):
+    # ember.data.datasets is imported lazily: it may pull in file formats and downloads nobody else needs.
+    if name == "datasets":
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

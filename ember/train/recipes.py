@@ -1,0 +1,255 @@
+"""What ``ember train / evaluate / predict`` do, as plain functions (the CLI only parses arguments).
+
+``train(config)`` builds the data (a validation split carved from the training set, statistics fitted
+on the training split only), the model from the registry, the optimizer and schedule, and a Trainer;
+it fits, checkpoints every epoch, evaluates once on the test set, and writes ``metrics.json`` and a
+plot of the curves. ``evaluate`` and ``predict`` rebuild the model from a checkpoint's config.
+"""
+
+import json
+import os
+import time
+from dataclasses import dataclass
+
+from .. import backend, models, optim
+from ..autograd.grad_mode import no_grad
+from ..backend import xp
+from ..data import DataLoader, random_split, transforms
+from ..data import datasets as D
+from . import checkpoint
+from .callbacks import EarlyStopping, ModelCheckpoint
+from .trainer import Trainer
+
+
+class UsageError(Exception):
+    """A mistake in what was asked for (unknown name, bad value, missing file); the CLI prints one line."""
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    factory: str
+    channels: int
+    size: int
+    classes: int
+    flip: bool  # horizontal flips are a fair augmentation (not for digits: a mirrored 2 is no 2)
+
+
+DATASETS = {
+    "mnist": DataInfo("MNIST", 1, 28, 10, False),
+    "fashion-mnist": DataInfo("FashionMNIST", 1, 28, 10, True),
+    "cifar10": DataInfo("CIFAR10", 3, 32, 10, True),
+    "digits-mini": DataInfo("DigitsMini", 1, 28, 10, False),
+}
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adabound")
+SCHEDULERS = ("none", "onecycle", "cosine", "step", "exponential", "inverse-time", "plateau")
+
+DEFAULTS = dict(
+    epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
+    augment=False, seed=0, val_size=5000, out=None, root=None, progress=True, patience=None, resume=None,
+)
+
+
+def _data_info(name):
+    if name not in DATASETS:
+        raise UsageError(f"unknown dataset '{name}'; choose one of: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def _dataset(name, train, root):
+    info = _data_info(name)
+    cls = getattr(D, info.factory)
+    try:
+        if info.factory == "DigitsMini":
+            return cls(train=train)
+        return cls(root=root, train=train, download=True)
+    except (FileNotFoundError, RuntimeError, OSError) as error:
+        raise UsageError(str(error).splitlines()[0]) from error
+
+
+def _standardizer(images, stats=None):
+    """Per-channel standardisation fitted on the training images (or rebuilt from saved statistics)."""
+    tf = transforms.Standardize(mode="channel")
+    if stats is None:
+        return tf.fit(transforms.ToTensor()(images))
+    tf.load_state_dict(stats)
+    return tf
+
+
+def _eval_transform(standardize):
+    return transforms.Compose([transforms.ToTensor(), standardize])
+
+
+def _train_transform(info, standardize, augment):
+    steps = [transforms.ToTensor()]
+    if augment:
+        steps.append(transforms.RandomCrop(info.size, padding=info.size // 8))
+        if info.flip:
+            steps.append(transforms.RandomHorizontalFlip())
+    steps.append(standardize)
+    return transforms.Compose(steps)
+
+
+def _optimizer(name, params, lr, momentum, weight_decay):
+    if name not in OPTIMIZERS:
+        raise UsageError(f"unknown optimizer '{name}'; choose one of: {', '.join(OPTIMIZERS)}")
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, momentum=momentum, nesterov=momentum > 0, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    cls = {"adam": optim.Adam, "adamw": optim.AdamW, "adagrad": optim.Adagrad, "adadelta": optim.Adadelta,
+           "adabound": optim.AdaBound}[name]
+    return cls(params, lr=lr, weight_decay=weight_decay)
+
+
+def _scheduler(name, optimizer, lr, epochs, steps_per_epoch):
+    """(scheduler, interval). OneCycle steps per batch, the others per epoch."""
+    if name not in SCHEDULERS:
+        raise UsageError(f"unknown scheduler '{name}'; choose one of: {', '.join(SCHEDULERS)}")
+    S = optim.lr_scheduler
+    if name == "none":
+        return None, "epoch"
+    if name == "onecycle":
+        return S.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch), "step"
+    if name == "cosine":
+        return S.CosineAnnealingLR(optimizer, T_max=epochs), "epoch"
+    if name == "step":
+        return S.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1), "epoch"
+    if name == "exponential":
+        return S.ExponentialLR(optimizer, gamma=0.9), "epoch"
+    if name == "inverse-time":
+        return S.InverseTimeLR(optimizer, decay_rate=0.5), "epoch"
+    return S.ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=2), "epoch"
+
+
+def _validate(config):
+    for key in ("epochs", "batch_size"):
+        if int(config[key]) < 1:
+            raise UsageError(f"--{key.replace('_', '-')} must be at least 1, got {config[key]}")
+    if config["lr"] <= 0:
+        raise UsageError(f"--lr must be positive, got {config['lr']}")
+
+
+def train(**options):
+    """Train a registered model on a dataset; returns the final metrics dict (see the module docstring)."""
+    config = dict(DEFAULTS)
+    config.update({k: v for k, v in options.items() if v is not None})
+    _validate(config)
+    info = _data_info(config["dataset"])
+    out = config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}")
+    os.makedirs(out, exist_ok=True)
+    backend.manual_seed(config["seed"])
+
+    full_train = _dataset(config["dataset"], True, config["root"])
+    test = _dataset(config["dataset"], False, config["root"])
+    val_size = min(int(config["val_size"]), len(full_train) // 5)
+    split_rng = xp.random.default_rng(config["seed"])
+    train_set, val_set = random_split(full_train, [len(full_train) - val_size, val_size], generator=split_rng)
+    standardize = _standardizer(full_train.data[xp.asarray(train_set.indices)])
+
+    bs = int(config["batch_size"])
+    train_loader = DataLoader(train_set, batch_size=bs, shuffle=True, generator=config["seed"], prefetch=2,
+                              transform=_train_transform(info, standardize, config["augment"]))
+    val_loader = DataLoader(val_set, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
+    test_loader = DataLoader(test, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
+
+    try:
+        model = models.create(config["model"], num_classes=info.classes, in_channels=info.channels,
+                              input_size=info.size)
+    except KeyError as error:
+        raise UsageError(error.args[0]) from error
+    optimizer = _optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
+                           config["weight_decay"])
+    scheduler, interval = _scheduler(config["scheduler"], optimizer, config["lr"], config["epochs"], len(train_loader))
+    callbacks = [ModelCheckpoint(out, monitor="val_accuracy", keep_all=True)]
+    if config["patience"]:
+        callbacks.append(EarlyStopping("val_accuracy", patience=config["patience"]))
+    saved = {k: config[k] for k in ("model", "dataset", "optimizer", "lr", "momentum", "weight_decay", "scheduler",
+                                    "epochs", "batch_size", "augment", "seed", "val_size")}
+    saved.update(num_classes=info.classes, in_channels=info.channels, input_size=info.size,
+                 standardize=standardize.state_dict(), classes=list(getattr(full_train, "classes", [])))
+    trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_interval=interval, callbacks=callbacks,
+                      topk=(1, 5), progress=config["progress"], config=saved)
+    if config["resume"]:
+        trainer.resume(config["resume"])
+    start = time.perf_counter()
+    history = trainer.fit(train_loader, config["epochs"], val_loader=val_loader)
+    fit_seconds = time.perf_counter() - start
+    test_metrics = trainer.evaluate(test_loader, prefix="test_")
+    trainer.log(f"test: loss {test_metrics['test_loss']:.4f}, accuracy {test_metrics['test_accuracy']:.4f}, "
+                f"top-5 {test_metrics['test_top5']:.4f}")
+    metrics = {"config": saved, "history": history, "test": test_metrics, "fit_seconds": fit_seconds}
+    checkpoint.write_atomically(os.path.join(out, "metrics.json"),
+                                lambda f: f.write(json.dumps(metrics, indent=2, default=_plain).encode()))
+    _try_plot(history, os.path.join(out, "curves.png"), f"{config['model']} on {config['dataset']}", trainer.log)
+    trainer.log(f"wrote {out}/last.npz, best.npz, metrics.json")
+    return metrics
+
+
+def _plain(value):
+    """JSON for the arrays in metrics (statistics, the confusion matrix): nested lists."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def _try_plot(history, path, title, log):
+    try:
+        from ..tools.plots import plot_history
+
+        plot_history(history, path, title)
+        log(f"wrote {path}")
+    except ImportError as error:
+        log(f"no plot: {error}")
+
+
+def _load(path):
+    if not os.path.exists(path):
+        raise UsageError(f"no checkpoint at {path}")
+    try:
+        state = checkpoint.load(path)
+    except (ValueError, OSError) as error:
+        raise UsageError(f"{path}: {error}") from error
+    config = state["config"]
+    model = models.create(config["model"], num_classes=config["num_classes"], in_channels=config["in_channels"],
+                          input_size=config["input_size"])
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, config, state
+
+
+def evaluate(checkpoint_path, dataset=None, root=None, batch_size=512):
+    """Loss, top-1, top-5 and the confusion matrix of a checkpoint on a test set (its own by default)."""
+    model, config, _ = _load(checkpoint_path)
+    name = dataset or config["dataset"]
+    standardize = _standardizer(None, config["standardize"])
+    loader = DataLoader(_dataset(name, False, root), batch_size=batch_size, transform=_eval_transform(standardize))
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.0), topk=(1, 5), progress=False)
+    return trainer.evaluate(loader, confusion=True, num_classes=config["num_classes"])
+
+
+def predict(checkpoint_path, images, topk=3):
+    """Top-k classes and probabilities for image files (PNG/JPEG via Pillow), one list per image."""
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise UsageError("reading images needs Pillow: pip install 'ember[images]'") from error
+    model, config, _ = _load(checkpoint_path)
+    size, channels = config["input_size"], config["in_channels"]
+    batch = []
+    for path in images:
+        if not os.path.exists(path):
+            raise UsageError(f"no image at {path}")
+        with Image.open(path) as img:
+            img = img.convert("L" if channels == 1 else "RGB").resize((size, size), Image.BILINEAR)
+            array = xp.asarray(img, dtype=xp.uint8)
+        batch.append(array.reshape(size, size, channels))
+    standardize = _standardizer(None, config["standardize"])
+    with no_grad():
+        logits = model(_eval_transform(standardize)(xp.stack(batch)))
+        probs = logits.softmax(1).data
+    names = config.get("classes") or [str(i) for i in range(config["num_classes"])]
+    results = []
+    for row in probs:
+        best = xp.argsort(-row)[:topk]
+        results.append([(names[int(i)], float(row[i])) for i in best])
+    return results
+
