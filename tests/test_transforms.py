@@ -245,7 +245,7 @@ def test_resize_hand_computed_bilinear():
 @pytest.mark.parametrize("path", ["dense", "gather"])
 def test_resize_matches_torch_interpolate(align_corners, in_hw, out_hw, dtype, path, monkeypatch):
     # Both implementations: interpolation matrices (small images) and per-pixel gathers (large ones).
-    monkeypatch.setattr(T, "_DENSE_MAX", 10**6 if path == "dense" else 0)
+    monkeypatch.setattr(T.geometry, "_DENSE_MAX", 10**6 if path == "dense" else 0)
     x = _images((2, 3) + in_hw, seed=1, dtype=dtype)
     ours = T.Resize(out_hw, align_corners=align_corners)(ember.tensor(x))
     theirs = TF.interpolate(torch.tensor(x), size=out_hw, mode="bilinear", align_corners=align_corners)
@@ -265,7 +265,7 @@ def test_resize_sizes_and_integers():
 
 @pytest.mark.parametrize("path", ["dense", "gather"])
 def test_random_resized_crop_boxes_and_values(path, monkeypatch):
-    monkeypatch.setattr(T, "_DENSE_MAX", 10**6 if path == "dense" else 0)
+    monkeypatch.setattr(T.geometry, "_DENSE_MAX", 10**6 if path == "dense" else 0)
     x = _images((40, 3, 12, 16), seed=2)
     t = T.RandomResizedCrop((6, 5), scale=(0.2, 0.9))
     with rng_scope(1):
