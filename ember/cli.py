@@ -59,7 +59,7 @@ def main(argv=None):
 
     try:
         if args.command == "train":
-            options = vars(args)
+            options = dict(vars(args))
             options.pop("command")
             recipes.train(**options)
         elif args.command == "evaluate":
@@ -80,6 +80,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output was piped into `head` or similar, which stopped reading
+        sys.stderr.close()
+        return 0
     return 0
 
 
