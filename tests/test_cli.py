@@ -90,3 +90,16 @@ def test_bad_flags_are_rejected_by_the_parser(capsys):
 def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "ember.cli", "models"], capture_output=True, text=True, check=True)
     assert "lenet5" in result.stdout.split()
+
+
+def test_missing_data_is_one_line_with_the_fix(monkeypatch, capsys, tmp_path):
+    import ember.data.datasets as datasets
+
+    def unreachable(**kwargs):
+        raise datasets.DownloadError("MNIST: every source failed:\n  - https://example: refused\nplace them at ...")
+
+    monkeypatch.setattr(datasets, "MNIST", unreachable)
+    assert main(["train", "lenet5", "--dataset", "mnist", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "could not download mnist" in err and "--root" in err and "MNIST(download=True)" in err

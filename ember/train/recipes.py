@@ -63,8 +63,14 @@ def _dataset(name, train, root):
         if info.factory == "DigitsMini":
             return cls(train=train)
         return cls(root=root, train=train, download=True)
-    except (FileNotFoundError, RuntimeError, OSError) as error:
-        raise UsageError(str(error).splitlines()[0]) from error
+    except D.DownloadError as error:
+        raise UsageError(
+            f"could not download {name} ({str(error).splitlines()[0].rstrip(':')}). Put the official files in "
+            f"{D.cache_root() if root is None else root} by hand or pass --root DIR; in Python, "
+            f"ember.data.datasets.{info.factory}(download=True) lists every file and where it goes"
+        ) from error
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{name}: {str(error).splitlines()[0]}") from error
 
 
 def _standardizer(images, stats=None):
