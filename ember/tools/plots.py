@@ -13,6 +13,7 @@ def plot_history(history, path, title=None):
 
         matplotlib.use("Agg")  # files only: no display needed
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError as error:
         raise ImportError("plotting needs matplotlib: pip install 'ember[plot]'") from error
     epochs = [h["epoch"] for h in history]
@@ -26,6 +27,7 @@ def plot_history(history, path, title=None):
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
