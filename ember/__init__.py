@@ -70,3 +70,6 @@ from .ops import (
 half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_
 
 __version__ = "0.1.0"
+
+# The tools read models (they import nn and the ops), so they are imported last.
+from .tools import receptive_field, summary  # noqa: E402

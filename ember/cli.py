@@ -4,6 +4,7 @@
     ember evaluate runs/lenet5-mnist/best.npz
     ember predict runs/lenet5-mnist/best.npz digit.png
     ember models
+    ember summary resnet50 --input-size 3 224 224
 """
 
 import argparse
@@ -32,6 +33,8 @@ def _parser():
     train.add_argument("--seed", type=int, default=DEFAULTS["seed"])
     train.add_argument("--val-size", type=int, default=DEFAULTS["val_size"],
                        help="training images held out for validation")
+    train.add_argument("--train-size", type=int, default=None,
+                       help="train on only this many images of the training split (quick runs)")
     train.add_argument("--patience", type=int, default=None, help="stop early after this many epochs without "
                        "a better validation accuracy")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET)")
@@ -50,6 +53,15 @@ def _parser():
     predict.add_argument("--topk", type=int, default=3)
 
     commands.add_parser("models", help="list the registered models")
+
+    summary = commands.add_parser("summary", help="a model's layers: output shapes, parameters, MACs, "
+                                  "connections, receptive fields and memory")
+    summary.add_argument("model", help="model name (see `ember models`)")
+    summary.add_argument("--input-size", type=int, nargs=3, metavar=("C", "H", "W"), default=None,
+                         help="one input's shape (default: the model's own, e.g. 1 28 28 for lenet5)")
+    summary.add_argument("--num-classes", type=int, default=None, help="default: the model's own")
+    summary.add_argument("--compute", action="store_true",
+                         help="run the real arithmetic (default: shapes only, which gives the same counts)")
     return parser
 
 
@@ -74,6 +86,10 @@ def main(argv=None):
             from . import models
 
             print("\n".join(models.list()))
+        elif args.command == "summary":
+            from .tools.summary import summarize
+
+            print(summarize(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
     except recipes.UsageError as error:
         print(f"ember {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -210,6 +210,8 @@ GRADCHECK = {
         (_seeded(F.dropout, 0.4), (4, 5)),
         (_seeded(F.dropout2d, 0.5), (3, 4, 2, 2)),
         (_seeded(F.dropout, 0.9), (3, 3)),
+        # stochastic depth is Dropout with one mask entry per sample: (N, 1, 1, 1) broadcast over the rest
+        (_seeded(lambda x, p, training: F.stochastic_depth(x, p, "row", training), 0.5), (6, 2, 2, 1)),
     ],
 }
 

@@ -214,6 +214,11 @@ GRADCHECK = {
         (_eval_bn, [(2, 3, 2), (3,), (3,)]),
         (lambda x: _eval_bn(x, None, None), [(2, 3, 2, 2)]),
     ],
+    "LocalResponseNorm": [  # a strong α, so that the cross-channel term of the gradient is checked too
+        (lambda x: F.local_response_norm(x, 3, alpha=0.9, beta=0.75, k=1.0), [(2, 5, 3)]),
+        (lambda x: F.local_response_norm(x, 2, alpha=1.5, beta=0.6, k=2.0), [(1, 4, 2, 2)]),
+        (lambda x: F.local_response_norm(x, 7, alpha=0.8, beta=1.2, k=0.5), [(1, 3, 2, 1, 2)]),
+    ],
 }
 
 

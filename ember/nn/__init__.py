@@ -6,7 +6,7 @@ from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
-from .dropout import Dropout, Dropout2d
+from .dropout import Dropout, Dropout2d, StochasticDepth
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
@@ -19,6 +19,8 @@ from .loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from .lrn import LocalResponseNorm
 from .module import Module
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .upsampling import Upsample

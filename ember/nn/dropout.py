@@ -1,6 +1,6 @@
 """Dropout layers: inverted dropout at training time, the identity at evaluation (ember.ops.dropout)."""
 
-from ..ops.dropout import dropout, dropout2d
+from ..ops.dropout import dropout, dropout2d, stochastic_depth
 from .module import Module
 
 
@@ -25,3 +25,22 @@ class Dropout2d(Dropout):
 
     def forward(self, x):
         return dropout2d(x, self.p, self.training)
+
+
+class StochasticDepth(Module):
+    """Drop a whole residual branch per sample (``mode='row'``) or per batch (``'batch'``) with probability p
+    while training, scaling the kept ones by 1/(1 - p) (torchvision.ops.StochasticDepth)."""
+
+    def __init__(self, p, mode="row"):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"StochasticDepth: drop probability has to be between 0 and 1, but got {p}")
+        if mode not in ("batch", "row"):
+            raise ValueError(f"StochasticDepth: mode has to be either 'batch' or 'row', but got {mode!r}")
+        self.p, self.mode = p, mode
+
+    def forward(self, x):
+        return stochastic_depth(x, self.p, self.mode, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, mode={self.mode}"  # torchvision's repr: StochasticDepth(p=0.2, mode=row)

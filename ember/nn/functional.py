@@ -2,7 +2,7 @@
 
 from ..ops.activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops.conv import conv2d
-from ..ops.dropout import dropout, dropout2d
+from ..ops.dropout import dropout, dropout2d, stochastic_depth
 from ..ops.linalg import linear
 from ..ops.loss import (
     binary_cross_entropy_with_logits,
@@ -14,8 +14,9 @@ from ..ops.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ..ops.norm import batch_norm
+from ..ops.norm import batch_norm, local_response_norm
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..ops.resample import interpolate
 from ..ops.shape import flatten
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "cross_entropy", "dropout", "dropout2d", "elu", "flatten", "huber_loss", "l1_loss", "leaky_relu", "linear",
     "log_softmax", "max_pool2d", "mse_loss", "multi_margin_loss", "nll_loss", "relu", "sigmoid", "smooth_l1_loss",
     "softmax", "tanh",
+    "interpolate", "local_response_norm", "stochastic_depth",
 ]

@@ -1,6 +1,10 @@
 """Inverted dropout (Srivastava et al. 2014, the notes' 丢弃法): drop each unit with probability p and scale
 the survivors by 1/(1 - p) at training time, so the expected activation is unchanged and evaluation is
 the identity. Backward multiplies by the same mask.
+
+Stochastic depth (Huang et al. 2016) is the same inverted mask drawn once per sample (or once per batch)
+and broadcast over everything else: it drops a whole residual branch, so the block is the identity for
+that sample, and the expected depth of the network shrinks while training.
 """
 
 from .. import backend
@@ -47,3 +51,25 @@ def dropout2d(x, p=0.5, training=True):
     if not training or p == 0:
         return x
     return Dropout.apply(x, p, x.shape[:-2] + (1, 1))
+
+
+def stochastic_depth(input, p, mode, training=True):
+    """``torchvision.ops.stochastic_depth``: drop the whole ``input`` (a residual branch) per sample.
+
+    y = x · mask / (1 - p) with mask ~ Bernoulli(1 - p) of shape (N, 1, ..., 1) for ``mode='row'`` (each
+    sample keeps or drops its branch) or (1, ..., 1) for ``mode='batch'`` (the whole batch at once); p is the
+    probability to *drop*. The identity when not training or p = 0; zeros when p = 1. The block around it adds
+    the shortcut: out = shortcut + stochastic_depth(branch(x), p, mode, training).
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"stochastic_depth: drop probability has to be between 0 and 1, but got {p}")
+    if mode not in ("batch", "row"):
+        raise ValueError(f"stochastic_depth: mode has to be either 'batch' or 'row', but got {mode!r}")
+    if mode == "row" and input.ndim == 0:
+        raise ValueError("stochastic_depth: mode='row' draws one mask per sample along axis 0, got a 0-d input; "
+                         "use mode='batch'")
+    if not training or p == 0:
+        return input
+    # The same Function as dropout: only the mask's shape differs (it broadcasts over each sample).
+    mask_shape = (input.shape[0],) + (1,) * (input.ndim - 1) if mode == "row" else (1,) * input.ndim
+    return Dropout.apply(input, p, mask_shape)

@@ -13,6 +13,9 @@ and the running statistics used at evaluation time are updated with the *unbiase
 Backward (n values per channel, g = dy):
 
     dβ = Σ g,   dγ = Σ g·x̂,   dx = γ/(n·√(σ² + ε)) · (n·g - Σ g - x̂·Σ g·x̂)
+
+Local response normalization (Krizhevsky et al. 2012, AlexNet) divides each activation by the energy of
+its neighbours across channels, a lateral inhibition with its own fused Function (LocalResponseNorm below).
 """
 
 from ..autograd.function import Function
@@ -97,3 +100,66 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     rm = running_mean.data if running_mean is not None else None
     rv = running_var.data if running_var is not None else None
     return BatchNorm.apply(x, weight, bias, rm, rv, training, momentum, eps)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Local response normalization: a window of n neighbouring channels inhibits each activation.
+
+
+def _channel_window_sum(v, before, after):
+    """s_c = Σ v_{c'} for c' from c - before to c + after along axis 1, counting zeros beyond the edges.
+
+    One shifted-slice add per window offset: n - 1 whole-array adds and no loop over samples or pixels.
+    A cumulative-sum difference would be O(1) in n but loses float32 precision to cancellation.
+    """
+    channels = v.shape[1]
+    s = v.copy()
+    for d in range(1, min(after, channels - 1) + 1):  # c reads c + d
+        s[:, : channels - d] += v[:, d:]
+    for d in range(1, min(before, channels - 1) + 1):  # c reads c - d
+        s[:, d:] += v[:, : channels - d]
+    return s
+
+
+class LocalResponseNorm(Function):
+    """b_c = a_c / D_c^β,   D_c = k + (α/n) Σ_{c' ∈ W(c)} a_{c'}²,   W(c) = [c - ⌊n/2⌋, c + ⌊(n-1)/2⌋]
+
+    over the channels c of axis 1 (zeros beyond the edges, PyTorch's window). Each a_j enters its own b_j and,
+    squared, the D_c of every window holding it, c ∈ W'(j) = [j - ⌊(n-1)/2⌋, j + ⌊n/2⌋] (W mirrored):
+
+        da_j = g_j D_j^-β - (2αβ/n) a_j Σ_{c ∈ W'(j)} g_c b_c / D_c
+    """
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        before, after = size // 2, (size - 1) // 2
+        denom = _channel_window_sum(x * x, before, after)
+        denom *= alpha / size
+        denom += k
+        scale = xp.power(denom, -beta)
+        ctx.save(x, denom, scale)
+        ctx.lrn = (size, alpha, beta)
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, denom, scale = ctx.saved
+        size, alpha, beta = ctx.lrn
+        gbd = grad * x * scale / denom  # g_c b_c / D_c, since b_c = a_c D_c^-β
+        inhibition = _channel_window_sum(gbd, (size - 1) // 2, size // 2)
+        return grad * scale - (2 * alpha * beta / size) * x * inhibition
+
+
+def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0, layer=None):
+    """``torch.nn.functional.local_response_norm`` over the channels (axis 1) of an (N, C, ...) input."""
+    name = str(layer) if layer is not None else "local_response_norm"
+    if x.ndim < 3:
+        raise ValueError(
+            f"{name}: expected an input of at least 3 dims, (N, C, L), (N, C, H, W) or (N, C, D, H, W), got shape "
+            f"{tuple(x.shape)}; add the batch dimension with x.unsqueeze(0)"
+        )
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"{name}: size (the number of neighbouring channels) must be a positive int, got {size!r}")
+    if x.data.size == 0:  # as torch: nothing to normalise
+        return x
+    return LocalResponseNorm.apply(x, size, alpha, beta, k)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .. import backend, models, optim
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
-from ..data import DataLoader, random_split, transforms
+from ..data import DataLoader, Subset, random_split, transforms
 from ..data import datasets as D
 from . import checkpoint
 from .callbacks import EarlyStopping, ModelCheckpoint
@@ -46,7 +46,7 @@ SCHEDULERS = ("none", "onecycle", "cosine", "step", "exponential", "inverse-time
 
 DEFAULTS = dict(
     epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
-    augment=False, seed=0, val_size=5000, out=None, root=None, progress=True, patience=None, resume=None,
+    augment=False, seed=0, val_size=5000, train_size=None, out=None, root=None, progress=True, patience=None, resume=None,
 )
 
 
@@ -151,6 +151,10 @@ def train(**options):
     val_size = min(int(config["val_size"]), len(full_train) // 5)
     split_rng = xp.random.default_rng(config["seed"])
     train_set, val_set = random_split(full_train, [len(full_train) - val_size, val_size], generator=split_rng)
+    if config["train_size"]:  # a quick run on the first N images of the (already shuffled) training split
+        if not 0 < int(config["train_size"]) <= len(train_set):
+            raise UsageError(f"--train-size must be between 1 and {len(train_set)}, got {config['train_size']}")
+        train_set = Subset(full_train, train_set.indices[: int(config["train_size"])])
     standardize = _standardizer(full_train.data[xp.asarray(train_set.indices)])
 
     bs = int(config["batch_size"])
@@ -171,7 +175,7 @@ def train(**options):
     if config["patience"]:
         callbacks.append(EarlyStopping("val_accuracy", patience=config["patience"]))
     saved = {k: config[k] for k in ("model", "dataset", "optimizer", "lr", "momentum", "weight_decay", "scheduler",
-                                    "epochs", "batch_size", "augment", "seed", "val_size")}
+                                    "epochs", "batch_size", "augment", "seed", "val_size", "train_size")}
     saved.update(num_classes=info.classes, in_channels=info.channels, input_size=info.size,
                  standardize=standardize.state_dict(), classes=list(getattr(full_train, "classes", [])))
     trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_interval=interval, callbacks=callbacks,

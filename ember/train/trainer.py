@@ -91,8 +91,9 @@ class Trainer:
         bar = self._bar(loader, description)
         start = time.perf_counter()
         for x, y in bar:
-            logits = self.model(x)
-            loss = self.loss_fn(logits, y)
+            outputs = self.model(x)
+            loss = self._loss(outputs, y)
+            logits = outputs[0] if isinstance(outputs, tuple) else outputs
             self.optimizer.zero_grad()
             loss.backward()
             if self.clip_grad_norm is not None:
@@ -110,6 +111,14 @@ class Trainer:
         result = meter.result()
         result.update(seconds=seconds, images_per_s=meter.count / seconds if seconds else float("nan"))
         return result
+
+    def _loss(self, outputs, targets):
+        """The training loss: the model's own ``loss(outputs, targets, loss_fn)`` when it has one (GoogLeNet
+        adds its auxiliary classifiers' losses with weight 0.3), else ``loss_fn(outputs, targets)``."""
+        model_loss = getattr(self.model, "loss", None)
+        if callable(model_loss):
+            return model_loss(outputs, targets, self.loss_fn)
+        return self.loss_fn(outputs, targets)
 
     def evaluate(self, loader, prefix="", confusion=False, num_classes=None):
         """Loss and top-k accuracy over ``loader`` in evaluation mode, without building graphs.
