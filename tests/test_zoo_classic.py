@@ -167,7 +167,7 @@ class TLeNet5Classic(tnn.Module):
         self.output = TRBF()
 
     def forward(self, x):
-        f = lambda a: 1.7159 * torch.tanh(2 * a / 3)  # noqa: E731
+        f = lambda a: 1.7159 * torch.tanh(2 * a / 3)
         x = f(self.s4(f(self.c3(f(self.s2(f(self.c1(x))))))))
         x = f(self.f6(f(self.c5(x)).flatten(1)))
         return -self.output(x)
@@ -310,6 +310,18 @@ def test_alexnet_options_place_lrn_and_groups_as_the_paper():
     assert [c.groups for c in convs] == [1, 2, 1, 2, 2]
 
 
+@pytest.mark.parametrize("name", ["alexnet", "zfnet"])
+def test_small_alexnets_are_he_initialised(name):
+    ember.manual_seed(0)
+    model = models.create(name, num_classes=10, in_channels=1, input_size=28)
+    conv = [m for m in model.features if isinstance(m, nn.Conv2d)][3]
+    fan_out = conv.out_channels * 9
+    assert abs(conv.weight.detach().numpy().std() / math.sqrt(2 / fan_out) - 1) < 0.02
+    fc = model.classifier[4]
+    assert abs(fc.weight.detach().numpy().std() / math.sqrt(2 / 512) - 1) < 0.02
+    assert not any(m.bias.detach().numpy().any() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+
+
 ALEXNET_KEYS = ([f"features.{i}.{p}" for i in (0, 3, 6, 8, 10) for p in ("weight", "bias")]
                 + [f"classifier.{i}.{p}" for i in (1, 4, 6) for p in ("weight", "bias")])
 
@@ -383,7 +395,7 @@ def test_vgg11_bn_full_size_features_match_torch():
 
 
 def test_vgg11_bn_small_matches_torch():
-    """The whole small VGG-11-BN: widths / 4, three pools (28 → 14 → 7 → 3), classifier 1152 → 512 → 512 → 10."""
+    """The whole small VGG-11-BN: widths / 4, three pools (28 → 14 → 7 → 3), classifier 1152 → 512 → 512."""
     reference = tnn.Sequential(OrderedDict(
         features=t_vgg([16, "M", 32, "M", 64, 64, "M", 128, 128, 128, 128], True, 1),
         avgpool=tnn.AdaptiveAvgPool2d((3, 3)), flatten=tnn.Flatten(),

@@ -42,7 +42,16 @@ dropout — but fit 28×28 and 32×32 images and train on a CPU:
 - convolution widths are halved: 32-96-192-128-128 (torchvision widths) or 48-128-192-192-128 (paper);
 - the classifier is 512 wide instead of 4096, and ``avgpool`` keeps the final maps' own size: AlexNet
   28 → 13 → 6 → 2 (flattened 128·2·2 = 512); ZFNet keeps its stride-2 second convolution (padded 2),
-  28 → 14 → 7 → 3 → 1, three times cheaper than with stride 1 (32×32 images: 16 → 8 → 4 → 2).
+  28 → 14 → 7 → 3 → 1, three times cheaper than with stride 1 (32×32 images: 16 → 8 → 4 → 2);
+- He initialisation (``kaiming_init_``) instead of PyTorch's default, whose ±1/√fan_in shrinks the
+  signal at every layer of a deep ReLU network without batch norm.
+
+Train the small variants with ``--lr 0.03`` (SGD with momentum 0.9 makes 0.1 a step of about 1, too much
+for these plain eight-layer networks). Measured, one MNIST epoch with ``ember train``'s one-cycle schedule:
+zfnet 98.1 % at lr 0.03 with He initialisation against 21 % with the default one; alexnet 96.7 % at
+lr 0.03 (default initialisation) and 11 % at lr 0.1, where it never leaves chance.
+
+Full-size models keep torchvision's initialisation (PyTorch's default), so that a run matches torchvision's.
 """
 
 from .. import nn
@@ -68,7 +77,7 @@ class AlexNet(nn.Module):
     """
 
     def __init__(self, num_classes=1000, in_channels=3, convs=None, norm=None, ceil_mode=False, pool_size=(6, 6),
-                 hidden=4096, dropout=0.5):
+                 hidden=4096, dropout=0.5, init="default"):
         super().__init__()
         convs = convs or [(64, 11, 4, 2, 1), (192, 5, 1, 2, 1), (384, 3, 1, 1, 1), (256, 3, 1, 1, 1),
                           (256, 3, 1, 1, 1)]
@@ -92,6 +101,16 @@ class AlexNet(nn.Module):
             nn.Dropout(p=dropout), nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
             nn.Linear(hidden, num_classes),
         )
+        if init == "kaiming":
+            self.kaiming_init_()
+
+    def kaiming_init_(self):
+        """He initialisation (N(0, 2/fan), fan_out for convolutions, fan_in for linear layers), zero biases."""
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out" if isinstance(m, nn.Conv2d) else "fan_in",
+                                        nonlinearity="relu")
+                nn.init.zeros_(m.bias)
 
     def forward(self, x):
         x = self.avgpool(self.features(x))
@@ -129,7 +148,8 @@ def alexnet(num_classes=1000, in_channels=3, input_size=224, small=None, lrn=Non
     norm = "before_pool" if lrn else None
     if small:
         side = _final_size(input_size, convs, False)
-        return AlexNet(num_classes, in_channels, convs, norm, False, (side, side), hidden=512, dropout=dropout)
+        return AlexNet(num_classes, in_channels, convs, norm, False, (side, side), hidden=512, dropout=dropout,
+                       init="kaiming")
     return AlexNet(num_classes, in_channels, convs, norm, False, (6, 6), dropout=dropout)
 
 
@@ -145,5 +165,6 @@ def zfnet(num_classes=1000, in_channels=3, input_size=224, small=None, lrn=True,
     norm = "after_pool" if lrn else None
     if small:
         side = _final_size(input_size, convs, True)
-        return AlexNet(num_classes, in_channels, convs, norm, True, (side, side), hidden=512, dropout=dropout)
+        return AlexNet(num_classes, in_channels, convs, norm, True, (side, side), hidden=512, dropout=dropout,
+                       init="kaiming")
     return AlexNet(num_classes, in_channels, convs, norm, True, (6, 6), dropout=dropout)
