@@ -25,7 +25,9 @@ def _parser():
     train.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     train.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     train.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=OPTIMIZERS)
-    train.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="learning rate (the peak for onecycle)")
+    train.add_argument("--lr", type=float, default=None,
+                       help=f"learning rate, the peak for onecycle (default: {DEFAULTS['lr']}, or the model's own, "
+                       "e.g. 0.01 for lenet5_classic)")
     train.add_argument("--momentum", type=float, default=DEFAULTS["momentum"], help="for sgd (Nesterov) and rmsprop")
     train.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"])
     train.add_argument("--scheduler", default=DEFAULTS["scheduler"], choices=SCHEDULERS)

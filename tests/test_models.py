@@ -47,3 +47,17 @@ def test_mlp_layers_and_dropout():
     model.eval()
     x = ember.randn(4, 1, 28, 28)
     np.testing.assert_array_equal(model(x).detach().numpy(), model(x).detach().numpy())  # dropout off at eval
+
+
+def test_training_hints_give_the_cli_a_learning_rate_the_model_can_learn_with(tmp_path):
+    from ember.cli import main
+    from ember.train import checkpoint
+
+    assert models.training_hints("lenet5_classic") == {"lr": 0.01}
+    assert models.training_hints("lenet5") == {}
+    with pytest.raises(KeyError, match="unknown model"):
+        models.training_hints("lenet6")
+    code = main(["train", "lenet5_classic", "--dataset", "digits-mini", "--epochs", "1", "--train-size", "128",
+                 "--val-size", "100", "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    assert checkpoint.load(tmp_path / "last.npz")["config"]["lr"] == 0.01

@@ -9,7 +9,7 @@ import pkgutil
 
 from .lenet import LeNet5
 from .mlp import MLP
-from .registry import create, list_models, register, signature
+from .registry import create, list_models, register, signature, training_hints
 from .weights import load_torchvision_weights
 
 for _family in pkgutil.iter_modules(__path__):

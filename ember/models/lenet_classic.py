@@ -321,7 +321,7 @@ def map_loss(logits, target, j):
     return cross_entropy(cat([logits, rubbish], dim=1), target)
 
 
-@register("lenet5_classic")
+@register("lenet5_classic", lr=0.01)
 def lenet5_classic(num_classes=10, in_channels=1, input_size=32):
     """LeNet-5 as LeCun et al. 1998 published it (32×32 input; smaller images are zero-padded to it)."""
     return LeNet5Classic(num_classes, in_channels, input_size)

@@ -66,7 +66,7 @@ class NiN(nn.Module):
         return self.avgpool(self.features(x)).flatten(1)
 
 
-@register("nin")
+@register("nin", lr=0.03)
 def nin(num_classes=1000, in_channels=3, input_size=224, small=None, dropout=0.5):
     """Network in Network (d2l's version); ``small`` (default: input_size < 64) for 28–32 pixel images."""
     if (input_size < 64) if small is None else small:

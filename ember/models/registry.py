@@ -10,18 +10,30 @@ import difflib
 import inspect
 
 _MODELS = {}
+_HINTS = {}
 
 
-def register(name):
-    """Decorator: make a model factory available under ``name``."""
+def register(name, **hints):
+    """Decorator: make a model factory available under ``name``.
+
+    ``hints`` are training settings the model needs to learn with ``ember train`` (e.g. ``lr=0.01`` for a
+    network that diverges at the default 0.1); the CLI uses them where the user gives no value.
+    """
 
     def add(factory):
         if name in _MODELS:
             raise ValueError(f"a model named '{name}' is already registered")
         _MODELS[name] = factory
+        _HINTS[name] = dict(hints)
         return factory
 
     return add
+
+
+def training_hints(name):
+    """The training settings registered with the model (an empty dict for most)."""
+    _factory(name)
+    return dict(_HINTS[name])
 
 
 def list_models():

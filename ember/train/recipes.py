@@ -140,6 +140,11 @@ def train(**options):
     """Train a registered model on a dataset; returns the final metrics dict (see the module docstring)."""
     config = dict(DEFAULTS)
     config.update({k: v for k, v in options.items() if v is not None})
+    if options.get("lr") is None:  # the model's own learning rate where it needs one, else the default
+        try:
+            config["lr"] = models.training_hints(config["model"]).get("lr", DEFAULTS["lr"])
+        except KeyError as error:
+            raise UsageError(error.args[0]) from error
     _validate(config)
     info = _data_info(config["dataset"])
     out = config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}")
