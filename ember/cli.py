@@ -35,6 +35,8 @@ def _parser():
     train.add_argument("--seed", type=int, default=DEFAULTS["seed"])
     train.add_argument("--val-size", type=int, default=DEFAULTS["val_size"],
                        help="training images held out for validation")
+    train.add_argument("--aux-logits", action="store_const", const=True, default=None,
+                       help="train with the auxiliary classifiers (googlenet, inception_v3), weighted as in the papers")
     train.add_argument("--train-size", type=int, default=None,
                        help="train on only this many images of the training split (quick runs)")
     train.add_argument("--patience", type=int, default=None, help="stop early after this many epochs without "

@@ -103,3 +103,15 @@ def test_missing_data_is_one_line_with_the_fix(monkeypatch, capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "could not download mnist" in err and "--root" in err and "MNIST(download=True)" in err
+
+
+def test_googlenet_trains_with_its_auxiliary_classifiers(tmp_path, capsys):
+    code = main(["train", "googlenet", "--dataset", "digits-mini", "--epochs", "1", "--aux-logits", "--train-size", "128",
+                 "--val-size", "100", "--batch-size", "64", "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    state = checkpoint.load(tmp_path / "last.npz")
+    assert state["config"]["aux_logits"] is True
+    assert any(key.startswith("aux1.") for key in state["model"])
+    assert main(["evaluate", str(tmp_path / "last.npz")]) == 0  # the checkpoint rebuilds the heads
+    assert main(["train", "lenet5", "--dataset", "digits-mini", "--aux-logits", "--out", str(tmp_path)]) == 2
+    assert "does not take aux_logits" in capsys.readouterr().err

@@ -79,7 +79,7 @@ def googlenet_loss(outputs, target, loss_fn=None, aux_weight=AUX_LOSS_WEIGHT):
 
     ``outputs`` is what the model returned: ``GoogLeNetOutputs`` in training mode with auxiliary heads
     (their losses are added), or the logits Tensor (evaluation, or no heads: the plain loss). ``loss_fn``
-    defaults to cross-entropy.
+    defaults to cross-entropy. Inception v3 uses the same rule with its own ``aux_weight``.
     """
     loss_fn = F.cross_entropy if loss_fn is None else loss_fn
     if not isinstance(outputs, tuple):

@@ -41,7 +41,7 @@ from collections import namedtuple
 from .. import nn
 from ..nn import functional as F
 from ..ops import cat, flatten
-from .googlenet import BasicConv2d, transform_imagenet_input
+from .googlenet import BasicConv2d, googlenet_loss, transform_imagenet_input
 from .registry import register
 
 InceptionOutputs = namedtuple("InceptionOutputs", ["logits", "aux_logits"])
@@ -55,14 +55,7 @@ AUX_LOSS_WEIGHT = 0.4
 def inception_loss(outputs, target, loss_fn=None, aux_weight=AUX_LOSS_WEIGHT):
     """``loss(logits) + 0.4·loss(aux_logits)`` for ``InceptionOutputs``; the plain loss for a logits Tensor
     (evaluation mode, or a model without the auxiliary head). ``loss_fn`` defaults to cross-entropy."""
-    loss_fn = F.cross_entropy if loss_fn is None else loss_fn
-    if not isinstance(outputs, tuple):
-        return loss_fn(outputs, target)
-    logits, aux = outputs
-    loss = loss_fn(logits, target)
-    if aux is not None:
-        loss = loss + aux_weight * loss_fn(aux, target)
-    return loss
+    return googlenet_loss(outputs, target, loss_fn, aux_weight)
 
 
 def _scaler(width_mult):

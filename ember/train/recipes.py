@@ -46,7 +46,7 @@ SCHEDULERS = ("none", "onecycle", "cosine", "step", "exponential", "inverse-time
 
 DEFAULTS = dict(
     epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
-    augment=False, seed=0, val_size=5000, train_size=None, out=None, root=None, progress=True, patience=None, resume=None,
+    augment=False, seed=0, val_size=5000, train_size=None, aux_logits=None, out=None, root=None, progress=True, patience=None, resume=None,
 )
 
 
@@ -170,8 +170,8 @@ def train(**options):
 
     try:
         model = models.create(config["model"], num_classes=info.classes, in_channels=info.channels,
-                              input_size=info.size)
-    except KeyError as error:
+                              input_size=info.size, aux_logits=config.get("aux_logits"))
+    except (KeyError, TypeError) as error:
         raise UsageError(error.args[0]) from error
     optimizer = _optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
                            config["weight_decay"])
@@ -180,7 +180,8 @@ def train(**options):
     if config["patience"]:
         callbacks.append(EarlyStopping("val_accuracy", patience=config["patience"]))
     saved = {k: config[k] for k in ("model", "dataset", "optimizer", "lr", "momentum", "weight_decay", "scheduler",
-                                    "epochs", "batch_size", "augment", "seed", "val_size", "train_size")}
+                                    "epochs", "batch_size", "augment", "seed", "val_size", "train_size",
+                                    "aux_logits")}
     saved.update(num_classes=info.classes, in_channels=info.channels, input_size=info.size,
                  standardize=standardize.state_dict(), classes=list(getattr(full_train, "classes", [])))
     trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_interval=interval, callbacks=callbacks,
@@ -225,7 +226,7 @@ def _load(path):
         raise UsageError(f"{path}: {error}") from error
     config = state["config"]
     model = models.create(config["model"], num_classes=config["num_classes"], in_channels=config["in_channels"],
-                          input_size=config["input_size"])
+                          input_size=config["input_size"], aux_logits=config.get("aux_logits"))
     model.load_state_dict(state["model"])
     model.eval()
     return model, config, state
