@@ -1,5 +1,5 @@
-"""ember.data: datasets, the DataLoader, image transforms and colour spaces (torch.utils.data and
-torchvision.transforms, on NumPy).
+"""ember.data: datasets, the DataLoader, image transforms, colour spaces (torch.utils.data and
+torchvision.transforms, on NumPy), and text for language models (d2l chapter 8: ``ember.data.text``).
 
     from ember.data import DataLoader, TensorDataset, transforms as T
 
@@ -16,20 +16,51 @@ import importlib
 
 from . import color, transforms
 from .dataloader import DataLoader, rng, rng_scope, to_tensors
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, default_collate, random_split
+from .dataset import (
+    ConcatDataset,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
+from .text import (
+    SeqDataLoader,
+    Vocab,
+    count_corpus,
+    decode,
+    encode,
+    load_corpus,
+    load_text,
+    python_stdlib_corpus,
+    seq_data_iter_random,
+    seq_data_iter_sequential,
+    tokenize,
+)
 
 __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "SeqDataLoader",
     "Subset",
     "TensorDataset",
+    "Vocab",
     "color",
+    "count_corpus",
+    "decode",
     "default_collate",
+    "encode",
+    "load_corpus",
+    "load_text",
+    "python_stdlib_corpus",
     "random_split",
     "rng",
     "rng_scope",
+    "seq_data_iter_random",
+    "seq_data_iter_sequential",
     "to_tensors",
+    "tokenize",
     "transforms",
 ]
 

@@ -6,6 +6,7 @@ from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
+from .embedding import Embedding
 from .dropout import Dropout, Dropout2d, StochasticDepth
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
@@ -23,4 +24,5 @@ from .lrn import LocalResponseNorm
 from .module import Module
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .upsampling import Upsample

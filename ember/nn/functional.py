@@ -3,6 +3,7 @@
 from ..ops.activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops.conv import conv2d
 from ..ops.dropout import dropout, dropout2d, stochastic_depth
+from ..ops.embedding import embedding, one_hot
 from ..ops.linalg import linear
 from ..ops.loss import (
     binary_cross_entropy_with_logits,
@@ -24,5 +25,5 @@ __all__ = [
     "cross_entropy", "dropout", "dropout2d", "elu", "flatten", "huber_loss", "l1_loss", "leaky_relu", "linear",
     "log_softmax", "max_pool2d", "mse_loss", "multi_margin_loss", "nll_loss", "relu", "sigmoid", "smooth_l1_loss",
     "softmax", "tanh",
-    "interpolate", "local_response_norm", "stochastic_depth",
+    "interpolate", "local_response_norm", "stochastic_depth", "embedding", "one_hot",
 ]

@@ -1,0 +1,248 @@
+"""Recurrent layers: RNN, GRU and LSTM over whole sequences (deep, bidirectional), and their single-step cells.
+
+The layers own the weights, check shapes and stack layers and directions; the recurrence itself and its
+backpropagation through time are one Function in ``ember.ops.rnn``. Parameter names, shapes, gate order
+and initialisation (every weight and bias uniform on ±1/√hidden_size) are PyTorch's, so a torch
+state_dict loads 1:1: ``weight_ih_l0`` (gates·H, input_size), ``weight_hh_l0`` (gates·H, H),
+``bias_ih_l0``, ``bias_hh_l0``, and ``..._reverse`` for the second direction of a bidirectional layer.
+
+Deep RNN: layer l reads the outputs of layer l − 1 (both directions concatenated). Bidirectional RNN: a
+second recurrence reads the sequence from the end, and output[t] = [h→_t ; h←_t].
+"""
+
+import math
+
+from ..backend import default_dtype, xp
+from ..ops.dropout import dropout
+from ..ops.rnn import GATES, recurrence
+from ..ops.shape import cat, stack, transpose, unsqueeze
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class RNNBase(Module):
+    """The machinery shared by RNN, GRU and LSTM (``mode`` picks the cell)."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if proj_size:
+            raise ValueError(f"{name}: proj_size={proj_size} is not supported by Ember; use proj_size=0 and, "
+                             "if you need a projection, a Linear layer on the output")
+        if not (isinstance(hidden_size, int) and hidden_size > 0 and isinstance(num_layers, int) and num_layers > 0):
+            raise ValueError(f"{name}: hidden_size and num_layers must be positive integers, "
+                             f"got hidden_size={hidden_size}, num_layers={num_layers}")
+        if not 0 <= dropout <= 1:
+            raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout}")
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        dtype = default_dtype if dtype is None else dtype
+        gate_size = GATES[mode] * hidden_size
+        num_directions = 2 if bidirectional else 1
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * num_directions
+            for suffix in ("", "_reverse")[:num_directions]:
+                setattr(self, f"weight_ih_l{layer}{suffix}", Parameter(xp.empty((gate_size, layer_input), dtype=dtype)))
+                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(xp.empty((gate_size, hidden_size), dtype=dtype)))
+                if bias:
+                    setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(xp.empty(gate_size, dtype=dtype)))
+                    setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(xp.empty(gate_size, dtype=dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _weights(self, layer, suffix):
+        get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}", None)  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def forward(self, input, hx=None):
+        name = type(self).__name__
+        batched = input.ndim == 3
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected input of shape (seq_len, batch, input_size) "
+                             f"{'or (batch, seq_len, input_size) ' if self.batch_first else ''}or unbatched "
+                             f"(seq_len, input_size), got {tuple(input.shape)}")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}(input_size={self.input_size}) got input with {input.shape[-1]} features "
+                             f"(shape {tuple(input.shape)}); make the last axis {self.input_size} features")
+        x = input if not batched else (transpose(input, 0, 1) if self.batch_first else input)
+        if not batched:
+            x = unsqueeze(x, 1)
+        h0, c0 = self._initial_states(hx, x.shape[1], batched)
+        num_directions = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction, suffix in enumerate(("", "_reverse")[:num_directions]):
+                k = layer * num_directions + direction
+                result = recurrence(x, None if h0 is None else h0[k], None if c0 is None else c0[k],
+                                    *self._weights(layer, suffix), mode=self.mode, reverse=direction == 1)
+                outputs.append(result[0])
+                h_n.append(result[1])
+                if self.mode == "lstm":
+                    c_n.append(result[2])
+            x = outputs[0] if num_directions == 1 else cat(outputs, dim=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = dropout(x, self.dropout, True)  # between layers only, as in torch
+        output, h_n = x, stack(h_n)
+        c_n = stack(c_n) if self.mode == "lstm" else None
+        if not batched:
+            output, h_n = output[:, 0], h_n[:, 0]
+            c_n = c_n[:, 0] if c_n is not None else None
+        elif self.batch_first:
+            output = transpose(output, 0, 1)
+        return (output, (h_n, c_n)) if self.mode == "lstm" else (output, h_n)
+
+    def _initial_states(self, hx, batch, batched):
+        name = type(self).__name__
+        if hx is None:
+            return None, None
+        states = hx if self.mode == "lstm" else (hx,)
+        if self.mode == "lstm" and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise ValueError(f"{name}: hx must be a tuple (h_0, c_0) for an LSTM")
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        expected = (layers, batch, self.hidden_size) if batched else (layers, self.hidden_size)
+        for label, s in zip(("h_0", "c_0"), states):
+            if tuple(s.shape) != expected:
+                raise ValueError(f"{name}: expected {label} of shape {expected} (num_layers * num_directions, "
+                                 f"{'batch, ' if batched else ''}hidden_size), got {tuple(s.shape)}")
+        if not batched:
+            states = tuple(unsqueeze(s, 1) for s in states)
+        return states[0], (states[1] if self.mode == "lstm" else None)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.mode == "rnn_relu":
+            s += ", nonlinearity='relu'"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        for flag, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
+            if getattr(self, flag) != default:
+                s += f", {flag}={getattr(self, flag)}"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh) (or ReLU with ``nonlinearity='relu'``).
+
+    Returns (output, h_n): output (T, B, D·H) holds the last layer's state at every step, h_n (L·D, B, H)
+    every layer's and direction's final state.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit (Cho et al. 2014), gates r, z, n in torch's order; returns (output, h_n)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, dtype=None):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), gates i, f, g, o in torch's order.
+
+    Returns (output, (h_n, c_n)); ``hx`` is the tuple (h_0, c_0) or None for zeros.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, dtype=None):
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, dtype=dtype)
+
+
+class RNNCellBase(Module):
+    """One time step of a recurrent layer: (x_t, h_{t-1}) -> h_t. It runs the same Function as the
+    sequence layers on a sequence of length one, so the cell's formula lives in one place."""
+
+    def __init__(self, mode, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__()
+        self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
+        dtype = default_dtype if dtype is None else dtype
+        gate_size = GATES[mode] * hidden_size
+        self.weight_ih = Parameter(xp.empty((gate_size, input_size), dtype=dtype))
+        self.weight_hh = Parameter(xp.empty((gate_size, hidden_size), dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(xp.empty(gate_size, dtype=dtype))
+            self.bias_hh = Parameter(xp.empty(gate_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _step(self, input, states):
+        name = type(self).__name__
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}(input_size={self.input_size}): expected input of shape (batch, "
+                             f"{self.input_size}) or ({self.input_size},), got {tuple(input.shape)}")
+        batched = input.ndim == 2
+        expected = (input.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        for s in states:
+            if s is not None and tuple(s.shape) != expected:
+                raise ValueError(f"{name}: expected a state of shape {expected}, got {tuple(s.shape)}")
+        x = unsqueeze(input if batched else unsqueeze(input, 0), 0)  # a sequence of one step
+        states = [s if s is None or batched else unsqueeze(s, 0) for s in states]
+        result = recurrence(x, *states, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, mode=self.mode)
+        finals = result[1:]
+        return finals if batched else tuple(f[0] for f in finals)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.mode == "rnn_relu":
+            s += ", nonlinearity='relu'"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or ReLU); h defaults to zeros."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, bias, dtype)
+
+    def forward(self, input, hx=None):
+        return self._step(input, (hx, None))[0]
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gates r, z, n); h defaults to zeros."""
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__("gru", input_size, hidden_size, bias, dtype)
+
+    def forward(self, input, hx=None):
+        return self._step(input, (hx, None))[0]
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (gates i, f, g, o): (x, (h, c)) -> (h', c'); the state defaults to zeros."""
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__("lstm", input_size, hidden_size, bias, dtype)
+
+    def forward(self, input, hx=None):
+        h, c = (None, None) if hx is None else hx
+        return self._step(input, (h, c))

@@ -1,0 +1,179 @@
+"""Recurrent networks through time: the vanilla RNN (tanh or ReLU), the GRU and the LSTM.
+
+One Function, ``Recurrence``, runs one layer in one direction over a whole sequence. Its forward is the
+textbook recurrence, and its backward is backpropagation through time (BPTT), both written out once here:
+
+- the input projection x_t·W_ihᵀ + b_ih of every time step is one GEMM over all T·B rows, because it does
+  not depend on the state;
+- only the part that does, h_{t-1}·W_hhᵀ, runs inside the loop over time, one small GEMM per step, followed
+  by the cell's gates computed in place;
+- backward walks time in reverse carrying dh (and the LSTM's dc), stores each step's gradient of the
+  pre-activations, and after the loop gets dW_ih, dW_hh, dx and the biases from one GEMM (or sum) each.
+
+The cells, with torch's gate order (rows of W_ih and W_hh are the gates stacked in this order):
+
+- RNN:  h_t = φ(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh),  φ = tanh or ReLU.
+- GRU (r, z, n):  r = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr)        reset gate
+                  z = σ(x W_izᵀ + b_iz + h W_hzᵀ + b_hz)        update gate
+                  n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn))  candidate state
+                  h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+- LSTM (i, f, g, o):  i, f, o = σ(...)  input, forget and output gates;  g = tanh(...)  candidate memory
+                  c_t = f ⊙ c_{t-1} + i ⊙ g;   h_t = o ⊙ tanh(c_t)
+
+The LSTM's memory cell is why it trains where the RNN does not: dc_{t-1} = dc_t ⊙ f, a product of gates the
+network can hold near 1, where the RNN multiplies dh by W_hhᵀ·φ' at every step and the gradient vanishes
+or explodes geometrically (the d2l chapter's argument; tests/test_rnn_learning.py measures it).
+"""
+
+from ..autograd.function import Function
+from ..backend import xp
+from .activation import stable_sigmoid
+
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
+
+
+class Recurrence(Function):
+    """One recurrent layer, one direction, a whole sequence: (x, h0[, c0]) -> (output, h_n[, c_n]).
+
+    x is time-major (T, B, input_size); h0 and c0 are (B, H) or None for zeros; W_ih is (G·H, input_size),
+    W_hh is (G·H, H) with G = 1, 3 or 4 gates; biases (G·H,) or None. ``reverse=True`` reads the sequence
+    from its last step to its first (the backward half of a bidirectional layer); output[t] is always the
+    state at input position t.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="lstm", reverse=False):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        dtype = x.dtype
+        # The input projection of all T steps in one GEMM. Except in the GRU, whose candidate multiplies
+        # h W_hnᵀ + b_hn by r, both biases simply add, so b_hh joins b_ih here once instead of T times.
+        xw = (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, -1)
+        if b_ih is not None:
+            xw += b_ih
+        if b_hh is not None and mode != "gru":
+            xw += b_hh
+        h = xp.zeros((B, H), dtype=dtype) if h0 is None else h0
+        c = (xp.zeros((B, H), dtype=dtype) if c0 is None else c0) if mode == "lstm" else None
+        w_hhT = w_hh.T
+        out = xp.empty((T, B, H), dtype=dtype)
+        gates = xw  # each step's pre-activations are overwritten by its gate values, saved for backward
+        cs = tanh_cs = hw_n = None
+        if mode == "lstm":
+            cs, tanh_cs = xp.empty((T, B, H), dtype=dtype), xp.empty((T, B, H), dtype=dtype)
+        elif mode == "gru":
+            hw_n = xp.empty((T, B, H), dtype=dtype)
+        for t in _time_steps(T, reverse):
+            a = gates[t]
+            if mode == "lstm":
+                a += h @ w_hhT
+                i_f, g, o = a[:, : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+                i_f[...] = stable_sigmoid(i_f)
+                g[...] = xp.tanh(g)
+                o[...] = stable_sigmoid(o)
+                c = i_f[:, H:] * c + i_f[:, :H] * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
+                cs[t] = c
+                xp.tanh(c, out=tanh_cs[t])
+                h = xp.multiply(o, tanh_cs[t], out=out[t])  # h_t = o ⊙ tanh(c_t)
+            elif mode == "gru":
+                hw = h @ w_hhT
+                if b_hh is not None:
+                    hw += b_hh
+                r_z = a[:, : 2 * H]
+                r_z += hw[:, : 2 * H]
+                r_z[...] = stable_sigmoid(r_z)
+                hw_n[t] = hw[:, 2 * H :]
+                n = a[:, 2 * H :]
+                n += r_z[:, :H] * hw_n[t]
+                xp.tanh(n, out=n)
+                z = r_z[:, H:]
+                h = xp.add(n, z * (h - n), out=out[t])  # (1 − z) ⊙ n + z ⊙ h_{t-1}
+            else:
+                a += h @ w_hhT
+                if mode == "rnn_tanh":
+                    xp.tanh(a, out=a)
+                else:
+                    xp.maximum(a, 0, out=a)
+                h = out[t] = a
+        ctx.mode, ctx.reverse = mode, reverse
+        ctx.save(x, h0, c0, w_ih, w_hh, gates, out, cs, tanh_cs, hw_n)
+        h_n = out[0 if reverse else T - 1].copy()
+        if mode == "lstm":
+            return out, h_n, cs[0 if reverse else T - 1].copy()
+        return out, h_n
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn, grad_cn=None):
+        x, h0, c0, w_ih, w_hh, gates, out, cs, tanh_cs, hw_n = ctx.saved
+        mode, reverse = ctx.mode, ctx.reverse
+        T, B, H = out.shape
+        dtype = out.dtype
+        h_prev = _previous(out, h0, reverse)  # h_{t-1} for every t, in input order
+        da = xp.empty_like(gates)  # the gradient of each step's pre-activations
+        da_hh = xp.empty((T, B, 3 * H), dtype=dtype) if mode == "gru" else da  # same unless GRU
+        dh = grad_hn.copy()
+        dc = None
+        if mode == "lstm":
+            dc = grad_cn.copy() if grad_cn is not None else xp.zeros((B, H), dtype=dtype)
+            c_prev = _previous(cs, c0, reverse)
+        for t in _time_steps(T, not reverse):
+            dh += grad_out[t]
+            a, d = gates[t], da[t]
+            if mode == "lstm":
+                i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+                tc = tanh_cs[t]
+                dc += dh * o * (1 - tc * tc)  # through h_t = o ⊙ tanh(c_t)
+                d[:, :H] = dc * g * i * (1 - i)  # di ⊙ σ'
+                d[:, H : 2 * H] = dc * c_prev[t] * f * (1 - f)  # df ⊙ σ'
+                d[:, 2 * H : 3 * H] = dc * i * (1 - g * g)  # dg ⊙ tanh'
+                d[:, 3 * H :] = dh * tc * o * (1 - o)  # do ⊙ σ'
+                dc *= f  # dc_{t-1} = dc_t ⊙ f: the memory cell's gradient highway
+                dh = d @ w_hh
+            elif mode == "gru":
+                r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+                dn = dh * (1 - z) * (1 - n * n)  # through h_t = n + z ⊙ (h_{t-1} − n), then tanh'
+                d[:, 2 * H :] = dn
+                dr = dn * hw_n[t]
+                d[:, :H] = dr * r * (1 - r)
+                d[:, H : 2 * H] = dh * (h_prev[t] - n) * z * (1 - z)
+                dhh = da_hh[t]
+                dhh[:, : 2 * H] = d[:, : 2 * H]
+                dhh[:, 2 * H :] = dn * r
+                dh = dh * z + dhh @ w_hh
+            else:
+                h = out[t]
+                if mode == "rnn_tanh":
+                    xp.multiply(dh, 1 - h * h, out=d)
+                else:
+                    xp.multiply(dh, h > 0, out=d)
+                dh = d @ w_hh
+        needs = ctx.needs_input_grad
+        da2 = da.reshape(T * B, -1)
+        dx = (da2 @ w_ih).reshape(x.shape) if needs[0] else None
+        dw_ih = da2.T @ x.reshape(T * B, -1) if needs[3] else None
+        dw_hh = da_hh.reshape(T * B, -1).T @ h_prev.reshape(T * B, H) if needs[4] else None
+        db_ih = da2.sum(axis=0) if needs[5] else None
+        db_hh = da_hh.reshape(T * B, -1).sum(axis=0) if needs[6] else None
+        dh0 = dh if needs[1] else None
+        dc0 = dc if needs[2] else None
+        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
+
+
+def _time_steps(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _previous(states, initial, reverse):
+    """The state each step started from: states shifted one step against the reading direction."""
+    T, B, H = states.shape
+    first = xp.zeros((B, H), dtype=states.dtype) if initial is None else initial
+    if reverse:
+        return xp.concatenate([states[1:], first[None]], axis=0)
+    return xp.concatenate([first[None], states[:-1]], axis=0)
+
+
+def recurrence(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, reverse=False):
+    """Run one layer in one direction over a time-major sequence; see ``Recurrence``."""
+    if mode not in GATES:
+        raise ValueError(f"recurrence: unknown mode {mode!r}; expected one of {sorted(GATES)}")
+    return Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse)
