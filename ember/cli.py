@@ -5,6 +5,8 @@
     ember predict runs/lenet5-mnist/best.npz digit.png
     ember models
     ember summary resnet50 --input-size 3 224 224
+    ember train char-lm --cell lstm --epochs 10          (a character language model on Python's stdlib)
+    ember sample runs/char-lm-lstm/best.npz --prompt "def "
 """
 
 import argparse
@@ -12,39 +14,66 @@ import sys
 
 
 def _parser():
+    from .train.language import LM_DEFAULTS
     from .train.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
+
+    lm = LM_DEFAULTS
 
     parser = argparse.ArgumentParser(prog="ember", description="Train, evaluate and use Ember models.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    train = commands.add_parser("train", help="train a model (see `ember models`) on a dataset",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("model", help="model name, e.g. lenet5 or mlp")
-    train.add_argument("--dataset", default="mnist", choices=list(DATASETS))
-    train.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    train.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    train.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=OPTIMIZERS)
+    train = commands.add_parser("train", help="train a model (see `ember models`) on a dataset, or char-lm on text")
+    train.add_argument("model", help="model name, e.g. lenet5, resnet20, or char-lm (a character language model)")
+    train.add_argument("--epochs", type=int, default=None, help=f"default {DEFAULTS['epochs']}; char-lm {lm['epochs']}")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help=f"default {DEFAULTS['batch_size']}; char-lm {lm['batch_size']}")
+    train.add_argument("--optimizer", default=None, choices=OPTIMIZERS,
+                       help=f"default {DEFAULTS['optimizer']}; char-lm {lm['optimizer']}")
     train.add_argument("--lr", type=float, default=None,
-                       help=f"learning rate, the peak for onecycle (default: {DEFAULTS['lr']}, or the model's own, "
-                       "e.g. 0.01 for lenet5_classic)")
-    train.add_argument("--momentum", type=float, default=DEFAULTS["momentum"], help="for sgd (Nesterov) and rmsprop")
-    train.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"])
-    train.add_argument("--scheduler", default=DEFAULTS["scheduler"], choices=SCHEDULERS)
-    train.add_argument("--augment", action="store_true", help="random crops (and flips where they make sense)")
-    train.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    train.add_argument("--val-size", type=int, default=DEFAULTS["val_size"],
-                       help="training images held out for validation")
-    train.add_argument("--aux-logits", action="store_const", const=True, default=None,
-                       help="train with the auxiliary classifiers (googlenet, inception_v3), weighted as in the papers")
-    train.add_argument("--train-size", type=int, default=None,
-                       help="train on only this many images of the training split (quick runs)")
-    train.add_argument("--patience", type=int, default=None, help="stop early after this many epochs without "
-                       "a better validation accuracy")
-    train.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET)")
-    train.add_argument("--root", default=None, help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
+                       help=f"learning rate, the peak for onecycle (default {DEFAULTS['lr']}, or the model's own, "
+                       f"e.g. 0.01 for lenet5_classic; char-lm {lm['lr']})")
+    train.add_argument("--momentum", type=float, default=None,
+                       help=f"for sgd (Nesterov) and rmsprop (default {DEFAULTS['momentum']})")
+    train.add_argument("--weight-decay", type=float, default=None,
+                       help=f"default {DEFAULTS['weight_decay']}; char-lm {lm['weight_decay']}")
+    train.add_argument("--seed", type=int, default=None, help=f"default {DEFAULTS['seed']}")
+    train.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET, runs/char-lm-CELL)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run from its checkpoint")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+
+    images = train.add_argument_group("image models")
+    images.add_argument("--dataset", default=None, choices=list(DATASETS), help=f"default {DEFAULTS['dataset']}")
+    images.add_argument("--scheduler", default=None, choices=SCHEDULERS, help=f"default {DEFAULTS['scheduler']}")
+    images.add_argument("--augment", action="store_true", help="random crops (and flips where they make sense)")
+    images.add_argument("--val-size", type=int, default=None,
+                        help=f"training images held out for validation (default {DEFAULTS['val_size']})")
+    images.add_argument("--aux-logits", action="store_const", const=True, default=None,
+                        help="train with the auxiliary classifiers (googlenet, inception_v3), weighted as in the papers")
+    images.add_argument("--train-size", type=int, default=None,
+                        help="train on only this many images of the training split (quick runs)")
+    images.add_argument("--patience", type=int, default=None, help="stop early after this many epochs without "
+                        "a better validation accuracy")
+    images.add_argument("--root", default=None, help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
+
+    text = train.add_argument_group("char-lm (character language model)")
+    text.add_argument("--text", default=None, metavar="FILE",
+                      help="UTF-8 text to learn (default: the source of Python's standard library)")
+    text.add_argument("--max-chars", type=int, default=None, help=f"use at most this many characters "
+                      f"(default {lm['max_chars']:,})")
+    text.add_argument("--cell", default=None, choices=("rnn", "gru", "lstm"), help=f"default {lm['cell']}")
+    text.add_argument("--hidden-size", type=int, default=None, help=f"default {lm['hidden_size']}")
+    text.add_argument("--num-layers", type=int, default=None, help=f"default {lm['num_layers']}")
+    text.add_argument("--embedding-dim", type=int, default=None, help="0 feeds one-hot vectors (default 0)")
+    text.add_argument("--dropout", type=float, default=None, help="between recurrent layers (default 0)")
+    text.add_argument("--seq-len", type=int, default=None,
+                      help=f"time steps per minibatch, the BPTT truncation (default {lm['seq_len']})")
+    text.add_argument("--sampling", default=None, choices=("sequential", "random"),
+                      help="minibatch sampling; sequential carries the state across minibatches (default)")
+    text.add_argument("--clip", type=float, default=None, help=f"gradient-norm clipping (default {lm['clip']})")
+    text.add_argument("--prompt", default=None, help=f"sample from this prompt each epoch (default {lm['prompt']!r})")
+    text.add_argument("--temperature", type=float, default=None, help=f"default {lm['temperature']}")
+    text.add_argument("--sample-length", type=int, default=None, help=f"default {lm['sample_length']}")
 
     evaluate = commands.add_parser("evaluate", help="test-set loss, accuracy and confusion matrix of a checkpoint")
     evaluate.add_argument("checkpoint")
@@ -55,6 +84,14 @@ def _parser():
     predict.add_argument("checkpoint")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--topk", type=int, default=3)
+
+    sample = commands.add_parser("sample", help="generate text with a char-lm checkpoint")
+    sample.add_argument("checkpoint")
+    sample.add_argument("--prompt", default=None, help="text to continue (default: the training prompt)")
+    sample.add_argument("--length", type=int, default=200, help="characters to generate")
+    sample.add_argument("--temperature", type=float, default=0.8, help="below 1 sharper, above 1 more random; "
+                        "0 always takes the likeliest character")
+    sample.add_argument("--seed", type=int, default=None)
 
     commands.add_parser("models", help="list the registered models")
 
@@ -80,16 +117,24 @@ def main(argv=None):
             recipes.train(**options)
         elif args.command == "evaluate":
             result = recipes.evaluate(args.checkpoint, dataset=args.dataset, root=args.root)
+            if "val_perplexity" in result:
+                print(f"validation perplexity {result['val_perplexity']:.3f} over {result['tokens']:,} characters")
+                return 0
             print(f"loss {result['loss']:.4f}  accuracy {result['accuracy']:.4f}  top-5 {result['top5']:.4f}")
             print("confusion matrix (rows: true class, columns: predicted):")
             print(result["confusion"])
         elif args.command == "predict":
             for path, ranked in zip(args.images, recipes.predict(args.checkpoint, args.images, args.topk)):
                 print(f"{path}: " + ", ".join(f"{name} {p:.1%}" for name, p in ranked))
+        elif args.command == "sample":
+            from .train.language import sample
+
+            print(sample(args.checkpoint, args.prompt, args.length, args.temperature, args.seed))
         elif args.command == "models":
             from . import models
 
             print("\n".join(models.list()))
+            print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
         elif args.command == "summary":
             from .tools.summary import summarize
 

@@ -7,6 +7,7 @@ imported here (a new family file needs no other change).
 import importlib
 import pkgutil
 
+from .charlm import CharLM
 from .lenet import LeNet5
 from .mlp import MLP
 from .registry import create, list_models, register, signature, training_hints

@@ -58,8 +58,8 @@ class RNNBase(Module):
             init.uniform_(p, -bound, bound)
 
     def _weights(self, layer, suffix):
-        get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}", None)  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+        return tuple(getattr(self, f"{kind}_l{layer}{suffix}", None)
+                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def forward(self, input, hx=None):
         name = type(self).__name__

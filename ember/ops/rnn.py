@@ -165,7 +165,7 @@ def _time_steps(T, reverse):
 
 def _previous(states, initial, reverse):
     """The state each step started from: states shifted one step against the reading direction."""
-    T, B, H = states.shape
+    _, B, H = states.shape
     first = xp.zeros((B, H), dtype=states.dtype) if initial is None else initial
     if reverse:
         return xp.concatenate([states[1:], first[None]], axis=0)

@@ -16,13 +16,10 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..data import DataLoader, Subset, random_split, transforms
 from ..data import datasets as D
-from . import checkpoint
+from . import checkpoint, language
 from .callbacks import EarlyStopping, ModelCheckpoint
 from .trainer import Trainer
-
-
-class UsageError(Exception):
-    """A mistake in what was asked for (unknown name, bad value, missing file); the CLI prints one line."""
+from .usage import UsageError
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adaboun
 SCHEDULERS = ("none", "onecycle", "cosine", "step", "exponential", "inverse-time", "plateau")
 
 DEFAULTS = dict(
-    epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
+    dataset="mnist", epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
     augment=False, seed=0, val_size=5000, train_size=None, aux_logits=None, out=None, root=None, progress=True, patience=None, resume=None,
 )
 
@@ -136,8 +133,23 @@ def _validate(config):
         raise UsageError(f"--lr must be positive, got {config['lr']}")
 
 
+def _only(options, allowed, who):
+    """The options that apply to ``who``; one that does not, but was given, is a usage error."""
+    stray = [k for k, v in options.items() if k not in allowed and v not in (None, False)]
+    if stray:
+        flags = ", ".join("--" + k.replace("_", "-") for k in stray)
+        raise UsageError(f"{flags} do{'es' if len(stray) == 1 else ''} not apply to {who}")
+    return {k: v for k, v in options.items() if k in allowed}
+
+
 def train(**options):
-    """Train a registered model on a dataset; returns the final metrics dict (see the module docstring)."""
+    """Train a registered model on a dataset; returns the final metrics dict (see the module docstring).
+
+    ``model='char-lm'`` trains a character language model instead (``ember.train.language``).
+    """
+    if options.get("model") == "char-lm":
+        return language.train_char_lm(**_only(options, {"model", *language.LM_DEFAULTS}, "char-lm"))
+    options = _only(options, {"model", *DEFAULTS}, f"image models like {options.get('model')}")
     config = dict(DEFAULTS)
     config.update({k: v for k, v in options.items() if v is not None})
     if options.get("lr") is None:  # the model's own learning rate where it needs one, else the default
@@ -225,6 +237,8 @@ def _load(path):
     except (ValueError, OSError) as error:
         raise UsageError(f"{path}: {error}") from error
     config = state["config"]
+    if config.get("model") == "char-lm":
+        return None, config, state
     model = models.create(config["model"], num_classes=config["num_classes"], in_channels=config["in_channels"],
                           input_size=config["input_size"], aux_logits=config.get("aux_logits"))
     model.load_state_dict(state["model"])
@@ -233,8 +247,11 @@ def _load(path):
 
 
 def evaluate(checkpoint_path, dataset=None, root=None, batch_size=512):
-    """Loss, top-1, top-5 and the confusion matrix of a checkpoint on a test set (its own by default)."""
+    """Loss, top-1, top-5 and the confusion matrix of a checkpoint on a test set (its own by default);
+    for a char-lm checkpoint, the perplexity on its held-out text."""
     model, config, _ = _load(checkpoint_path)
+    if model is None:
+        return language.evaluate_char_lm(checkpoint_path)
     name = dataset or config["dataset"]
     standardize = _standardizer(None, config["standardize"])
     loader = DataLoader(_dataset(name, False, root), batch_size=batch_size, transform=_eval_transform(standardize))
@@ -249,6 +266,8 @@ def predict(checkpoint_path, images, topk=3):
     except ImportError as error:
         raise UsageError("reading images needs Pillow: pip install 'ember[images]'") from error
     model, config, _ = _load(checkpoint_path)
+    if model is None:
+        raise UsageError(f"{checkpoint_path} is a char-lm checkpoint; generate text with `ember sample`")
     size, channels = config["input_size"], config["in_channels"]
     batch = []
     for path in images:
