@@ -27,7 +27,6 @@ or explodes geometrically (the d2l chapter's argument; tests/test_rnn_learning.p
 
 from ..autograd.function import Function
 from ..backend import xp
-from .activation import stable_sigmoid
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
 
@@ -61,18 +60,22 @@ class Recurrence(Function):
         cs = tanh_cs = hw_n = None
         if mode == "lstm":
             cs, tanh_cs = xp.empty((T, B, H), dtype=dtype), xp.empty((T, B, H), dtype=dtype)
+            scale, shift = _lstm_gate_constants(H, dtype)
         elif mode == "gru":
             hw_n = xp.empty((T, B, H), dtype=dtype)
         for t in _time_steps(T, reverse):
             a = gates[t]
             if mode == "lstm":
                 a += h @ w_hhT
-                i_f, g, o = a[:, : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-                i_f[...] = stable_sigmoid(i_f)
-                g[...] = xp.tanh(g)
-                o[...] = stable_sigmoid(o)
-                c = i_f[:, H:] * c + i_f[:, :H] * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
-                cs[t] = c
+                # All four gates in one pass: σ(x) = ½ + ½·tanh(x/2) on i, f, o and tanh(x) on g — one
+                # tanh over the (B, 4H) block instead of separate sigmoids (never overflows either way).
+                a *= scale
+                xp.tanh(a, out=a)
+                a *= scale
+                a += shift
+                i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+                c = xp.multiply(f, c, out=cs[t])
+                c += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
                 xp.tanh(c, out=tanh_cs[t])
                 h = xp.multiply(o, tanh_cs[t], out=out[t])  # h_t = o ⊙ tanh(c_t)
             elif mode == "gru":
@@ -81,7 +84,7 @@ class Recurrence(Function):
                     hw += b_hh
                 r_z = a[:, : 2 * H]
                 r_z += hw[:, : 2 * H]
-                r_z[...] = stable_sigmoid(r_z)
+                _sigmoid_(r_z)
                 hw_n[t] = hw[:, 2 * H :]
                 n = a[:, 2 * H :]
                 n += r_z[:, :H] * hw_n[t]
@@ -116,17 +119,23 @@ class Recurrence(Function):
         if mode == "lstm":
             dc = grad_cn.copy() if grad_cn is not None else xp.zeros((B, H), dtype=dtype)
             c_prev = _previous(cs, c0, reverse)
+            # The activations' derivatives for all steps at once: σ' = σ(1 − σ) on i, f, o and
+            # tanh' = (1 − g)(1 + g) on g, i.e. (1 − a)(a + β) with β = 0 or 1 per gate.
+            beta = 1 - 2 * _lstm_gate_constants(H, dtype)[1]  # 0 on i, f, o; 1 on g
+            dact = (1 - gates) * (gates + beta)
+            dtanh_c = 1 - tanh_cs * tanh_cs
         for t in _time_steps(T, not reverse):
             dh += grad_out[t]
             a, d = gates[t], da[t]
             if mode == "lstm":
                 i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
                 tc = tanh_cs[t]
-                dc += dh * o * (1 - tc * tc)  # through h_t = o ⊙ tanh(c_t)
-                d[:, :H] = dc * g * i * (1 - i)  # di ⊙ σ'
-                d[:, H : 2 * H] = dc * c_prev[t] * f * (1 - f)  # df ⊙ σ'
-                d[:, 2 * H : 3 * H] = dc * i * (1 - g * g)  # dg ⊙ tanh'
-                d[:, 3 * H :] = dh * tc * o * (1 - o)  # do ⊙ σ'
+                dc += dh * o * dtanh_c[t]  # through h_t = o ⊙ tanh(c_t)
+                xp.multiply(dc, g, out=d[:, :H])  # ∂c/∂i = g
+                xp.multiply(dc, c_prev[t], out=d[:, H : 2 * H])  # ∂c/∂f = c_{t-1}
+                xp.multiply(dc, i, out=d[:, 2 * H : 3 * H])  # ∂c/∂g = i
+                xp.multiply(dh, tc, out=d[:, 3 * H :])  # ∂h/∂o = tanh(c_t)
+                d *= dact[t]  # through σ' = σ(1 − σ) and tanh' = 1 − tanh²
                 dc *= f  # dc_{t-1} = dc_t ⊙ f: the memory cell's gradient highway
                 dh = d @ w_hh
             elif mode == "gru":
@@ -157,6 +166,24 @@ class Recurrence(Function):
         dh0 = dh if needs[1] else None
         dc0 = dc if needs[2] else None
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
+
+
+def _sigmoid_(a):
+    """σ(a) in place, as ½ + ½·tanh(a/2): four array operations, and no exponent that could overflow."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def _lstm_gate_constants(H, dtype):
+    """Per-column scale and shift over the (i, f, g, o) gates: ½ and ½ on the sigmoid gates, 1 and 0 on g."""
+    scale = xp.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H : 3 * H] = 1
+    shift = xp.full(4 * H, 0.5, dtype=dtype)
+    shift[2 * H : 3 * H] = 0
+    return scale, shift
 
 
 def _time_steps(T, reverse):
