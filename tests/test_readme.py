@@ -21,3 +21,11 @@ def test_quick_start_runs_and_trains():
     import ember.nn.functional as F
 
     assert F.cross_entropy(model(x), y).item() != loss.item()
+
+
+def test_subpackages_are_reachable_from_import_ember():
+    import subprocess
+    import sys
+
+    code = "import ember; ember.optim.SGD; ember.data.DataLoader; ember.models.create; ember.train.Trainer; ember.nn.LSTM"
+    subprocess.run([sys.executable, "-c", code], check=True)  # a fresh interpreter: nothing imported before
