@@ -7,7 +7,8 @@ state_dict loads 1:1: ``weight_ih_l0`` (gates·H, input_size), ``weight_hh_l0`` 
 ``bias_ih_l0``, ``bias_hh_l0``, and ``..._reverse`` for the second direction of a bidirectional layer.
 
 Deep RNN: layer l reads the outputs of layer l − 1 (both directions concatenated). Bidirectional RNN: a
-second recurrence reads the sequence from the end, and output[t] = [h→_t ; h←_t].
+second recurrence reads the sequence from the end, and output[t] = [h→_t ; h←_t]. Sequences of different
+lengths come as a PackedSequence (``ember.nn.utils.rnn``), and the output is packed the same way.
 """
 
 import math
@@ -19,6 +20,7 @@ from ..ops.shape import cat, stack, transpose, unsqueeze
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, pack_sorted, padded_sorted
 
 
 class RNNBase(Module):
@@ -62,19 +64,46 @@ class RNNBase(Module):
                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name = type(self).__name__
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: expected input of shape (seq_len, batch, input_size) "
                              f"{'or (batch, seq_len, input_size) ' if self.batch_first else ''}or unbatched "
                              f"(seq_len, input_size), got {tuple(input.shape)}")
-        if input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}(input_size={self.input_size}) got input with {input.shape[-1]} features "
-                             f"(shape {tuple(input.shape)}); make the last axis {self.input_size} features")
+        self._check_features(input)
         x = input if not batched else (transpose(input, 0, 1) if self.batch_first else input)
         if not batched:
             x = unsqueeze(x, 1)
         h0, c0 = self._initial_states(hx, x.shape[1], batched)
+        output, h_n, c_n = self._layers(x, h0, c0)
+        if not batched:
+            output, h_n = output[:, 0], h_n[:, 0]
+            c_n = c_n[:, 0] if c_n is not None else None
+        elif self.batch_first:
+            output = transpose(output, 0, 1)
+        return (output, (h_n, c_n)) if self.mode == "lstm" else (output, h_n)
+
+    def _forward_packed(self, packed, hx):
+        """Sequences of different lengths: run on the sorted padded rectangle, each stopping at its end."""
+        self._check_features(packed.data)
+        x, _ = padded_sorted(packed)
+        batch_sizes = packed.batch_sizes.data
+        order, undo = packed.sorted_indices, packed.unsorted_indices
+        h0, c0 = self._initial_states(hx, x.shape[1], True)
+        if order is not None:  # initial states come in the caller's batch order
+            h0 = h0[:, order.data] if h0 is not None else None
+            c0 = c0[:, order.data] if c0 is not None else None
+        output, h_n, c_n = self._layers(x, h0, c0, batch_sizes)
+        output = PackedSequence(pack_sorted(output, batch_sizes), packed.batch_sizes, order, undo)
+        if undo is not None:
+            h_n = h_n[:, undo.data]
+            c_n = c_n[:, undo.data] if c_n is not None else None
+        return (output, (h_n, c_n)) if self.mode == "lstm" else (output, h_n)
+
+    def _layers(self, x, h0, c0, batch_sizes=None):
+        """Every layer and direction over a time-major (T, B, F) input: (output, h_n, c_n or None)."""
         num_directions = 2 if self.bidirectional else 1
         h_n, c_n = [], []
         for layer in range(self.num_layers):
@@ -82,7 +111,8 @@ class RNNBase(Module):
             for direction, suffix in enumerate(("", "_reverse")[:num_directions]):
                 k = layer * num_directions + direction
                 result = recurrence(x, None if h0 is None else h0[k], None if c0 is None else c0[k],
-                                    *self._weights(layer, suffix), mode=self.mode, reverse=direction == 1)
+                                    *self._weights(layer, suffix), mode=self.mode, reverse=direction == 1,
+                                    batch_sizes=batch_sizes)
                 outputs.append(result[0])
                 h_n.append(result[1])
                 if self.mode == "lstm":
@@ -90,14 +120,13 @@ class RNNBase(Module):
             x = outputs[0] if num_directions == 1 else cat(outputs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = dropout(x, self.dropout, True)  # between layers only, as in torch
-        output, h_n = x, stack(h_n)
-        c_n = stack(c_n) if self.mode == "lstm" else None
-        if not batched:
-            output, h_n = output[:, 0], h_n[:, 0]
-            c_n = c_n[:, 0] if c_n is not None else None
-        elif self.batch_first:
-            output = transpose(output, 0, 1)
-        return (output, (h_n, c_n)) if self.mode == "lstm" else (output, h_n)
+        return x, stack(h_n), (stack(c_n) if self.mode == "lstm" else None)
+
+    def _check_features(self, input):
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{type(self).__name__}(input_size={self.input_size}) got input with "
+                             f"{input.shape[-1]} features (shape {tuple(input.shape)}); make the last axis "
+                             f"{self.input_size} features")
 
     def _initial_states(self, hx, batch, batched):
         name = type(self).__name__

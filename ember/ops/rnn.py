@@ -38,10 +38,15 @@ class Recurrence(Function):
     W_hh is (G·H, H) with G = 1, 3 or 4 gates; biases (G·H,) or None. ``reverse=True`` reads the sequence
     from its last step to its first (the backward half of a bidirectional layer); output[t] is always the
     state at input position t.
+
+    Sequences of different lengths (a PackedSequence) come padded, sorted longest first, with
+    ``batch_sizes[t]`` = how many of them are still running at step t. Step t then updates only the first
+    batch_sizes[t] rows; the others keep their state, so h_n holds each sequence's state after its own last
+    step, a reversed pass starts each sequence at its own end, and padded outputs are 0.
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="lstm", reverse=False):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="lstm", reverse=False, batch_sizes=None):
         T, B, _ = x.shape
         H = w_hh.shape[1]
         dtype = x.dtype
@@ -52,21 +57,26 @@ class Recurrence(Function):
             xw += b_ih
         if b_hh is not None and mode != "gru":
             xw += b_hh
-        h = xp.zeros((B, H), dtype=dtype) if h0 is None else h0
-        c = (xp.zeros((B, H), dtype=dtype) if c0 is None else c0) if mode == "lstm" else None
+        lstm = mode == "lstm"
+        h = xp.zeros((B, H), dtype=dtype) if h0 is None else h0.copy()  # the running state, updated in place
+        c = (xp.zeros((B, H), dtype=dtype) if c0 is None else c0.copy()) if lstm else None
         w_hhT = xp.ascontiguousarray(w_hh.T)  # OpenBLAS multiplies small matrices far faster by a C-ordered one
-        out = xp.empty((T, B, H), dtype=dtype)
+        new = xp.zeros if batch_sizes is not None else xp.empty  # padded steps must read as 0
+        out, h_prev = new((T, B, H), dtype=dtype), xp.empty((T, B, H), dtype=dtype)
         gates = xw  # each step's pre-activations are overwritten by its gate values, saved for backward
-        cs = tanh_cs = hw_n = None
-        if mode == "lstm":
-            cs, tanh_cs = xp.empty((T, B, H), dtype=dtype), xp.empty((T, B, H), dtype=dtype)
+        c_prev = tanh_cs = hw_n = None
+        if lstm:
+            c_prev, tanh_cs = xp.empty((T, B, H), dtype=dtype), new((T, B, H), dtype=dtype)
             scale, shift = _lstm_gate_constants(H, dtype)
         elif mode == "gru":
             hw_n = xp.empty((T, B, H), dtype=dtype)
         for t in _time_steps(T, reverse):
-            a = gates[t]
-            if mode == "lstm":
-                a += h @ w_hhT
+            k = B if batch_sizes is None else batch_sizes[t]  # the sequences still running at step t
+            a, h_k, h_t = gates[t, :k], h[:k], out[t, :k]
+            h_prev[t] = h
+            if lstm:
+                c_prev[t] = c
+                a += h_k @ w_hhT
                 # All four gates in one pass: σ(x) = ½ + ½·tanh(x/2) on i, f, o and tanh(x) on g — one
                 # tanh over the (B, 4H) block instead of separate sigmoids (never overflows either way).
                 a *= scale
@@ -74,88 +84,87 @@ class Recurrence(Function):
                 a *= scale
                 a += shift
                 i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-                c = xp.multiply(f, c, out=cs[t])
-                c += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
-                xp.tanh(c, out=tanh_cs[t])
-                h = xp.multiply(o, tanh_cs[t], out=out[t])  # h_t = o ⊙ tanh(c_t)
+                c_k = c[:k]
+                c_k *= f
+                c_k += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
+                xp.tanh(c_k, out=tanh_cs[t, :k])
+                xp.multiply(o, tanh_cs[t, :k], out=h_t)  # h_t = o ⊙ tanh(c_t)
             elif mode == "gru":
-                hw = h @ w_hhT
+                hw = h_k @ w_hhT
                 if b_hh is not None:
                     hw += b_hh
                 r_z = a[:, : 2 * H]
                 r_z += hw[:, : 2 * H]
                 _sigmoid_(r_z)
-                hw_n[t] = hw[:, 2 * H :]
+                hw_n[t, :k] = hw[:, 2 * H :]
                 n = a[:, 2 * H :]
-                n += r_z[:, :H] * hw_n[t]
+                n += r_z[:, :H] * hw[:, 2 * H :]
                 xp.tanh(n, out=n)
                 z = r_z[:, H:]
-                h = xp.add(n, z * (h - n), out=out[t])  # (1 − z) ⊙ n + z ⊙ h_{t-1}
+                xp.add(n, z * (h_k - n), out=h_t)  # (1 − z) ⊙ n + z ⊙ h_{t-1}
             else:
-                a += h @ w_hhT
+                a += h_k @ w_hhT
                 if mode == "rnn_tanh":
                     xp.tanh(a, out=a)
                 else:
                     xp.maximum(a, 0, out=a)
-                h = out[t] = a
-        ctx.mode, ctx.reverse = mode, reverse
-        ctx.save(x, h0, c0, w_ih, w_hh, gates, out, cs, tanh_cs, hw_n)
-        h_n = out[0 if reverse else T - 1].copy()
-        if mode == "lstm":
-            return out, h_n, cs[0 if reverse else T - 1].copy()
-        return out, h_n
+                h_t[...] = a
+            h_k[...] = h_t
+        ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
+        ctx.save(x, w_ih, w_hh, gates, out, h_prev, c_prev, tanh_cs, hw_n)
+        return (out, h, c) if lstm else (out, h)
 
     @staticmethod
     def backward(ctx, grad_out, grad_hn, grad_cn=None):
-        x, h0, c0, w_ih, w_hh, gates, out, cs, tanh_cs, hw_n = ctx.saved
-        mode, reverse = ctx.mode, ctx.reverse
+        x, w_ih, w_hh, gates, out, h_prev, c_prev, tanh_cs, hw_n = ctx.saved
+        mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
         T, B, H = out.shape
         dtype = out.dtype
-        h_prev = _previous(out, h0, reverse)  # h_{t-1} for every t, in input order
-        da = xp.empty_like(gates)  # the gradient of each step's pre-activations
-        da_hh = xp.empty((T, B, 3 * H), dtype=dtype) if mode == "gru" else da  # same unless GRU
-        dh = grad_hn.copy()
+        new = xp.zeros if batch_sizes is not None else xp.empty  # rows of finished sequences stay 0
+        da = new(gates.shape, dtype=dtype)  # the gradient of each step's pre-activations
+        da_hh = new((T, B, 3 * H), dtype=dtype) if mode == "gru" else da  # the same, except in the GRU
+        dh = grad_hn.copy()  # a finished sequence's state is frozen: its gradient passes through unchanged
         dc = None
         if mode == "lstm":
             dc = grad_cn.copy() if grad_cn is not None else xp.zeros((B, H), dtype=dtype)
-            c_prev = _previous(cs, c0, reverse)
             # The activations' derivatives for all steps at once: σ' = σ(1 − σ) on i, f, o and
             # tanh' = (1 − g)(1 + g) on g, i.e. (1 − a)(a + β) with β = 0 or 1 per gate.
             beta = 1 - 2 * _lstm_gate_constants(H, dtype)[1]  # 0 on i, f, o; 1 on g
             dact = (1 - gates) * (gates + beta)
             dtanh_c = 1 - tanh_cs * tanh_cs
         for t in _time_steps(T, not reverse):
-            dh += grad_out[t]
-            a, d = gates[t], da[t]
+            k = B if batch_sizes is None else batch_sizes[t]
+            a, d, dh_k = gates[t, :k], da[t, :k], dh[:k]
+            dh_k += grad_out[t, :k]
             if mode == "lstm":
                 i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-                tc = tanh_cs[t]
-                dc += dh * o * dtanh_c[t]  # through h_t = o ⊙ tanh(c_t)
-                xp.multiply(dc, g, out=d[:, :H])  # ∂c/∂i = g
-                xp.multiply(dc, c_prev[t], out=d[:, H : 2 * H])  # ∂c/∂f = c_{t-1}
-                xp.multiply(dc, i, out=d[:, 2 * H : 3 * H])  # ∂c/∂g = i
-                xp.multiply(dh, tc, out=d[:, 3 * H :])  # ∂h/∂o = tanh(c_t)
-                d *= dact[t]  # through σ' = σ(1 − σ) and tanh' = 1 − tanh²
-                dc *= f  # dc_{t-1} = dc_t ⊙ f: the memory cell's gradient highway
-                dh = d @ w_hh
+                tc, dc_k = tanh_cs[t, :k], dc[:k]
+                dc_k += dh_k * o * dtanh_c[t, :k]  # through h_t = o ⊙ tanh(c_t)
+                xp.multiply(dc_k, g, out=d[:, :H])  # ∂c/∂i = g
+                xp.multiply(dc_k, c_prev[t, :k], out=d[:, H : 2 * H])  # ∂c/∂f = c_{t-1}
+                xp.multiply(dc_k, i, out=d[:, 2 * H : 3 * H])  # ∂c/∂g = i
+                xp.multiply(dh_k, tc, out=d[:, 3 * H :])  # ∂h/∂o = tanh(c_t)
+                d *= dact[t, :k]  # through σ' = σ(1 − σ) and tanh' = 1 − tanh²
+                dc_k *= f  # dc_{t-1} = dc_t ⊙ f: the memory cell's gradient highway
+                dh[:k] = d @ w_hh
             elif mode == "gru":
                 r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-                dn = dh * (1 - z) * (1 - n * n)  # through h_t = n + z ⊙ (h_{t-1} − n), then tanh'
+                dn = dh_k * (1 - z) * (1 - n * n)  # through h_t = n + z ⊙ (h_{t-1} − n), then tanh'
                 d[:, 2 * H :] = dn
-                dr = dn * hw_n[t]
+                dr = dn * hw_n[t, :k]
                 d[:, :H] = dr * r * (1 - r)
-                d[:, H : 2 * H] = dh * (h_prev[t] - n) * z * (1 - z)
-                dhh = da_hh[t]
+                d[:, H : 2 * H] = dh_k * (h_prev[t, :k] - n) * z * (1 - z)
+                dhh = da_hh[t, :k]
                 dhh[:, : 2 * H] = d[:, : 2 * H]
                 dhh[:, 2 * H :] = dn * r
-                dh = dh * z + dhh @ w_hh
+                dh[:k] = dh_k * z + dhh @ w_hh
             else:
-                h = out[t]
+                h = out[t, :k]
                 if mode == "rnn_tanh":
-                    xp.multiply(dh, 1 - h * h, out=d)
+                    xp.multiply(dh_k, 1 - h * h, out=d)
                 else:
-                    xp.multiply(dh, h > 0, out=d)
-                dh = d @ w_hh
+                    xp.multiply(dh_k, h > 0, out=d)
+                dh[:k] = d @ w_hh
         needs = ctx.needs_input_grad
         da2 = da.reshape(T * B, -1)
         dx = (da2 @ w_ih).reshape(x.shape) if needs[0] else None
@@ -190,17 +199,10 @@ def _time_steps(T, reverse):
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
-def _previous(states, initial, reverse):
-    """The state each step started from: states shifted one step against the reading direction."""
-    _, B, H = states.shape
-    first = xp.zeros((B, H), dtype=states.dtype) if initial is None else initial
-    if reverse:
-        return xp.concatenate([states[1:], first[None]], axis=0)
-    return xp.concatenate([first[None], states[:-1]], axis=0)
-
-
-def recurrence(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, reverse=False):
+def recurrence(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, reverse=False, batch_sizes=None):
     """Run one layer in one direction over a time-major sequence; see ``Recurrence``."""
     if mode not in GATES:
         raise ValueError(f"recurrence: unknown mode {mode!r}; expected one of {sorted(GATES)}")
-    return Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse)
+    if batch_sizes is not None:
+        batch_sizes = tuple(int(k) for k in batch_sizes)
+    return Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse, batch_sizes=batch_sizes)

@@ -15,9 +15,9 @@ They live in ``nn`` (as in PyTorch) because they act on a model's parameters, an
 import types
 import warnings
 
-from ..autograd.grad_mode import no_grad
-from ..backend import xp
-from ..tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...backend import xp
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 
