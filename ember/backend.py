@@ -3,14 +3,47 @@
 Every op reaches arrays through ``xp`` (Chainer's ``get_array_module`` idea) and never imports NumPy
 itself, so another module with NumPy's API (CuPy on a GPU) can be chosen at start-up with the
 environment variable ``EMBER_BACKEND=cupy`` without rewriting a single op.
+
+Random numbers are always drawn on the host, by NumPy (``host``), and moved to the device where they are
+used (``xp.asarray``, free when the device is the host): a seed then gives the same weights, masks and
+batches on every backend, and the generator's state stays a plain dict that checkpoints can hold.
 """
 
+import contextlib
 import ctypes
 import importlib
 import os
 import sys
 
 xp = importlib.import_module(os.environ.get("EMBER_BACKEND", "numpy"))
+host = importlib.import_module("numpy")  # where random numbers are drawn and results are read back
+
+
+def to_host(array):
+    """The array as a NumPy array (a copy from the GPU on CuPy; the same object on NumPy)."""
+    return array if xp is host or isinstance(array, host.ndarray) else xp.asnumpy(array)
+
+
+def writeable(array):
+    """Whether ``array`` may be written in place: NumPy's flag (False for broadcast and read-only views);
+    backends without the flag (CuPy) count only an array that owns its memory."""
+    flag = getattr(array.flags, "writeable", None)
+    return flag if flag is not None else array.base is None
+
+
+def errstate(**kwargs):
+    """``numpy.errstate`` (silence 0/0 warnings in a block); backends without floating-point warnings
+    (CuPy) get a block that does nothing."""
+    state = getattr(xp, "errstate", None)
+    return state(**kwargs) if state is not None else contextlib.nullcontext()
+
+
+def as_strided(array, shape, strides, writeable=False):
+    """A strided view of ``array``, read-only unless asked (``numpy.lib.stride_tricks.as_strided``; CuPy's
+    takes no ``writeable`` flag)."""
+    if xp is host:
+        return host.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=writeable)
+    return xp.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
 
 float16 = xp.dtype("float16")
 float32 = xp.dtype("float32")
@@ -24,7 +57,7 @@ bool_ = xp.dtype("bool")
 #: dtype of tensors made from Python floats and of every factory that is not told otherwise.
 default_dtype = float32
 
-_generator = xp.random.default_rng()
+_generator = host.random.default_rng()
 
 
 def _keep_freed_memory():
@@ -52,7 +85,7 @@ malloc_tuned = _keep_freed_memory()
 def manual_seed(seed):
     """Seed the generator behind every random factory, initialiser and dropout mask."""
     global _generator
-    _generator = xp.random.default_rng(int(seed))
+    _generator = host.random.default_rng(int(seed))
     return _generator
 
 

@@ -85,23 +85,23 @@ def _float_dtype(dtype, name):
 def rand(*size, dtype=None, requires_grad=False):
     """Uniform on [0, 1), from the generator seeded by ``ember.manual_seed``."""
     dtype = _float_dtype(dtype, "rand")
-    data = backend.generator().random(_shape(size), dtype=xp.float64).astype(dtype)
+    data = xp.asarray(backend.generator().random(_shape(size), dtype=xp.float64)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False):
     """Standard normal, from the generator seeded by ``ember.manual_seed``."""
     dtype = _float_dtype(dtype, "randn")
-    data = backend.generator().standard_normal(_shape(size)).astype(dtype)
+    data = xp.asarray(backend.generator().standard_normal(_shape(size))).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None):
     if high is None:
         low, high = 0, low
-    data = backend.generator().integers(low, high, size=tuple(size))
+    data = xp.asarray(backend.generator().integers(low, high, size=tuple(size)))
     return Tensor(data.astype(xp.int64 if dtype is None else dtype))
 
 
 def randperm(n):
-    return Tensor(backend.generator().permutation(n).astype(xp.int64))
+    return Tensor(xp.asarray(backend.generator().permutation(n)).astype(xp.int64))

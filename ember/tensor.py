@@ -9,6 +9,7 @@ Every method below is one line that calls an op from ``ember.ops``; the maths li
 
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
+from . import backend
 from .backend import default_dtype, xp
 
 
@@ -153,7 +154,7 @@ class Tensor:
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy().")
-        return self.data
+        return backend.to_host(self.data)
 
     def tolist(self):
         return self.data.tolist()

@@ -12,7 +12,7 @@
 
 import weakref
 
-from ..backend import xp
+from ..backend import writeable, xp
 
 
 def unbroadcast(grad, shape):
@@ -88,7 +88,7 @@ def backward(tensor, gradient=None, retain_graph=False):
         if grad.dtype != parent.data.dtype:
             grad = grad.astype(parent.data.dtype)
         if parent._ctx is None:
-            if id(_base(grad)) in handed or not grad.flags.writeable:
+            if id(_base(grad)) in handed or not writeable(grad):
                 grad = grad.copy()
             handed.add(id(_base(grad)))
             parent._accumulate_grad(grad)

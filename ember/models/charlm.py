@@ -14,7 +14,7 @@ tasks, but it cannot predict the next character, since it has already read it; `
 
 from .. import nn
 from ..autograd.grad_mode import no_grad
-from ..backend import xp
+from ..backend import host, to_host, xp
 from ..nn import functional as F
 from ..tensor import Tensor
 
@@ -66,14 +66,14 @@ class CharLM(nn.Module):
                              "train it with bidirectional=False")
         if not prompt:
             raise ValueError("CharLM.generate: the prompt must hold at least one token")
-        rng = generator if generator is not None else xp.random.default_rng()
+        rng = generator if generator is not None else host.random.default_rng()
         was_training = self.training
         self.eval()
         tokens = [int(t) for t in prompt]
         with no_grad():
             logits, state = self(Tensor(xp.asarray([tokens], dtype=xp.int64)))
             for _ in range(num_tokens):
-                scores = logits.data[0, -1].astype(xp.float64)
+                scores = to_host(logits.data[0, -1]).astype(host.float64)  # sampled on the host
                 tokens.append(_sample(scores, temperature, rng))
                 logits, state = self(Tensor(xp.asarray([[tokens[-1]]], dtype=xp.int64)), state)
         self.train(was_training)
@@ -82,7 +82,7 @@ class CharLM(nn.Module):
 
 def _sample(scores, temperature, rng):
     if temperature <= 0:
-        return int(xp.argmax(scores))
+        return int(host.argmax(scores))
     z = scores / temperature
-    p = xp.exp(z - z.max())
+    p = host.exp(z - z.max())
     return int(rng.choice(len(p), p=p / p.sum()))

@@ -23,7 +23,7 @@ import warnings
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
-from ..backend import xp
+from ..backend import host, xp
 
 __all__ = [
     "calculate_gain",
@@ -138,7 +138,7 @@ def _check_floating(tensor, what):
 def _fill(tensor, values):
     """Write ``values`` into the tensor's own array (same object, same dtype), recording no graph."""
     with no_grad():
-        tensor.data[...] = values  # NumPy casts to the destination dtype on assignment
+        tensor.data[...] = xp.asarray(values)  # cast to the destination dtype on assignment
     return tensor
 
 
@@ -189,12 +189,12 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    rng = _rng(generator)
+    rng = _rng(generator)  # drawn and rejected on the host; _fill moves the result to the device
     shape = tensor.data.shape
     p = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
     if p > 0.3:
         # Rejected in the tensor's dtype, against the bounds as that dtype represents them.
-        lo, hi = xp.asarray(a, dtype=tensor.data.dtype), xp.asarray(b, dtype=tensor.data.dtype)
+        lo, hi = host.asarray(a, dtype=tensor.data.dtype), host.asarray(b, dtype=tensor.data.dtype)
         values = rng.normal(mean, std, size=shape).astype(tensor.data.dtype)
         pending = (values < lo) | (values > hi)
         while pending.any():
@@ -203,14 +203,14 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     else:
         mode = max(a, min(mean, b))  # where the density peaks inside [a, b]
         log_peak = -0.5 * ((mode - mean) / std) ** 2
-        values = xp.empty(shape, dtype=tensor.data.dtype)
-        pending = xp.ones(shape, dtype=bool)
+        values = host.empty(shape, dtype=tensor.data.dtype)
+        pending = host.ones(shape, dtype=bool)
         while pending.any():
             n = int(pending.sum())
             candidates = rng.uniform(a, b, size=n)
             log_ratio = -0.5 * ((candidates - mean) / std) ** 2 - log_peak
-            accept = xp.log(rng.random(n)) <= log_ratio
-            index = xp.flatnonzero(pending)[accept]
+            accept = host.log(rng.random(n)) <= log_ratio
+            index = host.flatnonzero(pending)[accept]
             values.reshape(-1)[index] = candidates[accept]
             pending.reshape(-1)[index] = False
         # No clipping needed after the cast: rounding is monotonic, so a <= x <= b gives lo <= x <= hi.
@@ -333,7 +333,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.data.shape[0]
     cols = tensor.data.size // rows
-    flattened = _rng(generator).standard_normal((rows, cols))
+    flattened = xp.asarray(_rng(generator).standard_normal((rows, cols)))
     if rows < cols:
         flattened = flattened.T  # QR of the tall matrix, so Q's orthonormal columns become W's rows
     q, r = xp.linalg.qr(flattened)
@@ -353,8 +353,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     num_zeros = math.ceil(sparsity * rows)
     values = rng.normal(0.0, std, size=(rows, cols))
     # An independent random permutation of the rows per column: argsort of i.i.d. uniforms.
-    zero_rows = xp.argsort(rng.random((rows, cols)), axis=0)[:num_zeros]
-    values[zero_rows, xp.arange(cols)] = 0
+    zero_rows = host.argsort(rng.random((rows, cols)), axis=0)[:num_zeros]  # drawn on the host, as values
+    values[zero_rows, host.arange(cols)] = 0
     return _fill(tensor, values)
 
 

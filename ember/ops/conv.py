@@ -23,7 +23,7 @@ layout, and the next convolution finds its input already in this order.
 """
 
 from ..autograd.function import Function
-from ..backend import xp
+from ..backend import as_strided, xp
 from .window import output_size, pair
 
 
@@ -44,9 +44,7 @@ def im2col(x_pad, kernel, out_hw, stride, dilation):
     c, n = x_pad.shape[0], x_pad.shape[3]
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
     s_c, s_h, s_w, s_n = x_pad.strides
-    patches = xp.lib.stride_tricks.as_strided(
-        x_pad, shape=(c, kh, kw, oh, ow, n), strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n), writeable=False
-    )
+    patches = as_strided(x_pad, (c, kh, kw, oh, ow, n), (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n))
     return patches.reshape(c * kh * kw, oh * ow * n)
 
 

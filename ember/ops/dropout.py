@@ -17,7 +17,7 @@ class Dropout(Function):
 
     @staticmethod
     def forward(ctx, x, p, mask_shape):
-        keep = backend.generator().random(mask_shape, dtype=xp.float32) >= p
+        keep = xp.asarray(backend.generator().random(mask_shape, dtype=xp.float32)) >= p
         scale = xp.asarray(1 / (1 - p) if p < 1 else 0, dtype=x.dtype)
         mask = keep * scale
         ctx.save(mask)

@@ -6,7 +6,7 @@ each backward below is written for equal shapes.
 """
 
 from ..autograd.function import Function
-from ..backend import default_dtype, xp
+from ..backend import default_dtype, errstate, xp
 from ..tensor import Tensor
 
 
@@ -82,10 +82,10 @@ class Pow(Function):
         da = db = None
         if ctx.needs_input_grad[0]:
             # a⁰ = 1 is constant in a, but b·a^(b-1) is 0·inf = nan at a = 0 without the mask
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with errstate(divide="ignore", invalid="ignore"):
                 da = xp.where(b == 0, 0, grad * b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with errstate(divide="ignore", invalid="ignore"):
                 db = grad * xp.where((a == 0) & (b >= 0), 0, z * xp.log(a))
         return da, db
 

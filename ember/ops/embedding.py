@@ -26,7 +26,8 @@ class Embedding(Function):
         rows = grad.reshape(-1, dim)
         order = xp.argsort(flat, kind="stable")
         sorted_idx = flat[order]
-        starts = xp.flatnonzero(xp.concatenate(([True], sorted_idx[1:] != sorted_idx[:-1]))) if flat.size else flat
+        first = xp.ones(1, dtype=bool)
+        starts = xp.flatnonzero(xp.concatenate((first, sorted_idx[1:] != sorted_idx[:-1]))) if flat.size else flat
         dweight = xp.zeros((ctx.num_embeddings, dim), dtype=grad.dtype)
         if flat.size:
             dweight[sorted_idx[starts]] = xp.add.reduceat(rows[order], starts, axis=0)

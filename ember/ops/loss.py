@@ -9,7 +9,7 @@ distribution scaled by all three.
 """
 
 from ..autograd.function import Function
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 from .activation import log_softmax_array, stable_sigmoid
 from .elementwise import abs as _abs
@@ -306,7 +306,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         spread = (eps / n_classes) * valid.astype(z.dtype) if eps > 0 else None
         if reduction == "mean":
             # Both terms are divided by the total weight of the counted targets (their number without weights).
-            with xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan, as in torch
+            with errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan, as in torch
                 total = w_y.sum()
                 mass = mass / total
                 spread = None if spread is None else spread / total
@@ -324,7 +324,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     w = _class_weight(weight, n_classes, z.dtype, "nll_loss")
     mass = valid.astype(z.dtype) if w is None else w[target] * valid
     if reduction == "mean":
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        with errstate(invalid="ignore", divide="ignore"):
             mass = mass / mass.sum()
     out = NLL.apply(input, target, mass, reduction != "none")
     return out.reshape(batch_shape) if reduction == "none" else out

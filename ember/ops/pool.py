@@ -13,7 +13,7 @@ accumulating (windows cannot overlap).
 """
 
 from ..autograd.function import Function
-from ..backend import xp
+from ..backend import as_strided, xp
 from ..tensor import Tensor
 from .window import output_size, padded, pair, tap
 
@@ -42,9 +42,9 @@ def _windows(x, kernel, out_hw):
     """The tiled windows of x (..., OH·KH, OW·KW) as a (..., OH, KH, OW, KW) view (any memory layout)."""
     (kh, kw), (oh, ow) = kernel, out_hw
     s_h, s_w = x.strides[-2:]
-    return xp.lib.stride_tricks.as_strided(
-        x, shape=x.shape[:-2] + (oh, kh, ow, kw), strides=x.strides[:-2] + (s_h * kh, s_h, s_w * kw, s_w)
-    )
+    # Writeable: the backward pass scatters gradients through the same view of its zero array.
+    return as_strided(x, x.shape[:-2] + (oh, kh, ow, kw), x.strides[:-2] + (s_h * kh, s_h, s_w * kw, s_w),
+                      writeable=True)
 
 
 def _taps(x, kernel, out_hw, stride, dilation, tiled):

@@ -7,7 +7,7 @@ exactly as in PyTorch; ``keepdim`` keeps the reduced axes with size 1.
 from collections import namedtuple
 
 from ..autograd.function import Function
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 from .elementwise import maximum, minimum, sqrt
 
@@ -130,7 +130,7 @@ class Var(Function):
         centered = a - a.mean(axis=axes, keepdims=True)
         denom = _count(a.shape, axes) - correction
         denom = denom if denom > 0 else 0
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             z = (centered * centered).sum(axis=axes, keepdims=keepdim) / denom
         ctx.save(centered)
         ctx.axes, ctx.denom = axes, denom
@@ -140,7 +140,7 @@ class Var(Function):
     def backward(ctx, grad):
         (centered,) = ctx.saved
         grad = grad.reshape(_keepdim_shape(centered.shape, ctx.axes))
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             return grad * centered * (2 / ctx.denom if ctx.denom else xp.inf)
 
 

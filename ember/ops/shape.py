@@ -5,7 +5,7 @@ by scattering the gradient back into a zero array of the input's shape.
 """
 
 from ..autograd.function import Function
-from ..backend import xp
+from ..backend import host, xp
 from ..tensor import Tensor
 from .reduce import normalize_dims
 
@@ -33,7 +33,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(tuple(xp.argsort(ctx.axes)))
+        return grad.transpose(tuple(int(i) for i in host.argsort(ctx.axes)))
 
 
 class Expand(Function):
@@ -54,7 +54,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
-        ctx.bounds = xp.cumsum([0] + [a.shape[axis] for a in arrays])
+        ctx.bounds = host.cumsum([0] + [a.shape[axis] for a in arrays])  # sizes: host bookkeeping
         return xp.concatenate(arrays, axis=axis)
 
     @staticmethod

@@ -25,7 +25,7 @@ import warnings
 from collections import defaultdict
 
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..backend import xp
+from ..backend import writeable, xp
 from ..tensor import Tensor
 
 
@@ -197,7 +197,7 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif p.grad.data.flags.writeable:
+                elif writeable(p.grad.data):
                     p.grad.data[...] = 0
                 else:  # a read-only array someone assigned: replace rather than fail
                     p.grad = Tensor(xp.zeros_like(p.grad.data))

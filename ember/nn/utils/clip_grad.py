@@ -16,7 +16,7 @@ import types
 import warnings
 
 from ...autograd.grad_mode import no_grad
-from ...backend import xp
+from ...backend import errstate, writeable, xp
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
@@ -89,12 +89,12 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     if coef == 1.0:  # nothing to scale (a NaN norm still goes through and poisons the grads, as in torch)
         return
     # An infinite norm gives coef 0 and inf · 0 = NaN, as in torch: no NumPy warning about it.
-    with no_grad(), xp.errstate(invalid="ignore"):
+    with no_grad(), errstate(invalid="ignore"):
         for p in parameters:
             if p.grad is None:
                 continue
             grad = p.grad.data
-            if grad.flags.writeable:
+            if writeable(grad):
                 grad *= coef.astype(grad.dtype)
             else:  # a read-only array assigned by hand: replace it
                 p.grad = Tensor(grad * coef.astype(grad.dtype))
@@ -126,7 +126,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
             if p.grad is None:
                 continue
             grad = p.grad.data
-            if grad.flags.writeable:
+            if writeable(grad):
                 xp.clip(grad, -clip_value, clip_value, out=grad)
             else:
                 p.grad = Tensor(xp.clip(grad, -clip_value, clip_value))
