@@ -433,3 +433,31 @@ def test_vgg16_parameters_and_macs():
     assert s.total_params == 138_357_544
     assert s.macs == 15_470_264_320  # "15.5 GMACs"
     assert s.row("features.29").rf == (196, 196) and s.row("features.30").rf == (212, 212)
+
+
+# ---- recurrent models -----------------------------------------------------------------------------------
+
+
+def test_recurrent_layers_are_counted_per_step_gate_and_direction():
+    import torch
+
+    from ember import models
+    from ember import nn as enn
+
+    lm = models.CharLM(28, hidden_size=256)  # one-hot -> LSTM -> Linear: d2l's character model
+    table = ember.summary(lm, (35,), dtype=ember.int64)
+    rnn_row = next(r for r in table.rows if r.type == "LSTM")
+    assert rnn_row.trainable == sum(p.numel() for p in torch.nn.LSTM(28, 256).parameters()) == 292_864
+    assert rnn_row.macs == 35 * 4 * 256 * (28 + 256)  # T steps × 4H gate units × (input + hidden)
+    assert rnn_row.connections == 35 * 4 * 256 * (28 + 256 + 2)
+
+    # Two layers, both directions: layer 2 reads 2H features. (A summary's inputs are batch-first.)
+    gru = enn.Sequential(enn.GRU(10, 8, num_layers=2, bidirectional=True, batch_first=True))
+    row = next(r for r in ember.summary(gru, (7, 10)).rows if r.type == "GRU")
+    assert row.trainable == sum(p.numel() for p in torch.nn.GRU(10, 8, num_layers=2, bidirectional=True).parameters())
+    assert row.macs == 2 * 7 * 3 * 8 * ((10 + 8) + (16 + 8))
+
+    emb = models.CharLM(50, hidden_size=16, embedding_dim=4, cell="rnn")
+    rows = {r.type: r for r in ember.summary(emb, (9,), dtype=ember.int64).rows}
+    assert rows["Embedding"].trainable == 200 and rows["Embedding"].macs == 0
+    assert rows["RNN"].macs == 9 * 16 * (4 + 16)

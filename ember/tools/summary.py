@@ -13,6 +13,9 @@ MACs (multiply-accumulates), the convention behind "ResNet-50: 4.1 GMACs" and "V
 - conv: output elements × in/groups·kH·kW (each output value is a dot product of that length); the bias
   additions are not counted;
 - Linear: output features × input features (in × out for a vector);
+- RNN/GRU/LSTM: per time step, for every layer and direction, the G gates' two products
+  G·H·(input + H) (G = 1, 3, 4), times the sequence length; an embedding lookup: 0. The summary's
+  inputs are batch-first (batch, steps, features), so give a recurrent layer ``batch_first=True``;
 - batch norm, activations, pooling, additions: not counted (they are a few per element: small next to
   the dot products, and left out of the published figures);
 - a layer that defines ``count_ops`` reports its own (see below); any other layer with parameters whose
@@ -22,6 +25,7 @@ Connections, as LeCun et al. (1998) count them for LeNet-5: the sum over output 
 inputs of each unit, plus one if it has a bias (the bias is a connection to a constant input). Weight
 sharing is invisible here, which is the point of the column: C1 has 156 parameters but 122,304 connections.
 - conv: out_pixels × out_channels × (in/groups·kH·kW + bias);  Linear: out × (in + bias);
+- recurrent layers: every gate unit at every step, G·H·(input + H + 2 biases) per step and direction;
 - pooling: output units × window (a trainable coefficient or bias adds one, via ``count_ops``);
 - element-wise layers (activations, batch norm and other per-feature affine maps, dropout), local
   response normalisation and the parameter-free rearrangements (reshapes, strided subsampling, padding,
@@ -50,6 +54,7 @@ from dataclasses import asdict, dataclass
 
 from .. import nn
 from ..backend import float32
+from ..ops.rnn import GATES
 from .receptive_field import ELEMENT_WISE, annotate, axes_text
 from .trace import trace
 
@@ -215,6 +220,10 @@ def count_ops(call):
         return units * fan_in, units * (fan_in + (m.bias is not None))
     if isinstance(m, nn.Linear):
         return units * m.in_features, units * (m.in_features + (m.bias is not None))
+    if isinstance(m, nn.RNNBase) and in_shape is not None:
+        return _recurrent_ops(m, in_shape)
+    if isinstance(m, nn.Embedding):
+        return 0, 0  # a lookup: no weighted sum
     params = list(m.parameters())
     if not params:
         if getattr(m, "kernel_size", None) is not None:  # pooling: one wire per window position
@@ -231,6 +240,20 @@ def count_ops(call):
                                 and all(p.ndim == 1 for p in params)):
         return 0, 0  # batch norm and other per-feature affine maps: part of the unit, like LeCun's squashing
     return None, None
+
+
+def _recurrent_ops(m, in_shape):
+    """(MACs, connections) of one sequence through an RNN/GRU/LSTM: every layer and direction runs its
+    G·H gate units once per time step, each a dot product with the layer's input and with h_{t-1}."""
+    steps = in_shape[0] if len(in_shape) == 2 or not m.batch_first else in_shape[1]
+    gate_units = GATES[m.mode] * m.hidden_size
+    directions = 2 if m.bidirectional else 1
+    macs = connections = 0
+    for layer in range(m.num_layers):
+        fan_in = (m.input_size if layer == 0 else m.hidden_size * directions) + m.hidden_size
+        macs += directions * steps * gate_units * fan_in
+        connections += directions * steps * gate_units * (fan_in + 2 * m.bias)
+    return macs, connections
 
 
 def _has_params(module):

@@ -104,7 +104,10 @@ def parse_input_size(input_size):
 
 
 def trace(model, input_size, batch_size=1, dtype=None, dry_run=False):
-    """Run ``model`` once on a batch of random (or, dry, zero) inputs of ``input_size`` and record the calls."""
+    """Run ``model`` once on a batch of random (or, dry, zero) inputs of ``input_size`` and record the calls.
+
+    Integer inputs (token indices for an embedding or one-hot layer, ``dtype=ember.int64``) are zeros: a
+    valid index for any vocabulary."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     dtype = as_dtype(dtype) or default_dtype
@@ -112,7 +115,10 @@ def trace(model, input_size, batch_size=1, dtype=None, dry_run=False):
     rng = xp.random.default_rng(0)  # not Ember's generator: a summary must not change the random stream
     inputs = []
     for size in sizes:
-        data = xp.zeros((batch_size, *size), dtype) if dry_run else rng.standard_normal((batch_size, *size)).astype(dtype)
+        if dry_run or dtype.kind != "f":
+            data = xp.zeros((batch_size, *size), dtype)
+        else:
+            data = rng.standard_normal((batch_size, *size)).astype(dtype)
         inputs.append(Tensor(data, requires_grad=dtype.kind == "f"))
 
     named = layers(model)
