@@ -1,6 +1,7 @@
 """AdaBound: Adam whose per-coordinate step size is clipped into bounds that tighten towards SGD's."""
 
 from ..backend import xp
+from .adam import adam_moments
 from .optimizer import Optimizer
 
 
@@ -52,30 +53,9 @@ class AdaBound(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         gamma = float(group["gamma"])
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-            if group["amsbound"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(param)
-        state["step"] += 1
-        t = state["step"]
         if weight_decay != 0:
             grad = grad + weight_decay * param
-
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad                                # m ← β1 m + (1 - β1) g
-        scratch = grad * grad
-        scratch *= 1 - beta2
-        exp_avg_sq *= beta2
-        exp_avg_sq += scratch                                        # v ← β2 v + (1 - β2) g²
-        if group["amsbound"]:
-            max_exp_avg_sq = state.setdefault("max_exp_avg_sq", xp.zeros_like(param))
-            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            denom = xp.sqrt(max_exp_avg_sq, out=scratch)
-        else:
-            denom = xp.sqrt(exp_avg_sq, out=scratch)
+        exp_avg, denom, t = adam_moments(state, param, grad, beta1, beta2, group["amsbound"])  # as Adam
         denom += eps                                                 # √v + ε
 
         step_size = lr * (1 - beta2**t) ** 0.5 / (1 - beta1**t)

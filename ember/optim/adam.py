@@ -4,6 +4,32 @@ from ..backend import xp
 from .optimizer import Optimizer
 
 
+def adam_moments(state, param, grad, beta1, beta2, amsgrad):
+    """Advance Adam's moment estimates in place and return (m, √v in a scratch buffer, step t):
+    m ← β1 m + (1 - β1) g,  v ← β2 v + (1 - β2) g ⊙ g, and with AMSGrad √max(v_max, v) instead of √v.
+    Shared by Adam/AdamW and AdaBound, which differ only in how they turn these into a step."""
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = xp.zeros_like(param)
+        state["exp_avg_sq"] = xp.zeros_like(param)
+        if amsgrad:
+            state["max_exp_avg_sq"] = xp.zeros_like(param)
+    state["step"] += 1
+    # In-place arithmetic on one scratch buffer: the same numbers as the equations, fewer temporaries.
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg *= beta1
+    exp_avg += (1 - beta1) * grad                                # m ← β1 m + (1 - β1) g
+    scratch = grad * grad
+    scratch *= 1 - beta2
+    exp_avg_sq *= beta2
+    exp_avg_sq += scratch                                        # v ← β2 v + (1 - β2) g²
+    if amsgrad:
+        max_exp_avg_sq = state.setdefault("max_exp_avg_sq", xp.zeros_like(param))
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        return exp_avg, xp.sqrt(max_exp_avg_sq, out=scratch), state["step"]
+    return exp_avg, xp.sqrt(exp_avg_sq, out=scratch), state["step"]
+
+
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015), as ``torch.optim.Adam``; ``amsgrad=True`` is AMSGrad (Reddi et al., 2018).
 
@@ -39,38 +65,14 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(param)
-        state["step"] += 1
-        t = state["step"]
-
         if weight_decay != 0:
             if group.get("decoupled_weight_decay", False):
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
-
-        # In-place arithmetic on one scratch buffer: the same numbers as the equations, fewer temporaries.
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad                                # m ← β1 m + (1 - β1) g
-        scratch = grad * grad
-        scratch *= 1 - beta2
-        exp_avg_sq *= beta2
-        exp_avg_sq += scratch                                        # v ← β2 v + (1 - β2) g²
-
+        exp_avg, denom, t = adam_moments(state, param, grad, beta1, beta2, group["amsgrad"])
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
-        if group["amsgrad"]:
-            max_exp_avg_sq = state.setdefault("max_exp_avg_sq", xp.zeros_like(param))
-            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            denom = xp.sqrt(max_exp_avg_sq, out=scratch)
-        else:
-            denom = xp.sqrt(exp_avg_sq, out=scratch)
         denom /= bias_correction2**0.5
         denom += eps                                                 # √v̂ + ε
         update = xp.divide(exp_avg, denom, out=denom)
