@@ -78,6 +78,30 @@ def as_generator(generator):
     raise TypeError(f"generator must be an int seed, a numpy.random.Generator or None, got {type(generator).__name__}")
 
 
+def loader_generator(generator):
+    """A loader's own random stream: ``generator`` (int seed or Generator) as given, or by default one seeded
+    from the pipeline generator, so that ``ember.manual_seed`` makes every loader reproducible."""
+    if generator is None:
+        generator = xp.random.default_rng(int(_fallback_generator().integers(2**63)))
+    return as_generator(generator)
+
+
+def generator_state(generator):
+    """A loader's state: its generator's (plain ints and strings, JSON-able); loading it replays the next
+    epochs."""
+    return {"generator": generator.bit_generator.state}
+
+
+def restore_generator(generator, state):
+    """``generator`` set to a state saved by ``generator_state`` (a new one if the bit generator differs)."""
+    saved = state["generator"]
+    name = saved.get("bit_generator")
+    if name != type(generator.bit_generator).__name__:
+        generator = xp.random.Generator(getattr(xp.random, name)())
+    generator.bit_generator.state = saved
+    return generator
+
+
 @contextlib.contextmanager
 def rng_scope(generator):
     """Make ``rng()`` return ``generator`` (a Generator or an int seed) in this thread inside the block."""
@@ -171,9 +195,7 @@ class DataLoader:
         self.collate_fn = collate_fn
         self.prefetch = prefetch
         self.transform = transform
-        if generator is None:
-            generator = xp.random.default_rng(int(_fallback_generator().integers(2**63)))
-        self.generator = as_generator(generator)
+        self.generator = loader_generator(generator)
 
     def __len__(self):
         n = len(self.dataset)
@@ -209,15 +231,10 @@ class DataLoader:
         return (self._produce(indices, seed, k) for k, indices in enumerate(batches))
 
     def state_dict(self):
-        """The generator's state (plain ints and strings, JSON-able): loading it replays the next epochs."""
-        return {"generator": self.generator.bit_generator.state}
+        return generator_state(self.generator)
 
     def load_state_dict(self, state):
-        generator_state = state["generator"]
-        name = generator_state.get("bit_generator")
-        if name != type(self.generator.bit_generator).__name__:
-            self.generator = xp.random.Generator(getattr(xp.random, name)())
-        self.generator.bit_generator.state = generator_state
+        self.generator = restore_generator(self.generator, state)
 
     def __repr__(self):
         return (

@@ -34,7 +34,7 @@ import sysconfig
 
 from ..backend import xp
 from ..tensor import Tensor
-from .dataloader import _fallback_generator, as_generator
+from .dataloader import as_generator, generator_state, loader_generator, restore_generator
 
 # ---- tokens and the vocabulary --------------------------------------------------------------------------
 
@@ -267,9 +267,7 @@ class SeqDataLoader:
         self.batch_size = batch_size
         self.num_steps = num_steps
         self.random_iter = bool(random_iter)
-        if generator is None:  # as DataLoader: a stream of our own, seeded from the pipeline generator
-            generator = xp.random.default_rng(int(_fallback_generator().integers(2**63)))
-        self.generator = as_generator(generator)
+        self.generator = loader_generator(generator)  # as DataLoader's
 
     def __len__(self):
         return self._num_batches
@@ -280,15 +278,10 @@ class SeqDataLoader:
         return ((Tensor(X), Tensor(Y)) for X, Y in batches)
 
     def state_dict(self):
-        """The generator's state (plain ints and strings, JSON-able): loading it replays the next epochs."""
-        return {"generator": self.generator.bit_generator.state}
+        return generator_state(self.generator)
 
     def load_state_dict(self, state):
-        generator_state = state["generator"]
-        name = generator_state.get("bit_generator")
-        if name != type(self.generator.bit_generator).__name__:
-            self.generator = xp.random.Generator(getattr(xp.random, name)())
-        self.generator.bit_generator.state = generator_state
+        self.generator = restore_generator(self.generator, state)
 
     def __repr__(self):
         kind = "random" if self.random_iter else "sequential"
