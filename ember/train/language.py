@@ -25,7 +25,7 @@ from ..backend import xp
 from ..data import text as T
 from ..nn.utils import clip_grad_norm_
 from . import checkpoint
-from .usage import UsageError
+from .usage import UsageError, read_checkpoint
 
 try:
     from tqdm.auto import tqdm
@@ -204,12 +204,7 @@ def _detach(state):
 
 
 def _load(path):
-    if not os.path.exists(path):
-        raise UsageError(f"no checkpoint at {path}")
-    try:
-        state = checkpoint.load(path)
-    except (ValueError, OSError) as error:
-        raise UsageError(f"{path}: {error}") from error
+    state = read_checkpoint(path)
     if state.get("config", {}).get("model") != "char-lm":
         raise UsageError(f"{path} is not a char-lm checkpoint")
     return state

@@ -19,7 +19,7 @@ from ..data import datasets as D
 from . import checkpoint, language
 from .callbacks import EarlyStopping, ModelCheckpoint
 from .trainer import Trainer
-from .usage import UsageError
+from .usage import UsageError, read_checkpoint
 
 
 @dataclass(frozen=True)
@@ -230,12 +230,7 @@ def _try_plot(history, path, title, log):
 
 
 def _load(path):
-    if not os.path.exists(path):
-        raise UsageError(f"no checkpoint at {path}")
-    try:
-        state = checkpoint.load(path)
-    except (ValueError, OSError) as error:
-        raise UsageError(f"{path}: {error}") from error
+    state = read_checkpoint(path)
     config = state["config"]
     if config.get("model") == "char-lm":
         return None, config, state
