@@ -42,6 +42,17 @@ def median_times(fns, repeat, block=5):
     return [statistics.median(ts) for ts in times]
 
 
+def match_threads():
+    """Give torch as many threads as NumPy's BLAS gets, print the versions and threads, and warn when the
+    OpenBLAS variables that halve NumPy's GEMM speed are set. Returns the thread count."""
+    threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
+    torch.set_num_threads(threads)
+    ignored = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {threads} threads"
+          + (f"; WARNING: {', '.join(ignored)} set (NumPy GEMMs run slow)" if ignored else ""))
+    return threads
+
+
 def lenet(m):
     """The modern LeNet-5 of the core issue, built from module namespace ``m`` (ember.nn or torch.nn)."""
     return m.Sequential(
@@ -111,12 +122,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed repetitions per case (median reported)")
     args = parser.parse_args()
-
-    threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
-    torch.set_num_threads(threads)
-    ignored = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {threads} threads"
-          + (f"; WARNING: {', '.join(ignored)} set (NumPy GEMMs run slow)" if ignored else ""))
+    match_threads()
     print(f"{'case':<52} {'ember ms':>9} {'torch ms':>9} {'ratio':>6}")
 
     def report(name, times):

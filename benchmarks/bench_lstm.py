@@ -8,7 +8,6 @@ Threads, turns and medians as in bench_core.py; the ratio is Ember time / torch 
 """
 
 import argparse
-import os
 
 import numpy as np
 import torch
@@ -16,7 +15,7 @@ import torch
 import ember
 import ember.nn as nn
 import ember.nn.functional as F
-from bench_core import median_times
+from bench_core import match_threads, median_times
 
 VOCAB, HIDDEN, STEPS, BATCH, CLIP, LR = 28, 256, 35, 32, 1.0, 1.0
 
@@ -73,11 +72,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed repetitions per case (median reported)")
     args = parser.parse_args()
-    threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
-    torch.set_num_threads(threads)
-    ignored = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {threads} threads"
-          + (f"; WARNING: {', '.join(ignored)} set (NumPy GEMMs run slow)" if ignored else ""))
+    match_threads()
     print(f"{'case':<60} {'ember ms':>9} {'torch ms':>9} {'ratio':>6}")
     for cell in ("LSTM", "GRU", "RNN"):
         e, t = train_step_case(cell, args.repeat)

@@ -11,7 +11,6 @@ accuracy and training seconds for each, and the ratio of the times to first reac
 """
 
 import argparse
-import os
 import time
 
 import numpy as np
@@ -22,6 +21,8 @@ import ember.nn.functional as F
 from ember import optim
 from ember.data.datasets import MNIST
 from ember.models import LeNet5
+
+from bench_core import match_threads
 
 TARGET = 0.99
 
@@ -106,9 +107,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
-    threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
-    torch.set_num_threads(threads)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {threads} threads")
+    match_threads()
     data = load()
     runs = {"ember": run_ember(data, args.epochs, args.batch_size), "torch": run_torch(data, args.epochs, args.batch_size)}
     print(f"{'epoch':>5} " + " ".join(f"{name + ' test acc':>15} {name + ' train s':>13}" for name in runs))
