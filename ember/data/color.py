@@ -67,13 +67,18 @@ def _hue(r, g, b, maxc, chroma):
     return h
 
 
+def _extremes(r, g, b):
+    """max, min and chroma = max - min of the three channels, per pixel: what HSV and HSL are built on."""
+    maxc = xp.maximum(xp.maximum(r, g), b)
+    minc = xp.minimum(xp.minimum(r, g), b)
+    return maxc, minc, maxc - minc
+
+
 def rgb_to_hsv(image, dim=-3):
     """RGB in [0, 1] -> HSV: H as in ``_hue``, S = (max - min) / max (0 where max = 0), V = max."""
     array, was_tensor = _unwrap(image, "rgb_to_hsv")
     r, g, b = _channels(array, dim, "rgb_to_hsv")
-    maxc = xp.maximum(xp.maximum(r, g), b)
-    minc = xp.minimum(xp.minimum(r, g), b)
-    chroma = maxc - minc
+    maxc, _, chroma = _extremes(r, g, b)
     s = xp.where(maxc == 0, 0, chroma / xp.where(maxc == 0, 1, maxc)).astype(array.dtype, copy=False)
     return _wrap(xp.stack([_hue(r, g, b, maxc, chroma), s, maxc], axis=dim), was_tensor)
 
@@ -97,9 +102,7 @@ def rgb_to_hsl(image, dim=-3):
     """RGB in [0, 1] -> HSL: H as in HSV, L = (max + min)/2, S = (max - min) / (1 - |2L - 1|) (0 for greys)."""
     array, was_tensor = _unwrap(image, "rgb_to_hsl")
     r, g, b = _channels(array, dim, "rgb_to_hsl")
-    maxc = xp.maximum(xp.maximum(r, g), b)
-    minc = xp.minimum(xp.minimum(r, g), b)
-    chroma = maxc - minc
+    maxc, minc, chroma = _extremes(r, g, b)
     lightness = (maxc + minc) / 2
     denominator = 1 - xp.abs(2 * lightness - 1)  # 0 only for black and white, whose chroma is 0 too
     s = xp.where(chroma == 0, 0, chroma / xp.where(chroma == 0, 1, denominator)).astype(array.dtype, copy=False)

@@ -145,12 +145,7 @@ def alexnet(num_classes=1000, in_channels=3, input_size=224, small=None, lrn=Non
     first = (3, 1, 1) if small else (11, 4, 2)
     convs = [(widths[0], *first, 1), (widths[1], 5, 1, 2, groups), (widths[2], 3, 1, 1, 1),
              (widths[3], 3, 1, 1, groups), (widths[4], 3, 1, 1, groups)]
-    norm = "before_pool" if lrn else None
-    if small:
-        side = _final_size(input_size, convs, False)
-        return AlexNet(num_classes, in_channels, convs, norm, False, (side, side), hidden=512, dropout=dropout,
-                       init="kaiming")
-    return AlexNet(num_classes, in_channels, convs, norm, False, (6, 6), dropout=dropout)
+    return _build(num_classes, in_channels, convs, "before_pool" if lrn else None, False, small, input_size, dropout)
 
 
 @register("zfnet", lr=0.03)
@@ -162,9 +157,14 @@ def zfnet(num_classes=1000, in_channels=3, input_size=224, small=None, lrn=True,
     first, second = ((3, 1, 1), (5, 2, 2)) if small else ((7, 2, 1), (5, 2, 0))
     convs = [(widths[0], *first, 1), (widths[1], *second, 1), (widths[2], 3, 1, 1, 1), (widths[3], 3, 1, 1, 1),
              (widths[4], 3, 1, 1, 1)]
-    norm = "after_pool" if lrn else None
+    return _build(num_classes, in_channels, convs, "after_pool" if lrn else None, True, small, input_size, dropout)
+
+
+def _build(num_classes, in_channels, convs, norm, ceil_mode, small, input_size, dropout):
+    """The full-size network ends on 6×6 maps and 4096-wide dense layers; the small one on whatever its
+    convolutions leave, 512 wide, with Kaiming initialisation (it trains from scratch on 28–32 px)."""
     if small:
-        side = _final_size(input_size, convs, True)
-        return AlexNet(num_classes, in_channels, convs, norm, True, (side, side), hidden=512, dropout=dropout,
-                       init="kaiming")
-    return AlexNet(num_classes, in_channels, convs, norm, True, (6, 6), dropout=dropout)
+        side = _final_size(input_size, convs, ceil_mode)
+        return AlexNet(num_classes, in_channels, convs, norm, ceil_mode, (side, side), hidden=512,
+                       dropout=dropout, init="kaiming")
+    return AlexNet(num_classes, in_channels, convs, norm, ceil_mode, (6, 6), dropout=dropout)

@@ -23,6 +23,13 @@ from .parameter import Parameter
 from .utils.rnn import PackedSequence, pack_sorted, padded_sorted
 
 
+def _uniform_by_hidden_size(module):
+    """PyTorch's initialisation of every recurrent weight and bias: U(±1/√hidden_size)."""
+    bound = 1 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
 class RNNBase(Module):
     """The machinery shared by RNN, GRU and LSTM (``mode`` picks the cell)."""
 
@@ -55,9 +62,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        _uniform_by_hidden_size(self)
 
     def _weights(self, layer, suffix):
         return tuple(getattr(self, f"{kind}_l{layer}{suffix}", None)
@@ -214,9 +219,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        _uniform_by_hidden_size(self)
 
     def _step(self, input, states):
         name = type(self).__name__
