@@ -89,8 +89,9 @@ def train_char_lm(**options):
     backend.manual_seed(config["seed"])
 
     text = corpus_text(config)
-    if config["resume"]:
-        vocab = T.Vocab.from_state_dict(_load(config["resume"])["config"]["vocab"])
+    resumed = _load(config["resume"]) if config["resume"] else None
+    if resumed is not None:
+        vocab = T.Vocab.from_state_dict(resumed["config"]["vocab"])
     else:
         vocab = T.Vocab(list(text), min_freq=config["min_freq"])
     train_ids, val_ids = split_corpus(text, vocab, config["val_fraction"])
@@ -109,15 +110,14 @@ def train_char_lm(**options):
     saved["vocab"] = vocab.state_dict()
     epoch, history, best = 0, [], math.inf
     sample_rng = xp.random.default_rng(config["seed"])  # the samples' own stream, saved with the run
-    if config["resume"]:
-        state = _load(config["resume"])
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        loader.load_state_dict(state["rng"]["loader"])
-        backend.set_rng_state(state["rng"]["ember"])
-        epoch, history = state["epoch"], list(state["history"])
+    if resumed is not None:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        loader.load_state_dict(resumed["rng"]["loader"])
+        backend.set_rng_state(resumed["rng"]["ember"])
+        epoch, history = resumed["epoch"], list(resumed["history"])
         best = min((h["val_perplexity"] for h in history), default=math.inf)
-        sample_rng.bit_generator.state = state["rng"]["sample"]
+        sample_rng.bit_generator.state = resumed["rng"]["sample"]
     log(f"char-lm: {len(text):,} characters ({'file ' + config['text'] if config['text'] else 'Python stdlib'}), "
         f"vocabulary {len(vocab)}, {len(train_ids):,} train / {len(val_ids):,} validation tokens, "
         f"{sum(p.data.size for p in model.parameters()):,} parameters")
@@ -210,9 +210,10 @@ def _load(path):
     return state
 
 
-def load_char_lm(path):
-    """(model in eval mode, vocab, config) from a checkpoint written by ``train_char_lm``."""
-    state = _load(path)
+def load_char_lm(path, state=None):
+    """(model in eval mode, vocab, config) from a checkpoint written by ``train_char_lm`` (``state``: the
+    checkpoint already read from ``path``)."""
+    state = _load(path) if state is None else state
     config = state["config"]
     vocab = T.Vocab.from_state_dict(config["vocab"])
     model = build_model(config, len(vocab))
@@ -228,9 +229,9 @@ def sample(path, prompt=None, length=200, temperature=0.8, seed=None):
     return generate_text(model, vocab, prompt, length, temperature, xp.random.default_rng(seed))
 
 
-def evaluate_char_lm(path):
+def evaluate_char_lm(path, state=None):
     """Validation perplexity of a checkpoint on the held-out end of its own text."""
-    model, vocab, config = load_char_lm(path)
+    model, vocab, config = load_char_lm(path, state)
     _, val_ids = split_corpus(corpus_text(config), vocab, config["val_fraction"])
     return {"val_perplexity": perplexity(model, val_ids, config["batch_size"], config["seq_len"]),
             "tokens": int(len(val_ids))}

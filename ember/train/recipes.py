@@ -244,9 +244,9 @@ def _load(path):
 def evaluate(checkpoint_path, dataset=None, root=None, batch_size=512):
     """Loss, top-1, top-5 and the confusion matrix of a checkpoint on a test set (its own by default);
     for a char-lm checkpoint, the perplexity on its held-out text."""
-    model, config, _ = _load(checkpoint_path)
+    model, config, state = _load(checkpoint_path)
     if model is None:
-        return language.evaluate_char_lm(checkpoint_path)
+        return language.evaluate_char_lm(checkpoint_path, state)
     name = dataset or config["dataset"]
     standardize = _standardizer(None, config["standardize"])
     loader = DataLoader(_dataset(name, False, root), batch_size=batch_size, transform=_eval_transform(standardize))
