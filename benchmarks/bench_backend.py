@@ -46,7 +46,7 @@ def run_case(name):
         loss_of = lambda: F.cross_entropy(model(x), y)  # noqa: E731
     # The same initial weights on both backends: drawn here with NumPy, then moved to the backend.
     for p in model.parameters():
-        p.data = ember.backend.xp.asarray(rng.uniform(-0.1, 0.1, p.shape).astype(np.float32))
+        p.array = ember.backend.xp.asarray(rng.uniform(-0.1, 0.1, p.shape).astype(np.float32))
     optimizer = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     losses, times = [], []
     for _ in range(STEPS):
@@ -56,7 +56,7 @@ def run_case(name):
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        value = float(_to_host(loss.data))  # also waits for the GPU to finish the step
+        value = float(_to_host(loss.array))  # also waits for the GPU to finish the step
         times.append(time.perf_counter() - start)
         losses.append(value)
     return {"losses": losses, "ms": 1e3 * sorted(times[1:])[len(times[1:]) // 2]}

@@ -90,7 +90,7 @@ def lenet_step_case(batch, repeat):
         loss = F.cross_entropy(e_model(ex), ey)
         loss.backward()
         for p in e_params:  # plain SGD, written inline on the arrays
-            p.data -= lr * p.grad.data
+            p.array -= lr * p.grad.array
 
     return median_times([ember_step, torch_step], repeat)
 

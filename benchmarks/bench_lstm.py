@@ -63,7 +63,7 @@ def train_step_case(cell, repeat):
         loss.backward()
         nn.utils.clip_grad_norm_(e_params, CLIP)
         for p in e_params:
-            p.data -= LR * p.grad.data
+            p.array -= LR * p.grad.array
 
     return median_times([ember_step, torch_step], repeat)
 

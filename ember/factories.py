@@ -19,7 +19,7 @@ def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of ``data``. Arrays keep their dtype (as ``torch.tensor`` does); Python
     floats and lists of them become float32, Python ints int64, bools bool; ``dtype`` overrides."""
     array = as_array(data, dtype)
-    if isinstance(data, (xp.ndarray, Tensor)) and array is (data.data if isinstance(data, Tensor) else data):
+    if isinstance(data, (xp.ndarray, Tensor)) and array is (data.array if isinstance(data, Tensor) else data):
         array = array.copy()
     return Tensor(array, requires_grad=requires_grad)
 

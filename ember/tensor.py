@@ -1,6 +1,6 @@
 """Tensor: an n-dimensional array that remembers how it was computed.
 
-A Tensor holds an array (``.data``), and, when it was produced by a differentiable operation on inputs
+A Tensor holds an array (``.array``), and, when it was produced by a differentiable operation on inputs
 that need gradients, the context of that operation (``._ctx``): a node of the computational graph.
 ``loss.backward()`` walks those nodes backwards and leaves d(loss)/d(leaf) in every leaf's ``.grad``.
 
@@ -17,7 +17,7 @@ def as_array(data, dtype=None):
     """The array behind ``ember.tensor(data)``: arrays keep their dtype, Python floats (and lists of them)
     become float32, Python ints int64, bools bool; ``dtype`` overrides."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_tensors_to_arrays(data)
     if isinstance(data, (xp.ndarray, xp.generic)):
@@ -42,17 +42,22 @@ def _flat(data):
 
 
 def _nested_tensors_to_arrays(data):
-    return [_nested_tensors_to_arrays(d) if isinstance(d, (list, tuple)) else getattr(d, "data", d) for d in data]
+    return [_nested_tensors_to_arrays(d) if isinstance(d, (list, tuple)) else getattr(d, "array", d) for d in data]
 
 
 class Tensor:
-    """An array with a gradient: ``data``, ``grad``, ``requires_grad`` and the node that made it."""
+    """An array with a gradient: ``array``, ``grad``, ``requires_grad`` and the node that made it.
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_out_index", "__weakref__")
+    ``array`` is the NumPy (or CuPy) array itself. ``data`` is PyTorch's view of the same storage: a Tensor
+    detached from the graph, so ``p.data.add_(-lr * p.grad)`` updates ``p`` without being recorded, and
+    ``p.data = other`` swaps the array behind ``p``.
+    """
+
+    __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_index", "__weakref__")
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = data if (type(data) is xp.ndarray and dtype is None) else as_array(data, dtype)
+        self.array = data if (type(data) is xp.ndarray and dtype is None) else as_array(data, dtype)
         self.grad = None
         self._ctx = None
         self._out_index = 0
@@ -63,7 +68,7 @@ class Tensor:
     @classmethod
     def _from_function(cls, data, ctx, index):
         t = cls.__new__(cls)
-        t.data, t.grad, t._ctx, t._out_index, t._requires_grad = data, None, ctx, index, True
+        t.array, t.grad, t._ctx, t._out_index, t._requires_grad = data, None, ctx, index, True
         return t
 
     # ---- autograd ---------------------------------------------------------------------------------------
@@ -74,7 +79,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        if flag and self.data.dtype.kind != "f":
+        if flag and self.array.dtype.kind != "f":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, and this one is {self.dtype}; "
                 "convert it first with .float()"
@@ -98,7 +103,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=False):
         """Compute the gradient of this tensor with respect to every leaf that requires grad."""
         if isinstance(gradient, Tensor):
-            gradient = gradient.data
+            gradient = gradient.array
         engine.backward(self, gradient, retain_graph)
 
     def retain_grad(self):
@@ -112,52 +117,62 @@ class Tensor:
         if self.grad is None:
             self.grad = Tensor(grad)
         else:
-            self.grad = Tensor(self.grad.data + grad)
+            self.grad = Tensor(self.grad.array + grad)
+
+    @property
+    def data(self):
+        """A Tensor on the same storage, cut from the graph (``torch.Tensor.data``)."""
+        return Tensor(self.array)
+
+    @data.setter
+    def data(self, value):
+        value = value.array if isinstance(value, Tensor) else as_array(value)
+        self.array = value
 
     def detach(self):
         """The same data, cut from the graph (shares memory, like torch)."""
-        return Tensor(self.data)
+        return Tensor(self.array)
 
     # ---- data access ------------------------------------------------------------------------------------
 
     @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def item(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"item(): only one-element tensors can be converted, this one has {self.data.size}")
-        return self.data.item()
+        if self.array.size != 1:
+            raise RuntimeError(f"item(): only one-element tensors can be converted, this one has {self.array.size}")
+        return self.array.item()
 
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy().")
-        return backend.to_host(self.data)
+        return backend.to_host(self.array)
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __array__(self, dtype=None, copy=None):
         return self.numpy() if dtype is None else self.numpy().astype(dtype)
@@ -169,9 +184,9 @@ class Tensor:
         return int(self._scalar())
 
     def _scalar(self):
-        if self.data.size != 1:  # torch raises ValueError here (item() raises RuntimeError)
-            raise ValueError(f"only one element tensors can be converted to Python scalars, not {self.data.size}")
-        return self.data.item()
+        if self.array.size != 1:  # torch raises ValueError here (item() raises RuntimeError)
+            raise ValueError(f"only one element tensors can be converted to Python scalars, not {self.array.size}")
+        return self.array.item()
 
     def __index__(self):
         if self.dtype.kind not in "iu":
@@ -179,9 +194,9 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of a tensor with {self.data.size} values is ambiguous")
-        return bool(self.data.item())
+        if self.array.size != 1:
+            raise RuntimeError(f"Boolean value of a tensor with {self.array.size} values is ambiguous")
+        return bool(self.array.item())
 
     __hash__ = object.__hash__  # comparisons are element-wise, so hash by identity as torch does
 
@@ -189,7 +204,7 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self):
-        body = xp.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = xp.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
         if self.dtype not in (default_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype=ember.{self.dtype}")
@@ -224,7 +239,7 @@ class Tensor:
         return self.to(xp.bool_)
 
     def clone(self):
-        return _ops.mul(self, 1) if self.requires_grad else Tensor(self.data.copy())
+        return _ops.mul(self, 1) if self.requires_grad else Tensor(self.array.copy())
 
     def contiguous(self):
         return self
@@ -240,26 +255,26 @@ class Tensor:
 
     def zero_(self):
         self._check_inplace("zero_()")
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_()")
-        self.data[...] = value
+        self.array[...] = value
         return self
 
     def copy_(self, src):
         self._check_inplace("copy_()")
-        self.data[...] = src.data if isinstance(src, Tensor) else src
+        self.array[...] = src.array if isinstance(src, Tensor) else src
         return self
 
     def __setitem__(self, index, value):
         self._check_inplace("tensor[index] = value")
-        _ops.shape.setitem(self.data, index, value.data if isinstance(value, Tensor) else value)
+        _ops.shape.setitem(self.array, index, value.array if isinstance(value, Tensor) else value)
 
     def _inplace(self, op, other, what):
         """``self op= other``. Without a graph to record (an SGD step ``w -= lr * w.grad`` under no_grad, a
-        running statistic) the result is written into ``self.data``, so every name for this tensor sees it.
+        running statistic) the result is written into ``self.array``, so every name for this tensor sees it.
         When the result joins a graph it is a new node instead, and Python binds the name to it."""
         if self._ctx is None:
             self._check_inplace(f"{what} on a leaf")
@@ -272,7 +287,7 @@ class Tensor:
             raise RuntimeError(
                 f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(result.shape)}"
             )
-        self.data[...] = result.data
+        self.array[...] = result.array
         return self
 
     def __iadd__(self, other):
@@ -347,8 +362,8 @@ class Tensor:
         return _ops.abs(self)
 
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(op(self.data, other))
+        other = other.array if isinstance(other, Tensor) else other
+        return Tensor(op(self.array, other))
 
     def __lt__(self, other):
         return self._compare(other, xp.less)
@@ -369,7 +384,7 @@ class Tensor:
         return self._compare(other, xp.not_equal)
 
     def __invert__(self):
-        return Tensor(~self.data)
+        return Tensor(~self.array)
 
     def __and__(self, other):
         return self._compare(other, xp.logical_and)

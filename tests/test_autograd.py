@@ -267,7 +267,7 @@ def test_detach_shares_data_and_stops_gradients():
     d = (x * 2).detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
     x2 = x.detach()
-    assert np.shares_memory(x2.numpy(), x.data)
+    assert np.shares_memory(x2.numpy(), x.array)
     y = (x * d).sum()  # d is a constant: d(x·d)/dx = d
     y.backward()
     assert x.grad.tolist() == [2.0, 4.0]
@@ -294,10 +294,10 @@ def test_leaf_grads_never_alias(name):
     seed = np.ones(out.shape)
     out.backward(seed)
     before = b.grad.numpy().copy()
-    a.grad.data += 100.0
+    a.grad.array += 100.0
     np.testing.assert_array_equal(b.grad.numpy(), before)
-    assert not np.shares_memory(a.grad.data, b.grad.data)
-    assert not np.shares_memory(a.grad.data, seed) and not np.shares_memory(b.grad.data, seed)
+    assert not np.shares_memory(a.grad.array, b.grad.array)
+    assert not np.shares_memory(a.grad.array, seed) and not np.shares_memory(b.grad.array, seed)
 
 
 def test_leaf_grad_does_not_alias_the_callers_gradient():
@@ -320,7 +320,7 @@ def test_outputs_are_arrays_and_integer_outputs_stay_outside_the_graph():
     values, indices = x.max(0)
     assert values.requires_grad and not indices.requires_grad and indices.grad_fn is None
     for t in (x[0], x @ x, x.sum() * 2, ember.exp(x[1])):
-        assert isinstance(t.data, np.ndarray) and t.shape == ()
+        assert isinstance(t.array, np.ndarray) and t.shape == ()
 
 
 def test_function_apply_records_only_when_needed():
@@ -368,7 +368,7 @@ def test_sgd_step_and_eval_under_no_grad_leak_no_graph():
         with ember.no_grad():
             for p in params:
                 if use_data:
-                    p.data -= lr * p.grad.data
+                    p.array -= lr * p.grad.array
                 else:
                     p -= lr * p.grad  # tensor ops, written into p in place under no_grad
                 p.grad = None
@@ -485,10 +485,10 @@ def test_gradcheck_passes_a_right_backward_even_on_noncontiguous_input():
     (x,) = _inputs((3, 4))
     assert ember.autograd.gradcheck(RightSquare.apply, (x,))
     assert ember.autograd.gradcheck(RightSquare.apply, (x,), fast_mode=True)
-    xt = ember.from_numpy(np.asfortranarray(x.data)).requires_grad_()
-    assert not xt.data.flags.c_contiguous
+    xt = ember.from_numpy(np.asfortranarray(x.array)).requires_grad_()
+    assert not xt.array.flags.c_contiguous
     assert ember.autograd.gradcheck(lambda v: RightSquare.apply(v) * ember.arange(12.0).double().reshape(3, 4), (xt,))
-    np.testing.assert_array_equal(xt.data, x.data)  # the perturbations were undone
+    np.testing.assert_array_equal(xt.array, x.array)  # the perturbations were undone
 
 
 def test_gradcheck_checks_its_inputs():

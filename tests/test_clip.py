@@ -41,14 +41,14 @@ def assert_grads_match(e_params, t_params, dtype):
 @pytest.mark.parametrize("max_norm", [0.5, 1e6])  # clipping, and a bound the gradients stay under
 def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
     t_params, e_params = pair(dtype, scale=2.0, missing=(1,))
-    before = [None if p.grad is None else p.grad.data for p in e_params]
+    before = [None if p.grad is None else p.grad.array for p in e_params]
     t_norm = torch.nn.utils.clip_grad_norm_(t_params, max_norm, norm_type=norm_type)
     e_norm = clip_grad_norm_(e_params, max_norm, norm_type=norm_type)
     assert isinstance(e_norm, ember.Tensor) and e_norm.shape == () and e_norm.dtype == np.dtype(dtype)
     np.testing.assert_allclose(e_norm.item(), t_norm.item(), rtol=1e-9 if dtype == "float64" else 1e-5)
     assert_grads_match(e_params, t_params, dtype)
     for p, b in zip(e_params, before):  # in place: the same arrays
-        assert b is None or p.grad.data is b
+        assert b is None or p.grad.array is b
     if max_norm == 0.5:  # the clipped gradients really have the bound as their norm
         assert get_total_norm([p.grad for p in e_params if p.grad is not None], norm_type).item() == \
             pytest.approx(0.5, rel=1e-4)
@@ -79,7 +79,7 @@ def test_zero_gradients_stay_finite():
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_norm(bad):
     t_params, e_params = pair()
-    e_params[0].grad.data[0, 0] = bad
+    e_params[0].grad.array[0, 0] = bad
     t_params[0].grad[0, 0] = bad
     with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
         clip_grad_norm_(e_params, 1.0, error_if_nonfinite=True)
@@ -103,13 +103,13 @@ def test_clip_grads_with_norm_uses_the_given_norm():
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_clip_grad_value_matches_torch(dtype):
     t_params, e_params = pair(dtype, scale=2.0, missing=(2,))
-    before = [None if p.grad is None else p.grad.data for p in e_params]
+    before = [None if p.grad is None else p.grad.array for p in e_params]
     assert clip_grad_value_(e_params, 0.7) is None
     torch.nn.utils.clip_grad_value_(t_params, 0.7)
     assert_grads_match(e_params, t_params, dtype)
     assert max(np.abs(p.grad.numpy()).max() for p in e_params if p.grad is not None) == pytest.approx(0.7)
     for p, b in zip(e_params, before):
-        assert b is None or p.grad.data is b
+        assert b is None or p.grad.array is b
 
 
 def test_read_only_gradients_are_replaced_not_written():

@@ -138,7 +138,7 @@ def test_scalar_op_on_0d_float32_keeps_float32():
     # NumPy turns 0-d arrays into scalars in ufuncs; the Tensor must still hold a float32 array.
     x = ember.tensor(np.float32(1.5), requires_grad=True)
     for y in (x * 2.0, x + 1, 1 - x, x / 3, x**2, x.exp(), x * x, x.reshape(1) @ x.reshape(1)):
-        assert isinstance(y.data, np.ndarray) and y.dtype == np.float32 and y.shape == ()
+        assert isinstance(y.array, np.ndarray) and y.dtype == np.float32 and y.shape == ()
 
 
 INT_CASES = {

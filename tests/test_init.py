@@ -181,7 +181,7 @@ def test_initialiser_distribution(name, shape, kwargs, dist):
     ember.manual_seed(0)
     w = ember.zeros(shape, dtype=ember.float64)
     assert getattr(init, name)(w, **kwargs) is w
-    assert_distribution(w.data, dist, f"ember {name}{kwargs}")
+    assert_distribution(w.array, dist, f"ember {name}{kwargs}")
     # The same formula describes torch's initialiser: the expected distribution is PyTorch's.
     t = torch.empty(shape, dtype=torch.float64)
     getattr(torch.nn.init, name)(t, generator=torch.Generator().manual_seed(0), **kwargs)
@@ -193,13 +193,13 @@ def test_distribution_check_can_fail():
     ember.manual_seed(0)
     w = init.kaiming_normal_(ember.zeros(CONV, dtype=ember.float64))  # fan_in 288
     with pytest.raises(AssertionError, match="std"):
-        assert_distribution(w.data, normal_dist(0.0, math.sqrt(2 / 576)), "fan_out instead of fan_in")
+        assert_distribution(w.array, normal_dist(0.0, math.sqrt(2 / 576)), "fan_out instead of fan_in")
     w = init.kaiming_uniform_(ember.zeros(SQUARE, dtype=ember.float64))
     bound = math.sqrt(6 / 256)
     with pytest.raises(AssertionError, match="extremes"):  # right moments, support 5% too wide
-        assert_distribution(w.data, dict(uniform_dist(-bound, bound), support=(-1.05 * bound, 1.05 * bound)), "wide")
+        assert_distribution(w.array, dict(uniform_dist(-bound, bound), support=(-1.05 * bound, 1.05 * bound)), "wide")
     with pytest.raises(AssertionError, match="outside"):
-        assert_distribution(w.data, dict(uniform_dist(-bound, bound), support=(-0.99 * bound, 0.99 * bound)), "narrow")
+        assert_distribution(w.array, dict(uniform_dist(-bound, bound), support=(-0.99 * bound, 0.99 * bound)), "narrow")
 
 
 # ---- in place, dtype, reproducibility -------------------------------------------------------------------
@@ -216,11 +216,11 @@ IDS = [f"{n}{k}" for n, k in RANDOM_INITS]
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_in_place_dtype_and_parameter_kept(name, kwargs, dtype):
     p = enn.Parameter(ember.zeros(16, 8, dtype=dtype))
-    array = p.data
+    array = p.array
     out = getattr(init, name)(p, **kwargs)  # grad mode is on: the fill must not trip the in-place check
-    assert out is p and p.data is array and p.dtype == np.dtype(dtype)
+    assert out is p and p.array is array and p.dtype == np.dtype(dtype)
     assert isinstance(p, enn.Parameter) and p.requires_grad and p.is_leaf and p.grad is None
-    assert np.count_nonzero(p.data) > 0
+    assert np.count_nonzero(p.array) > 0
     assert ember.is_grad_enabled()
 
 
@@ -228,18 +228,18 @@ def test_in_place_dtype_and_parameter_kept(name, kwargs, dtype):
 def test_reproducible_with_manual_seed(name, kwargs):
     fn = getattr(init, name)
     ember.manual_seed(42)
-    first = fn(ember.zeros(16, 8, dtype=ember.float64), **kwargs).data.copy()
+    first = fn(ember.zeros(16, 8, dtype=ember.float64), **kwargs).array.copy()
     ember.manual_seed(42)
-    again = fn(ember.zeros(16, 8, dtype=ember.float64), **kwargs).data
+    again = fn(ember.zeros(16, 8, dtype=ember.float64), **kwargs).array
     np.testing.assert_array_equal(first, again)
     ember.manual_seed(42)  # float32 draws the same numbers, rounded
-    single = fn(ember.zeros(16, 8, dtype=ember.float32), **kwargs).data
+    single = fn(ember.zeros(16, 8, dtype=ember.float32), **kwargs).array
     np.testing.assert_allclose(single, first, rtol=1e-6, atol=1e-7)
     ember.manual_seed(43)
-    assert not np.array_equal(fn(ember.zeros(16, 8, dtype=ember.float64), **kwargs).data, first)
+    assert not np.array_equal(fn(ember.zeros(16, 8, dtype=ember.float64), **kwargs).array, first)
     # An explicit generator is used instead of the global one.
-    a = fn(ember.zeros(16, 8), generator=np.random.default_rng(7), **kwargs).data
-    b = fn(ember.zeros(16, 8), generator=np.random.default_rng(7), **kwargs).data
+    a = fn(ember.zeros(16, 8), generator=np.random.default_rng(7), **kwargs).array
+    b = fn(ember.zeros(16, 8), generator=np.random.default_rng(7), **kwargs).array
     np.testing.assert_array_equal(a, b)
 
 
@@ -260,8 +260,8 @@ def test_trunc_normal_respects_bounds(mean, std, a, b, dtype):
     w = init.trunc_normal_(ember.zeros(128, 128, dtype=dtype), mean=mean, std=std, a=a, b=b)
     assert w.dtype == np.dtype(dtype)
     lo, hi = np.asarray(a, dtype), np.asarray(b, dtype)
-    assert w.data.min() >= lo and w.data.max() <= hi
-    assert_distribution(w.data, trunc_normal_dist(mean, std, a, b), f"trunc_normal_({mean}, {std}, {a}, {b})")
+    assert w.array.min() >= lo and w.array.max() <= hi
+    assert_distribution(w.array, trunc_normal_dist(mean, std, a, b), f"trunc_normal_({mean}, {std}, {a}, {b})")
 
 
 def test_trunc_normal_warns_like_torch_when_mean_is_far():
@@ -269,7 +269,7 @@ def test_trunc_normal_warns_like_torch_when_mean_is_far():
         torch.nn.init.trunc_normal_(torch.empty(10), mean=10.0, std=1.0, a=-1.0, b=1.0)
     with pytest.warns(UserWarning, match="more than 2 std"):
         w = init.trunc_normal_(ember.zeros(10), mean=10.0, std=1.0, a=-1.0, b=1.0)
-    assert w.data.min() >= -1 and w.data.max() <= 1
+    assert w.array.min() >= -1 and w.array.max() <= 1
 
 
 @pytest.mark.parametrize("shape", [(64, 256), (256, 64), (64, 64), (64, 32, 3, 3), (10, 1)])
@@ -279,7 +279,7 @@ def test_orthogonal(shape, gain, dtype):
     ember.manual_seed(3)
     w = init.orthogonal_(ember.zeros(shape, dtype=dtype), gain=gain)
     assert w.shape == shape and w.dtype == np.dtype(dtype)
-    flat = w.data.reshape(shape[0], -1).astype(np.float64)
+    flat = w.array.reshape(shape[0], -1).astype(np.float64)
     rows, cols = flat.shape
     gram = flat @ flat.T if rows <= cols else flat.T @ flat  # orthonormal rows, or columns when tall
     atol = 1e-5 if dtype == "float32" else 1e-12
@@ -293,7 +293,7 @@ def test_orthogonal(shape, gain, dtype):
 def test_orthogonal_is_not_always_the_same_matrix():
     """Haar-distributed: the sign fix must not collapse Q to one matrix, and entries average to zero."""
     ember.manual_seed(4)
-    samples = np.stack([init.orthogonal_(ember.zeros(4, 4, dtype=ember.float64)).data for _ in range(2000)])
+    samples = np.stack([init.orthogonal_(ember.zeros(4, 4, dtype=ember.float64)).array for _ in range(2000)])
     # Each entry of a Haar-random 4x4 orthogonal matrix has mean 0 and variance 1/4.
     assert_distribution(samples[:, 0, 0], dict(mean=0.0, std=0.5, kurtosis=3 * 4 / 6, support=None), "Q[0, 0]")
     assert_distribution(samples[:, 3, 1], dict(mean=0.0, std=0.5, kurtosis=3 * 4 / 6, support=None), "Q[3, 1]")
@@ -312,20 +312,20 @@ def test_orthogonal_needs_two_dims():
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
 def test_constant_ones_zeros(dtype):
     w = ember.full((3, 4), 9, dtype=dtype)
-    array = w.data
+    array = w.array
     assert init.constant_(w, 0.5 if dtype != "int64" else 5) is w
-    assert w.data is array and w.dtype == np.dtype(dtype)
-    assert np.all(w.data == (0.5 if dtype != "int64" else 5))
-    assert np.all(init.ones_(w).data == 1) and np.all(init.zeros_(w).data == 0) and w.data is array
+    assert w.array is array and w.dtype == np.dtype(dtype)
+    assert np.all(w.array == (0.5 if dtype != "int64" else 5))
+    assert np.all(init.ones_(w).array == 1) and np.all(init.zeros_(w).array == 0) and w.array is array
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 5), (5, 2)])
 def test_eye_matches_torch(shape):
     w = enn.Parameter(ember.full(shape, 7.0))
-    array = w.data
+    array = w.array
     init.eye_(w)
-    np.testing.assert_array_equal(w.data, torch.nn.init.eye_(torch.empty(shape)).numpy())
-    assert w.data is array and w.dtype == ember.float32
+    np.testing.assert_array_equal(w.array, torch.nn.init.eye_(torch.empty(shape)).numpy())
+    assert w.array is array and w.dtype == ember.float32
     with pytest.raises(ValueError):
         init.eye_(ember.zeros(2, 2, 2))
 
@@ -334,11 +334,11 @@ def test_eye_matches_torch(shape):
                                            ((6, 2, 3, 3, 3), 3), ((4, 4, 2, 2), 4)])
 def test_dirac_matches_torch(shape, groups):
     w = ember.full(shape, 7.0, dtype=ember.float64)
-    array = w.data
+    array = w.array
     init.dirac_(w, groups=groups)
     expected = torch.nn.init.dirac_(torch.empty(shape, dtype=torch.float64), groups=groups).numpy()
-    np.testing.assert_array_equal(w.data, expected)
-    assert w.data is array
+    np.testing.assert_array_equal(w.array, expected)
+    assert w.array is array
 
 
 def test_dirac_errors():
@@ -351,10 +351,10 @@ def test_dirac_errors():
 def test_sparse_zeroes_a_fraction_of_each_column():
     ember.manual_seed(5)
     w = init.sparse_(ember.zeros(200, 300, dtype=ember.float64), sparsity=0.3, std=0.5)
-    zeros_per_column = (w.data == 0).sum(axis=0)
+    zeros_per_column = (w.array == 0).sum(axis=0)
     assert np.all(zeros_per_column == math.ceil(0.3 * 200))
-    assert_distribution(w.data[w.data != 0], normal_dist(0.0, 0.5), "sparse_ non-zeros")
-    rows_zeroed = [frozenset(np.flatnonzero(w.data[:, j] == 0)) for j in range(5)]
+    assert_distribution(w.array[w.array != 0], normal_dist(0.0, 0.5), "sparse_ non-zeros")
+    rows_zeroed = [frozenset(np.flatnonzero(w.array[:, j] == 0)) for j in range(5)]
     assert len(set(rows_zeroed)) == 5  # an independent choice of rows per column
 
 

@@ -104,7 +104,7 @@ def test_batchnorm_default_state(cls):
 
 def test_reset_parameters_restores_the_defaults():
     layer = enn.BatchNorm2d(3)
-    layer.weight.data[...] = 5
+    layer.weight.array[...] = 5
     layer(ember.randn(4, 3, 2, 2) * 3 + 1)
     layer.reset_parameters()
     np.testing.assert_array_equal(layer.weight.detach().numpy(), np.ones(3))

@@ -50,7 +50,7 @@ def test_lenet_state_dict_keys_and_shapes_match_torch():
     e_state, t_state = e_net.state_dict(), t_net.state_dict()
     assert list(e_state) == list(t_state)
     assert [e_state[k].shape for k in e_state] == [tuple(v.shape) for v in t_state.values()]
-    assert sum(p.data.size for p in e_net.parameters()) == sum(p.numel() for p in t_net.parameters()) == 61706
+    assert sum(p.array.size for p in e_net.parameters()) == sum(p.numel() for p in t_net.parameters()) == 61706
     assert str(e_net) == str(t_net)
 
 
@@ -104,7 +104,7 @@ def test_lenet_sgd_steps_stay_equal(dtype):
         t_loss.backward()
         with ember.no_grad():
             for p in e_net.parameters():
-                p.data -= lr * p.grad.data
+                p.array -= lr * p.grad.array
         with torch.no_grad():
             for p in t_net.parameters():
                 p -= lr * p.grad

@@ -34,7 +34,7 @@ MATMUL_SHAPES = [
 @pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
 def test_matmul(shapes, dtype):
     (out,) = check_op(lambda a, b: a @ b, lambda a, b: a @ b, shapes=shapes, dtype=dtype)
-    assert out.dtype == np.dtype(dtype) and isinstance(out.data, np.ndarray)
+    assert out.dtype == np.dtype(dtype) and isinstance(out.array, np.ndarray)
     check_op(ember.matmul, torch.matmul, shapes=shapes, dtype=dtype)
     check_op(lambda a, b: a.matmul(b), lambda a, b: a.matmul(b), shapes=shapes, dtype=dtype)
 

@@ -221,10 +221,10 @@ def test_a_changed_lr_reaches_the_optimizer_step():
     moves = []
     for _ in range(3):
         p.grad = Parameter(np.ones(1))
-        before = p.data.copy()
+        before = p.array.copy()
         opt.step()
         sched.step()
-        moves.append(float(before[0] - p.data[0]))
+        moves.append(float(before[0] - p.array[0]))
     assert moves == [1.0, 0.5, 0.25]
 
 

@@ -36,7 +36,7 @@ def test_state_dict_keys_and_order_match_torch():
 def test_state_dict_values_share_memory_and_keep_vars():
     _, e = build("Net")
     sd = e.state_dict()
-    assert sd["features.0.weight"].data is e.features[0].weight.data
+    assert sd["features.0.weight"].array is e.features[0].weight.array
     assert not sd["features.0.weight"].requires_grad and not isinstance(sd["features.0.weight"], enn.Parameter)
     assert e.state_dict(keep_vars=True)["features.0.weight"] is e.features[0].weight
     assert list(e.state_dict(prefix="model.")) == list(build("Net")[0].state_dict(prefix="model."))
@@ -114,7 +114,7 @@ def _randomised_torch_net():
 
 def test_load_state_dict_from_numpy_arrays():
     t, e = _randomised_torch_net()
-    arrays_before = {k: v.data for k, v in e.state_dict().items()}
+    arrays_before = {k: v.array for k, v in e.state_dict().items()}
     # float64 arrays into a float32 model: values copied, dtype and array objects kept.
     state = {k: v.numpy().astype(np.float64) if v.dtype.is_floating_point else v.numpy()
              for k, v in t.state_dict().items()}
@@ -122,9 +122,9 @@ def test_load_state_dict_from_numpy_arrays():
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert str(result) == str(t.load_state_dict(t.state_dict())) == "<All keys matched successfully>"
     for key, value in e.state_dict().items():
-        assert value.data is arrays_before[key], f"{key} was replaced instead of filled in place"
+        assert value.array is arrays_before[key], f"{key} was replaced instead of filled in place"
         assert value.dtype == t.state_dict()[key].numpy().dtype
-        np.testing.assert_allclose(value.data, t.state_dict()[key].numpy(), rtol=1e-7, err_msg=key)
+        np.testing.assert_allclose(value.array, t.state_dict()[key].numpy(), rtol=1e-7, err_msg=key)
     assert e.blocks[1].bn.num_batches_tracked.item() == 7
     assert e.features[0].weight.requires_grad and isinstance(e.features[0].weight, enn.Parameter)
 
@@ -135,13 +135,13 @@ def test_load_state_dict_from_ember_tensors_and_float64_model():
     with ember.no_grad():
         for v in src.state_dict().values():
             if v.dtype.kind == "f":
-                v.data[...] = 3.5
+                v.array[...] = 3.5
     dst.load_state_dict(src.state_dict())
     assert dst.features[3].bias.dtype == ember.float64
-    assert np.all(dst.features[3].bias.data == 3.5) and np.all(dst.blocks[0].bn.running_var.data == 3.5)
+    assert np.all(dst.features[3].bias.array == 3.5) and np.all(dst.blocks[0].bn.running_var.array == 3.5)
     # The copy is a copy: changing the source afterwards leaves the destination alone.
-    src.features[3].bias.data[...] = 0
-    assert np.all(dst.features[3].bias.data == 3.5)
+    src.features[3].bias.array[...] = 0
+    assert np.all(dst.features[3].bias.array == 3.5)
 
 
 def _broken_state():
@@ -157,7 +157,7 @@ def _broken_state():
 
 def test_load_state_dict_strict_lists_every_problem_like_torch():
     t, e, state = _broken_state()
-    before = e.features[0].weight.data.copy()
+    before = e.features[0].weight.array.copy()
     with pytest.raises(RuntimeError) as e_err:
         e.load_state_dict(dict(state, **{"features.0.weight": np.zeros((2, 2), np.float32),
                                          "heads.cls.bias": np.zeros(5, np.float32)}))
@@ -176,7 +176,7 @@ def test_load_state_dict_strict_lists_every_problem_like_torch():
     assert len(e_lines) == len(t_lines) == 5
     assert "size mismatch for features.0.weight" in e_lines[3] and "(2, 2)" in e_lines[3] and "(8, 4)" in e_lines[3]
     assert "size mismatch for heads.cls.bias" in e_lines[4] and "(5,)" in e_lines[4] and "(2,)" in e_lines[4]
-    np.testing.assert_array_equal(e.features[0].weight.data, before)  # nothing half-loaded
+    np.testing.assert_array_equal(e.features[0].weight.array, before)  # nothing half-loaded
 
 
 def test_load_state_dict_non_strict_returns_keys_like_torch():
@@ -188,7 +188,7 @@ def test_load_state_dict_non_strict_returns_keys_like_torch():
     missing, unexpected = e_result  # unpacks like torch's named tuple
     assert set(missing) == {"features.3.bias", "blocks.1.bn.running_mean", "scale"}
     # The keys that were present were loaded.
-    np.testing.assert_array_equal(e.features[0].weight.data, state["features.0.weight"])
+    np.testing.assert_array_equal(e.features[0].weight.array, state["features.0.weight"])
     # Shape mismatches are still errors without strict.
     state["heads.cls.weight"] = np.zeros((9, 9), np.float32)
     with pytest.raises(RuntimeError, match=r"size mismatch for heads\.cls\.weight") as err:
@@ -272,4 +272,4 @@ def test_get_submodule_and_deepcopy():
     assert list(clone.state_dict()) == list(e.state_dict())
     assert clone.features[0].weight is not e.features[0].weight
     assert isinstance(clone.features[0].weight, enn.Parameter) and clone.features[0].weight.requires_grad
-    np.testing.assert_array_equal(clone.features[0].weight.data, e.features[0].weight.data)
+    np.testing.assert_array_equal(clone.features[0].weight.array, e.features[0].weight.array)

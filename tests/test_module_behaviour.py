@@ -46,7 +46,7 @@ def test_zero_grad_and_requires_grad():
     assert all(g is not None for g in grads.values())
     e.zero_grad(set_to_none=False)
     for n, p in e.named_parameters():
-        assert p.grad is grads[n] and p.grad.shape == p.shape and not p.grad.data.any()
+        assert p.grad is grads[n] and p.grad.shape == p.shape and not p.grad.array.any()
     e.zero_grad()
     assert all(p.grad is None for p in e.parameters())
     e.requires_grad_(False)
@@ -144,7 +144,7 @@ def test_parameter_repr_and_defaults():
     assert repr(q) == repr(tnn.Parameter(torch.tensor([1.0, 2.0]), requires_grad=False))
     assert repr(enn.Parameter()) == repr(tnn.Parameter())
     src = ember.tensor([3.0])
-    assert enn.Parameter(src).data is src.data  # shares memory with the tensor it wraps, like torch
+    assert enn.Parameter(src).array is src.array  # shares memory with the tensor it wraps, like torch
     assert not src.requires_grad
 
 

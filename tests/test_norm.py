@@ -117,8 +117,8 @@ def test_cumulative_average_with_momentum_none():
 
 def test_eval_does_not_touch_running_stats_and_uses_them():
     layer = enn.BatchNorm2d(3).double()
-    layer.running_mean.data[...] = [1.0, -1.0, 0.5]
-    layer.running_var.data[...] = [4.0, 0.25, 1.0]
+    layer.running_mean.array[...] = [1.0, -1.0, 0.5]
+    layer.running_var.array[...] = [4.0, 0.25, 1.0]
     layer.eval()
     x = random_array((2, 3, 2, 2))
     out = layer(ember.tensor(x)).detach().numpy()
@@ -131,9 +131,9 @@ def test_eval_does_not_touch_running_stats_and_uses_them():
 def test_running_stats_are_updated_in_place():
     # An optimizer or a checkpoint that holds the buffers' arrays sees the updates.
     layer = enn.BatchNorm1d(3)
-    mean, var = layer.running_mean.data, layer.running_var.data
+    mean, var = layer.running_mean.array, layer.running_var.array
     layer(ember.randn(4, 3) + 1)
-    assert layer.running_mean.data is mean and layer.running_var.data is var
+    assert layer.running_mean.array is mean and layer.running_var.array is var
     assert np.any(mean != 0) and np.any(var != 1)
 
 

@@ -98,15 +98,15 @@ def test_matches_torch_step_by_step(config, dtype):
     t_params, e_params = make_params(dtype)
     t_opt = getattr(torch.optim, name)(t_params, **kwargs)
     e_opt = getattr(optim, name)(e_params, **kwargs)
-    data = [p.data for p in e_params]
+    data = [p.array for p in e_params]
     for step, grads in enumerate(gradient_stream(dtype)):
         set_grads(t_params, e_params, grads)
         t_opt.step()
         e_opt.step()
         for i, (tp, ep) in enumerate(zip(t_params, e_params)):
-            assert ep.data is data[i], "step() must update p.data in place, not replace it"
+            assert ep.array is data[i], "step() must update p.array in place, not replace it"
             assert ep.dtype == np.dtype(dtype), f"parameter {i} became {ep.dtype}"
-            close(ep.data, tp.detach().numpy(), dtype, f"{name} {kwargs}: parameter {i} after step {step}")
+            close(ep.array, tp.detach().numpy(), dtype, f"{name} {kwargs}: parameter {i} after step {step}")
     # The state has torch's names, values and dtypes, and holds no Tensors.
     t_state, e_state = t_opt.state_dict()["state"], e_opt.state_dict()["state"]
     assert sorted(e_state) == sorted(t_state)
@@ -136,8 +136,8 @@ def test_param_groups_with_their_own_hyper_parameters(name):
     assert all(e_opt.param_groups[1][k] == v for k, v in extra.items())
     assert all(e_opt.param_groups[0][k] == e_opt.defaults[k] for k in extra)
     if name == "AdaBound":  # the group hyper-parameters must reach the update: compare with the reference
-        reference = [ReferenceAdaBound(p.data, lr=0.05) for p in e_params[:2]]
-        reference += [ReferenceAdaBound(p.data, lr=0.01, **extra) for p in e_params[2:]]
+        reference = [ReferenceAdaBound(p.array, lr=0.05) for p in e_params[:2]]
+        reference += [ReferenceAdaBound(p.array, lr=0.01, **extra) for p in e_params[2:]]
     else:
         t_opt = getattr(torch.optim, name)(groups(t_params), lr=0.01)
     for step, grads in enumerate(gradient_stream("float64")):
@@ -149,7 +149,7 @@ def test_param_groups_with_their_own_hyper_parameters(name):
             t_opt.step()
             expected = [tp.detach().numpy() for tp in t_params]
         for i, (ep, e) in enumerate(zip(e_params, expected)):
-            close(ep.data, e, "float64", f"{name}: parameter {i} after step {step}")
+            close(ep.array, e, "float64", f"{name}: parameter {i} after step {step}")
 
 
 @pytest.mark.parametrize("name", TORCH_TWINS + ["AdaBound"])
@@ -171,7 +171,7 @@ def test_state_dict_round_trip_continues_identically(name):
     saved["param_groups"] = json.loads(json.dumps(saved["param_groups"]))
     snapshot = {k: {n: np.copy(v) for n, v in e.items()} for k, e in saved["state"].items()}
 
-    resumed_params = [Parameter(p.data.copy()) for p in params]
+    resumed_params = [Parameter(p.array.copy()) for p in params]
     resumed = cls(resumed_params, **kwargs)
     resumed.load_state_dict(saved)
     for step in range(5, 10):
@@ -180,7 +180,7 @@ def test_state_dict_round_trip_continues_identically(name):
         uninterrupted.step()
         resumed.step()
         for p, q in zip(params, resumed_params):
-            np.testing.assert_array_equal(q.data, p.data)
+            np.testing.assert_array_equal(q.array, p.array)
     # Training on did not change what was saved (a snapshot), and loading copied the arrays.
     for k, entry in snapshot.items():
         for n, v in entry.items():
@@ -208,7 +208,7 @@ def test_torch_state_dict_loads_and_continues_like_torch(name):
     as_arrays = {"state": {k: {n: v.numpy().copy() for n, v in e.items()} for k, e in sd["state"].items()},
                  "param_groups": sd["param_groups"]}
     for ep, tp in zip(e_params, t_params):
-        ep.data[...] = tp.detach().numpy()
+        ep.array[...] = tp.detach().numpy()
     e_opt = getattr(optim, name)(e_params, **kwargs)
     e_opt.load_state_dict(as_arrays)
     assert isinstance(e_opt.state[e_params[0]]["step" if name != "SGD" else "momentum_buffer"], (int, np.ndarray))
@@ -217,7 +217,7 @@ def test_torch_state_dict_loads_and_continues_like_torch(name):
         t_opt.step()
         e_opt.step()
         for ep, tp in zip(e_params, t_params):
-            close(ep.data, tp.detach().numpy(), "float64", f"{name} resumed from torch's state")
+            close(ep.array, tp.detach().numpy(), "float64", f"{name} resumed from torch's state")
 
 
 def test_load_state_dict_casts_to_the_parameter_dtype_and_validates():
@@ -271,17 +271,17 @@ def test_zero_grad_both_modes_and_none_grads_are_skipped():
     grad = ember.Tensor(np.full((4, 3), 2.0, dtype=np.float32))
     params[0].grad = grad
     opt.step()
-    assert np.allclose(params[0].data, 1 - 0.1 * 2.0)
+    assert np.allclose(params[0].array, 1 - 0.1 * 2.0)
     for p in params[1:]:  # no gradient: untouched, and no state created for it
-        assert np.all(p.data == 1) and p not in opt.state
+        assert np.all(p.array == 1) and p not in opt.state
     opt.zero_grad(set_to_none=False)
-    assert params[0].grad is grad and np.all(grad.data == 0) and grad.dtype == np.float32
+    assert params[0].grad is grad and np.all(grad.array == 0) and grad.dtype == np.float32
     assert params[1].grad is None
     opt.zero_grad()
     assert all(p.grad is None for p in params)
-    before = params[0].data.copy()
+    before = params[0].array.copy()
     opt.step()  # nothing has a gradient: nothing moves (the momentum buffer is not applied)
-    np.testing.assert_array_equal(params[0].data, before)
+    np.testing.assert_array_equal(params[0].array, before)
 
 
 def test_closure_runs_with_grad_enabled_and_its_loss_is_returned():
@@ -310,7 +310,7 @@ def test_closure_runs_with_grad_enabled_and_its_loss_is_returned():
         t_loss = t_opt.step(t_closure)
         close(e_loss.item(), t_loss.item(), "float64", "closure loss")
     for (name, tp), ep in zip(torch_model.named_parameters(), model.parameters()):
-        close(ep.data, tp.detach().numpy(), "float64", name)
+        close(ep.array, tp.detach().numpy(), "float64", name)
     assert optim.Adam(model.parameters()).step() is None
 
 
@@ -390,7 +390,7 @@ ADABOUND_CONFIGS = [
 @pytest.mark.parametrize("kwargs", ADABOUND_CONFIGS, ids=str)
 def test_adabound_matches_the_paper(kwargs, dtype):
     _, e_params = make_params(dtype)
-    reference = [ReferenceAdaBound(p.data, **kwargs) for p in e_params]
+    reference = [ReferenceAdaBound(p.array, **kwargs) for p in e_params]
     opt = optim.AdaBound(e_params, **kwargs)
     for step, grads in enumerate(gradient_stream(dtype, steps=30)):
         _set(e_params, grads)
@@ -398,21 +398,21 @@ def test_adabound_matches_the_paper(kwargs, dtype):
         for i, (p, r) in enumerate(zip(e_params, reference)):
             expected = r.step(None if grads[i] is None else grads[i].astype(np.float64))
             assert p.dtype == np.dtype(dtype)
-            close(p.data, expected, dtype, f"AdaBound {kwargs}: parameter {i} after step {step}")
+            close(p.array, expected, dtype, f"AdaBound {kwargs}: parameter {i} after step {step}")
     if kwargs.get("gamma", 1e-3) >= 0.1:  # the bounds must really have clipped, or the test proves little
         assert sum(r.clipped for r in reference) > 0
 
 
 def test_adabound_scales_final_lr_with_the_scheduled_lr():
     _, e_params = make_params("float64")
-    reference = [ReferenceAdaBound(p.data, lr=0.01, gamma=0.3) for p in e_params]
+    reference = [ReferenceAdaBound(p.array, lr=0.01, gamma=0.3) for p in e_params]
     opt = optim.AdaBound(e_params, lr=0.01, gamma=0.3)
     sched = optim.lr_scheduler.StepLR(opt, step_size=4, gamma=0.5)
     for step, grads in enumerate(gradient_stream("float64", steps=20)):
         _set(e_params, grads)
         opt.step()
         for p, r, g in zip(e_params, reference, grads):
-            close(p.data, r.step(g), "float64", f"AdaBound under StepLR, step {step}")
+            close(p.array, r.step(g), "float64", f"AdaBound under StepLR, step {step}")
         sched.step()
         for r in reference:
             r.lr = opt.param_groups[0]["lr"]
@@ -427,10 +427,10 @@ def test_adabound_becomes_sgd_with_momentum_at_final_lr():
     for _ in range(2000):
         p.grad = ember.Tensor(np.random.default_rng(1).standard_normal(50))
         opt.step()
-    before = p.data.copy()
+    before = p.array.copy()
     p.grad = ember.Tensor(np.random.default_rng(2).standard_normal(50))
     opt.step()
-    np.testing.assert_allclose(before - p.data, 0.1 * opt.state[p]["exp_avg"], rtol=1e-3)
+    np.testing.assert_allclose(before - p.array, 0.1 * opt.state[p]["exp_avg"], rtol=1e-3)
 
 
 # ---- errors ------------------------------------------------------------------------------------------
@@ -502,7 +502,7 @@ def test_add_param_group_fills_defaults_and_is_optimized():
     assert opt.param_groups[1]["momentum"] == 0.9 and opt.param_groups[1]["params"] == [q]
     q.grad = ember.Tensor(np.ones(3))
     opt.step()
-    np.testing.assert_allclose(q.data, 0.5)
+    np.testing.assert_allclose(q.array, 0.5)
     named = optim.Adam([("w", Parameter(np.ones(2)))])
     assert named.param_groups[0]["param_names"] == ["w"]
     assert "Parameter Group 0" in repr(opt) and "momentum: 0.9" in repr(opt)
@@ -529,7 +529,7 @@ def test_a_torch_style_subclass_with_its_own_step_works_with_schedulers():
                 for group in self.param_groups:
                     for p in group["params"]:
                         if p.grad is not None:
-                            p.data -= group["lr"] * np.sign(p.grad.data)
+                            p.array -= group["lr"] * np.sign(p.grad.array)
 
     p = Parameter(np.array([1.0, -1.0]))
     opt = SignSGD([p])
@@ -539,7 +539,7 @@ def test_a_torch_style_subclass_with_its_own_step_works_with_schedulers():
         warnings.simplefilter("error")  # its step() counts as called: no order warning
         opt.step()
         sched.step()
-    np.testing.assert_allclose(p.data, [0.9, -0.9])
+    np.testing.assert_allclose(p.array, [0.9, -0.9])
     assert opt.param_groups[0]["lr"] == 0.05
     with pytest.raises(NotImplementedError, match="_update"):
         optim.Optimizer([p], dict(lr=0.1)).step()

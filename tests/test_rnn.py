@@ -188,7 +188,7 @@ def test_cell_gradcheck(kind):
     cell = e_cls(3, 4, **extra, dtype=ember.float64)
     if kind == "rnn_relu":  # ReLU's kink is not differentiable: keep the pre-activations above it
         for p in cell.parameters():
-            p.data = np.abs(p.data)
+            p.array = np.abs(p.array)
     if kind == "lstm":
         assert gradcheck(lambda x, h, c: cell(x, (h, c))[0] * 2 + cell(x, (h, c))[1], (2, 3), (2, 4), (2, 4))
     else:

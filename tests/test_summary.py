@@ -120,7 +120,7 @@ class Scaled(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.scale = nn.Parameter(ember.ones(4).data)
+        self.scale = nn.Parameter(ember.ones(4).array)
         self.act = nn.ReLU()
 
     def forward(self, x):
@@ -132,7 +132,7 @@ class Mystery(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.weight = nn.Parameter(ember.ones(4, 2).data)
+        self.weight = nn.Parameter(ember.ones(4, 2).array)
 
     def forward(self, x):
         return x.mean(dim=(2, 3)) @ self.weight
@@ -229,11 +229,11 @@ def test_summary_leaves_modes_statistics_hooks_and_random_stream_alone():
     ember.manual_seed(0)
     model = Residual().train()
     state = ember.get_rng_state()
-    stats = model.bn1.running_mean.data.copy()
+    stats = model.bn1.running_mean.array.copy()
     for dry in (False, True):
         summary(model, (3, 8, 8), dry_run=dry)
         assert all(m.training for m in model.modules())
-        assert (model.bn1.running_mean.data == stats).all() and int(model.bn1.num_batches_tracked.data) == 0
+        assert (model.bn1.running_mean.array == stats).all() and int(model.bn1.num_batches_tracked.array) == 0
         assert all(not m._forward_hooks and not m._forward_pre_hooks and "forward" not in m.__dict__ for m in model.modules())
         assert ember.get_rng_state() == state
     with pytest.raises(ValueError, match="expected input with 3 channels, got 2"):

@@ -51,7 +51,7 @@ def test_tensor_of_ndarray_keeps_its_dtype_and_copies(dtype):
 def test_from_numpy_shares_memory_both_ways():
     array = np.zeros(3, dtype=np.float32)
     t = ember.from_numpy(array)
-    t.data[1] = 5.0
+    t.array[1] = 5.0
     assert array[1] == 5.0
     with pytest.raises(TypeError, match="ndarray"):
         ember.from_numpy([1.0, 2.0])
@@ -60,7 +60,7 @@ def test_from_numpy_shares_memory_both_ways():
 def test_tensor_of_tensor_and_of_list_of_tensors():
     a = ember.tensor([1.0, 2.0], requires_grad=True)
     b = ember.tensor(a.detach())
-    assert not np.shares_memory(a.data, b.data) and not b.requires_grad
+    assert not np.shares_memory(a.array, b.array) and not b.requires_grad
     c = ember.tensor([ember.tensor(1.0), ember.tensor(2.0)])
     assert c.tolist() == [1.0, 2.0] and c.dtype == np.float32
 
@@ -287,7 +287,7 @@ def test_casts_and_to():
 def test_clone_copies_and_keeps_the_graph():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     c = x.clone()
-    assert c.requires_grad and not c.is_leaf and not np.shares_memory(c.data, x.data)
+    assert c.requires_grad and not c.is_leaf and not np.shares_memory(c.array, x.array)
     (c * 3).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
     d = ember.tensor([1.0]).clone()
@@ -327,3 +327,18 @@ def test_hash_by_identity_and_elementwise_eq():
     a, b = ember.ones(2), ember.ones(2)
     assert len({a, b}) == 2
     assert (a == b).tolist() == [True, True]
+
+
+def test_data_is_a_detached_tensor_on_the_same_storage_as_in_torch():
+    w = ember.nn.Parameter(ember.ones(3))
+    (w * 2).sum().backward()
+    d = w.data
+    assert isinstance(d, ember.Tensor) and not d.requires_grad and d.grad_fn is None
+    w.data -= 0.5 * w.grad                         # the SGD update of pre-0.4 torch code, under grad mode
+    np.testing.assert_array_equal(w.detach().numpy(), [0.0, 0.0, 0.0])
+    d.array[0] = 7.0                               # one storage
+    assert w.array[0] == 7.0
+    w.data = ember.zeros(3, dtype=ember.float64)   # swaps the array behind the parameter
+    assert w.dtype == ember.float64 and w.requires_grad
+    values, idx = ember.max(ember.tensor([[1.0, 3.0], [4.0, 2.0]]).data, 1)
+    np.testing.assert_array_equal(idx.numpy(), [1, 0])

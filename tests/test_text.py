@@ -221,13 +221,13 @@ def test_seq_data_loader_len_and_tensors(random_iter):
         assert len(batches) == len(loader)
     X, Y = batches[0]
     assert isinstance(X, Tensor) and isinstance(Y, Tensor)
-    assert X.shape == Y.shape == (5, 8) and X.data.dtype == np.int64
-    np.testing.assert_array_equal(Y.data, X.data + 1)
+    assert X.shape == Y.shape == (5, 8) and X.array.dtype == np.int64
+    np.testing.assert_array_equal(Y.array, X.array + 1)
 
 
 def test_seq_data_loader_new_offset_each_epoch():
     loader = SeqDataLoader(_positions(), 2, 10, generator=0)
-    offsets = {int(next(iter(loader))[0].data[0, 0]) for _ in range(20)}
+    offsets = {int(next(iter(loader))[0].array[0, 0]) for _ in range(20)}
     assert len(offsets) > 1 and all(0 <= o < 10 for o in offsets)
 
 
@@ -237,11 +237,11 @@ def test_seq_data_loader_state_dict_resumes(random_iter):
     loader = SeqDataLoader(corpus, 3, 7, random_iter=random_iter, generator=123)
     list(loader)  # one epoch
     state = json.loads(json.dumps(loader.state_dict()))
-    expected = [(X.data, Y.data) for X, Y in loader]
+    expected = [(X.array, Y.array) for X, Y in loader]
 
     fresh = SeqDataLoader(corpus, 3, 7, random_iter=random_iter, generator=999)
     fresh.load_state_dict(state)
-    resumed = [(X.data, Y.data) for X, Y in fresh]
+    resumed = [(X.array, Y.array) for X, Y in fresh]
     assert len(resumed) == len(expected)
     for (X, Y), (X2, Y2) in zip(expected, resumed):
         np.testing.assert_array_equal(X, X2)

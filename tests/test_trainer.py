@@ -123,7 +123,7 @@ def test_clip_grad_norm_is_applied(monkeypatch):
     real_step = trainer.optimizer.step
 
     def step(*args, **kwargs):
-        grads = [p.grad.data for g in trainer.optimizer.param_groups for p in g["params"] if p.grad is not None]
+        grads = [p.grad.array for g in trainer.optimizer.param_groups for p in g["params"] if p.grad is not None]
         seen.append(float(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads))))
         return real_step(*args, **kwargs)
 

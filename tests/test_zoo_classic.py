@@ -286,7 +286,7 @@ def test_zfnet_full_size_geometry_is_the_papers():
     with no_init():
         features = models.create("zfnet", num_classes=10, lrn=False).features
     for p in features.parameters():
-        p.data[...] = 0
+        p.array[...] = 0
     sides, x = [], ember.zeros(1, 3, 224, 224)
     with ember.no_grad():
         for layer in features:

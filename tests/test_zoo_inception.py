@@ -549,7 +549,7 @@ def test_one_sgd_step_on_the_small_variant(name, kw):
 
 
 def test_the_trainer_trains_the_registered_small_googlenet():
-    """``ember train googlenet`` path: the Trainer calls loss_fn(model(x), y) and reads logits.data."""
+    """``ember train googlenet`` path: the Trainer calls loss_fn(model(x), y) and reads logits.array."""
     from ember.train import Trainer
 
     model = models.create("googlenet", num_classes=10, in_channels=1, input_size=28)

@@ -63,12 +63,12 @@ def backward(tensor, gradient=None, retain_graph=False):
             "requires_grad=True (parameters do so already) and do not run the forward under no_grad()."
         )
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor.array.size != 1:
             raise RuntimeError(
                 f"backward(): grad can be implicitly created only for scalar outputs, but the output has "
                 f"shape {tuple(tensor.shape)}. Pass gradient= of that shape, or reduce it first (loss.sum())."
             )
-        seed = xp.ones_like(tensor.data)
+        seed = xp.ones_like(tensor.array)
     else:
         seed = xp.asarray(gradient, dtype=tensor.dtype)
         if seed.shape != tensor.shape:
@@ -83,10 +83,10 @@ def backward(tensor, gradient=None, retain_graph=False):
     handed = {id(_base(seed))}
 
     def deliver(parent, grad):
-        if grad.shape != parent.data.shape:
-            grad = unbroadcast(grad, parent.data.shape)
-        if grad.dtype != parent.data.dtype:
-            grad = grad.astype(parent.data.dtype)
+        if grad.shape != parent.array.shape:
+            grad = unbroadcast(grad, parent.array.shape)
+        if grad.dtype != parent.array.dtype:
+            grad = grad.astype(parent.array.dtype)
         if parent._ctx is None:
             if id(_base(grad)) in handed or not writeable(grad):
                 grad = grad.copy()

@@ -85,7 +85,7 @@ class Function:
         tuple of Tensors). Keyword arguments are settings and are passed through unchanged.
         """
         parents = tuple(a if isinstance(a, Tensor) else None for a in args)
-        arrays = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        arrays = tuple(a.array if isinstance(a, Tensor) else a for a in args)
         needs = tuple(p is not None and p.requires_grad for p in parents)
         record = any(needs) and is_grad_enabled()
         ctx = Context(cls, needs)

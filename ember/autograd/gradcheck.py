@@ -21,7 +21,7 @@ def _as_tuple(x):
 
 def _outputs(fn, inputs):
     outs = _as_tuple(fn(*inputs))
-    return tuple(o for o in outs if hasattr(o, "data") and o.data.dtype.kind == "f")
+    return tuple(o for o in outs if hasattr(o, "array") and o.array.dtype.kind == "f")
 
 
 def _check_inputs(inputs):
@@ -42,14 +42,14 @@ def _numerical_jacobians(fn, inputs, wanted, eps):
     jacobians = {}
     with no_grad():
         for i in wanted:
-            flat = inputs[i].data.flat  # writes go to the input itself, in C order, even when it is not contiguous
+            flat = inputs[i].array.flat  # writes go to the input itself, in C order, even when it is not contiguous
             columns = []
-            for j in range(inputs[i].data.size):
+            for j in range(inputs[i].array.size):
                 orig = flat[j]
                 flat[j] = orig + eps
-                plus = xp.concatenate([o.data.ravel() for o in _outputs(fn, inputs)])
+                plus = xp.concatenate([o.array.ravel() for o in _outputs(fn, inputs)])
                 flat[j] = orig - eps
-                minus = xp.concatenate([o.data.ravel() for o in _outputs(fn, inputs)])
+                minus = xp.concatenate([o.array.ravel() for o in _outputs(fn, inputs)])
                 flat[j] = orig
                 columns.append((plus - minus) / (2 * eps))
             jacobians[i] = xp.stack(columns, axis=1)
@@ -58,21 +58,21 @@ def _numerical_jacobians(fn, inputs, wanted, eps):
 
 def _analytical_jacobians(fn, inputs, wanted):
     outs = _outputs(fn, inputs)
-    total = sum(o.data.size for o in outs)
-    jacobians = {i: xp.zeros((total, inputs[i].data.size)) for i in wanted}
+    total = sum(o.array.size for o in outs)
+    jacobians = {i: xp.zeros((total, inputs[i].array.size)) for i in wanted}
     row = 0
     for o in outs:
-        for k in range(o.data.size):
+        for k in range(o.array.size):
             for i in wanted:
                 inputs[i].grad = None
-            seed = xp.zeros(o.data.size, dtype=o.dtype)
+            seed = xp.zeros(o.array.size, dtype=o.dtype)
             seed[k] = 1
             if o.requires_grad:
                 o.backward(seed.reshape(o.shape), retain_graph=True)
             for i in wanted:
                 g = inputs[i].grad
                 if g is not None:
-                    jacobians[i][row] = g.data.ravel()
+                    jacobians[i][row] = g.array.ravel()
             row += 1
     for i in wanted:
         inputs[i].grad = None
@@ -120,15 +120,15 @@ def _directional_check(fn, inputs, wanted, eps, atol, rtol, raise_exception):
     outs = _outputs(fn, inputs)
     weights = [rng.standard_normal(o.shape) for o in outs]
 
-    originals = {i: inputs[i].data.copy() for i in wanted}
+    originals = {i: inputs[i].array.copy() for i in wanted}
 
     def projected(sign):
         for i in wanted:
-            inputs[i].data[...] = originals[i] + sign * eps * directions[i]
+            inputs[i].array[...] = originals[i] + sign * eps * directions[i]
         with no_grad():
-            value = sum(float((o.data * u).sum()) for o, u in zip(_outputs(fn, inputs), weights))
+            value = sum(float((o.array * u).sum()) for o, u in zip(_outputs(fn, inputs), weights))
         for i in wanted:
-            inputs[i].data[...] = originals[i]
+            inputs[i].array[...] = originals[i]
         return value
 
     numerical = (projected(+1) - projected(-1)) / (2 * eps)
@@ -137,7 +137,7 @@ def _directional_check(fn, inputs, wanted, eps, atol, rtol, raise_exception):
     for o, u in zip(outs, weights):
         if o.requires_grad:
             o.backward(u, retain_graph=True)
-    analytical = sum(float((inputs[i].grad.data * directions[i]).sum()) for i in wanted if inputs[i].grad is not None)
+    analytical = sum(float((inputs[i].grad.array * directions[i]).sum()) for i in wanted if inputs[i].grad is not None)
     for i in wanted:
         inputs[i].grad = None
     if not abs(analytical - numerical) <= atol + rtol * abs(numerical):

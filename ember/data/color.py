@@ -27,7 +27,7 @@ LUMA_WEIGHTS = (0.2989, 0.587, 0.114)
 def _unwrap(image, name):
     """(float array, was it a Tensor?); integer images are refused because the formulas assume [0, 1]."""
     was_tensor = isinstance(image, Tensor)
-    array = image.data if was_tensor else xp.asarray(image)
+    array = image.array if was_tensor else xp.asarray(image)
     if array.dtype.kind != "f":
         raise TypeError(
             f"{name}: expected a floating-point image with values in [0, 1], got dtype {array.dtype}; "

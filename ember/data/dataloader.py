@@ -128,8 +128,8 @@ def to_tensors(sample):
     its dtype (Python floats become float32), integers become int64 except uint8 images; tuples
     (namedtuples too), lists and dicts keep their structure; other objects (strings) pass through."""
     if isinstance(sample, Tensor):
-        array = _convert_array(sample.data)
-        return sample if array is sample.data and not sample.requires_grad else Tensor(array)
+        array = _convert_array(sample.array)
+        return sample if array is sample.array and not sample.requires_grad else Tensor(array)
     if isinstance(sample, (xp.ndarray, xp.generic)):
         return Tensor(_convert_array(xp.asarray(sample)))
     if isinstance(sample, (bool, int, float)):

@@ -34,7 +34,7 @@ class Dataset:
 
 
 def _data(t):
-    return t.data if isinstance(t, Tensor) else xp.asarray(t)
+    return t.array if isinstance(t, Tensor) else xp.asarray(t)
 
 
 class TensorDataset(Dataset):
@@ -53,11 +53,11 @@ class TensorDataset(Dataset):
         self.tensors = tuple(Tensor(a) for a in arrays)
 
     def __getitem__(self, index):
-        return tuple(Tensor(t.data[index]) for t in self.tensors)
+        return tuple(Tensor(t.array[index]) for t in self.tensors)
 
     def __getitems__(self, indices):
         indices = xp.asarray(indices, dtype=xp.int64)
-        return tuple(Tensor(t.data[indices]) for t in self.tensors)
+        return tuple(Tensor(t.array[indices]) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]

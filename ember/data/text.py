@@ -101,7 +101,7 @@ class Vocab:
     def to_tokens(self, indices):
         """The token of an index, or the list of tokens of a list (or int array) of indices."""
         if isinstance(indices, Tensor):
-            indices = indices.data
+            indices = indices.array
         if isinstance(indices, (xp.ndarray, xp.generic)):
             indices = indices.tolist()
         if isinstance(indices, (list, tuple)):
@@ -147,7 +147,7 @@ def decode(indices, vocab, sep=""):
     """The text of a sequence of indices (list, int array or Tensor): its tokens joined by ``sep``
     (``""`` for characters, ``" "`` for words)."""
     if isinstance(indices, Tensor):
-        indices = indices.data
+        indices = indices.array
     return sep.join(vocab.to_tokens(xp.asarray(indices).reshape(-1).tolist()))
 
 
@@ -173,7 +173,7 @@ def load_corpus(text, token="char", min_freq=0, max_tokens=None):
 def _check_corpus(corpus, batch_size, num_steps, who):
     """The corpus as a 1-D int64 array and the number of minibatches an epoch yields, whatever the offset."""
     if isinstance(corpus, Tensor):
-        corpus = corpus.data
+        corpus = corpus.array
     corpus = xp.asarray(corpus)
     if corpus.ndim != 1 or (corpus.size and corpus.dtype.kind not in "iu"):
         raise ValueError(f"{who}: corpus should be a 1-D array of token indices, got {corpus.dtype} of shape "

@@ -73,7 +73,7 @@ class CharLM(nn.Module):
         with no_grad():
             logits, state = self(Tensor(xp.asarray([tokens], dtype=xp.int64)))
             for _ in range(num_tokens):
-                scores = to_host(logits.data[0, -1]).astype(host.float64)  # sampled on the host
+                scores = to_host(logits.array[0, -1]).astype(host.float64)  # sampled on the host
                 tokens.append(_sample(scores, temperature, rng))
                 logits, state = self(Tensor(xp.asarray([[tokens[-1]]], dtype=xp.int64)), state)
         self.train(was_training)

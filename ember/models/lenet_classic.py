@@ -78,7 +78,7 @@ A, S = 1.7159, 2.0 / 3.0  # the squashing function's amplitude and slope: f(±1)
 def lecun_uniform_(tensor, fan_in):
     """The paper's initialisation: uniform on ±2.4/F_i (F_i = number of inputs of the unit)."""
     bound = 2.4 / fan_in
-    tensor.data[...] = generator().uniform(-bound, bound, size=tensor.shape).astype(tensor.dtype)
+    tensor.array[...] = generator().uniform(-bound, bound, size=tensor.shape).astype(tensor.dtype)
     return tensor
 
 
@@ -183,10 +183,10 @@ class PartialConv2d(nn.Module):
         start = 0
         for o, inputs in enumerate(self.connection_table):
             bound = 2.4 / (len(inputs) * area)
-            kernels = self.weight.data[start : start + len(inputs)]
+            kernels = self.weight.array[start : start + len(inputs)]
             kernels[...] = generator().uniform(-bound, bound, size=kernels.shape)
             if self.bias is not None:
-                self.bias.data[o] = generator().uniform(-bound, bound)
+                self.bias.array[o] = generator().uniform(-bound, bound)
             start += len(inputs)
 
     def dense_weight(self):

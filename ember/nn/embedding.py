@@ -30,13 +30,13 @@ class Embedding(Module):
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: weight of shape {tuple(_weight.shape)} does not match "
                                  f"({num_embeddings}, {embedding_dim})")
-            data = _weight.data if isinstance(_weight, Tensor) else _weight
+            data = _weight.array if isinstance(_weight, Tensor) else _weight
             self.weight = Parameter(xp.array(data), requires_grad=not _freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx)

@@ -13,7 +13,7 @@ depth and gradients explode or vanish. Each scheme below picks ``Var(W)`` to kee
 A uniform ``U(-bound, bound)`` has variance ``bound^2 / 3``, so the uniform variants use
 ``bound = sqrt(3) * std``.
 
-Every function fills ``tensor.data`` in place (keeping its dtype: float32 stays float32), records no
+Every function fills ``tensor.array`` in place (keeping its dtype: float32 stays float32), records no
 graph, draws from the generator seeded by ``ember.manual_seed`` (or the ``generator`` argument), and
 returns the tensor, so ``init.kaiming_uniform_(layer.weight, a=math.sqrt(5))`` reads as in PyTorch.
 """
@@ -128,9 +128,9 @@ def _rng(generator):
 
 
 def _check_floating(tensor, what):
-    if tensor.data.dtype.kind != "f":
+    if tensor.array.dtype.kind != "f":
         raise TypeError(
-            f"init.{what}: random initialisation needs a floating-point tensor, got {tensor.data.dtype}; "
+            f"init.{what}: random initialisation needs a floating-point tensor, got {tensor.array.dtype}; "
             "convert it first with .float()"
         )
 
@@ -138,17 +138,17 @@ def _check_floating(tensor, what):
 def _fill(tensor, values):
     """Write ``values`` into the tensor's own array (same object, same dtype), recording no graph."""
     with no_grad():
-        tensor.data[...] = xp.asarray(values)  # cast to the destination dtype on assignment
+        tensor.array[...] = xp.asarray(values)  # cast to the destination dtype on assignment
     return tensor
 
 
 def _uniform(tensor, a, b, generator):
     # Drawn in float64 and cast, so a seed gives the same numbers whatever the tensor's dtype.
-    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.data.shape))
+    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.array.shape))
 
 
 def _normal(tensor, mean, std, generator):
-    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.data.shape))
+    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.array.shape))
 
 
 # ---- plain distributions -------------------------------------------------------------------------------
@@ -190,12 +190,12 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             stacklevel=2,
         )
     rng = _rng(generator)  # drawn and rejected on the host; _fill moves the result to the device
-    shape = tensor.data.shape
+    shape = tensor.array.shape
     p = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
     if p > 0.3:
         # Rejected in the tensor's dtype, against the bounds as that dtype represents them.
-        lo, hi = host.asarray(a, dtype=tensor.data.dtype), host.asarray(b, dtype=tensor.data.dtype)
-        values = rng.normal(mean, std, size=shape).astype(tensor.data.dtype)
+        lo, hi = host.asarray(a, dtype=tensor.array.dtype), host.asarray(b, dtype=tensor.array.dtype)
+        values = rng.normal(mean, std, size=shape).astype(tensor.array.dtype)
         pending = (values < lo) | (values > hi)
         while pending.any():
             values[pending] = rng.normal(mean, std, size=int(pending.sum()))
@@ -203,7 +203,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     else:
         mode = max(a, min(mean, b))  # where the density peaks inside [a, b]
         log_peak = -0.5 * ((mode - mean) / std) ** 2
-        values = host.empty(shape, dtype=tensor.data.dtype)
+        values = host.empty(shape, dtype=tensor.array.dtype)
         pending = host.ones(shape, dtype=bool)
         while pending.any():
             n = int(pending.sum())
@@ -237,7 +237,7 @@ def eye_(tensor):
     (as many as fit when it is not square)."""
     if tensor.ndim != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
-    return _fill(tensor, xp.eye(*tensor.data.shape, dtype=tensor.data.dtype))
+    return _fill(tensor, xp.eye(*tensor.array.shape, dtype=tensor.array.dtype))
 
 
 def dirac_(tensor, groups=1):
@@ -250,7 +250,7 @@ def dirac_(tensor, groups=1):
         raise ValueError(f"dim 0 must be divisible by groups (got {shape[0]} output channels and groups={groups})")
     out_chans_per_grp = shape[0] // groups
     min_dim = min(out_chans_per_grp, shape[1])
-    values = xp.zeros(shape, dtype=tensor.data.dtype)
+    values = xp.zeros(shape, dtype=tensor.array.dtype)
     d = xp.arange(min_dim)
     centre = tuple(s // 2 for s in shape[2:])
     for g in range(groups):
@@ -329,10 +329,10 @@ def orthogonal_(tensor, gain=1, generator=None):
     _check_floating(tensor, "orthogonal_")
     if tensor.ndim < 2:
         raise ValueError(f"Only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}")
-    if tensor.data.size == 0:
+    if tensor.array.size == 0:
         return tensor
-    rows = tensor.data.shape[0]
-    cols = tensor.data.size // rows
+    rows = tensor.array.shape[0]
+    cols = tensor.array.size // rows
     flattened = xp.asarray(_rng(generator).standard_normal((rows, cols)))
     if rows < cols:
         flattened = flattened.T  # QR of the tall matrix, so Q's orthonormal columns become W's rows
@@ -340,7 +340,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     q = q * xp.sign(xp.diag(r))
     if rows < cols:
         q = q.T
-    return _fill(tensor, (gain * q).reshape(tensor.data.shape))
+    return _fill(tensor, (gain * q).reshape(tensor.array.shape))
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
@@ -349,7 +349,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.ndim != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
     rng = _rng(generator)
-    rows, cols = tensor.data.shape
+    rows, cols = tensor.array.shape
     num_zeros = math.ceil(sparsity * rows)
     values = rng.normal(0.0, std, size=(rows, cols))
     # An independent random permutation of the rows per column: argsort of i.i.d. uniforms.

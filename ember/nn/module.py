@@ -279,7 +279,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def apply(self, fn):
         """Call ``fn(module)`` on every sub-module (children first) and on this one, e.g. to initialise."""
@@ -309,10 +309,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype, copy=False)  # same object: optimisers keep their references
+            if t.array.dtype.kind == "f":
+                t.array = t.array.astype(dtype, copy=False)  # same object: optimisers keep their references
                 if t.grad is not None:
-                    t.grad = Tensor(t.grad.data.astype(dtype, copy=False))
+                    t.grad = Tensor(t.grad.array.astype(dtype, copy=False))
         return self
 
     def float(self):
@@ -362,16 +362,16 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else xp.asarray(value)
+            value = value.array if isinstance(value, Tensor) else xp.asarray(value)
             if value.dtype.kind not in "biuf":
                 problems.append(
                     f'While copying the parameter named "{key}", expected a Tensor or an array from checkpoint '
                     f"but received {type(state_dict[key]).__name__}"
                 )
-            elif value.shape != target.data.shape:
+            elif value.shape != target.array.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
-                    f"the shape in current model is {target.data.shape}."
+                    f"the shape in current model is {target.array.shape}."
                 )
             else:
                 values[key] = value
@@ -386,7 +386,7 @@ class Module:
             )
         with no_grad():
             for key, value in values.items():
-                target = own[key].data
+                target = own[key].array
                 target[...] = value.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 

@@ -94,17 +94,17 @@ class RNNBase(Module):
         """Sequences of different lengths: run on the sorted padded rectangle, each stopping at its end."""
         self._check_features(packed.data)
         x, _ = padded_sorted(packed)
-        batch_sizes = packed.batch_sizes.data
+        batch_sizes = packed.batch_sizes.array
         order, undo = packed.sorted_indices, packed.unsorted_indices
         h0, c0 = self._initial_states(hx, x.shape[1], True)
         if order is not None:  # initial states come in the caller's batch order
-            h0 = h0[:, order.data] if h0 is not None else None
-            c0 = c0[:, order.data] if c0 is not None else None
+            h0 = h0[:, order.array] if h0 is not None else None
+            c0 = c0[:, order.array] if c0 is not None else None
         output, h_n, c_n = self._layers(x, h0, c0, batch_sizes)
         output = PackedSequence(pack_sorted(output, batch_sizes), packed.batch_sizes, order, undo)
         if undo is not None:
-            h_n = h_n[:, undo.data]
-            c_n = c_n[:, undo.data] if c_n is not None else None
+            h_n = h_n[:, undo.array]
+            c_n = c_n[:, undo.array] if c_n is not None else None
         return (output, (h_n, c_n)) if self.mode == "lstm" else (output, h_n)
 
     def _layers(self, x, h0, c0, batch_sizes=None):

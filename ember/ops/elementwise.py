@@ -385,7 +385,7 @@ def remainder(a, b):
 def floor_divide(a, b):
     """⌊a / b⌋ element-wise (rounding toward -∞, as Python's //); piecewise constant, so no gradient."""
     a, b = _operands(a, b)
-    return Tensor(xp.floor_divide(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b))
+    return Tensor(xp.floor_divide(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b))
 
 
 def maximum(a, b):
@@ -398,7 +398,7 @@ def minimum(a, b):
 
 def where(condition, a, b):
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (``condition`` is a bool tensor or array)."""
-    cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
+    cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two Python scalars: float32 or int64
         a, b = Tensor(_operand(a)), Tensor(_operand(b))
     a, b = _operands(a, b)

@@ -38,7 +38,7 @@ class Embedding(Function):
 
 def embedding(input, weight, padding_idx=None):
     """Look up rows of ``weight`` (num_embeddings, embedding_dim) for an integer tensor ``input``."""
-    indices = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else xp.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor (int64), got dtype {indices.dtype}; "
                         "convert with .long()")
@@ -55,7 +55,7 @@ def embedding(input, weight, padding_idx=None):
 def one_hot(input, num_classes=-1):
     """one_hot(i)[..., k] = 1 if k = i else 0, as int64 (torch.nn.functional.one_hot); ``num_classes=-1``
     takes max(input) + 1. Multiply by a float to feed it to a layer: ``one_hot(x, V).float()``."""
-    indices = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else xp.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {indices.dtype}")
     if num_classes == -1:

@@ -230,14 +230,14 @@ def _reduce(loss, reduction):
 
 
 def _array(t, dtype=None):
-    a = t.data if isinstance(t, Tensor) else xp.asarray(t)
+    a = t.array if isinstance(t, Tensor) else xp.asarray(t)
     return a if dtype is None else a.astype(dtype, copy=False)
 
 
 def _class_targets(input, target, ignore_index, name):
     """Validated class-index targets as rows, with the mask of the rows that count (``ignore_index=None``:
     the loss has no ignored class)."""
-    z, t = input.data, _array(target)
+    z, t = input.array, _array(target)
     n_classes = z.shape[0] if z.ndim == 1 else z.shape[1]
     batch_shape = () if z.ndim == 1 else (z.shape[0],) + z.shape[2:]
     if t.dtype.kind not in "iu":
@@ -280,7 +280,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
-    z = input.data
+    z = input.array
     n_classes = z.shape[0] if z.ndim == 1 else z.shape[1]
     w = _class_weight(weight, n_classes, z.dtype, "cross_entropy")
     eps = label_smoothing
@@ -319,7 +319,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities (apply log_softmax first), as ``torch.nn.functional.nll_loss``."""
     _check_reduction(reduction)
-    z = input.data
+    z = input.array
     target, valid, n_classes, batch_shape = _class_targets(input, target, ignore_index, "nll_loss")
     w = _class_weight(weight, n_classes, z.dtype, "nll_loss")
     mass = valid.astype(z.dtype) if w is None else w[target] * valid
@@ -337,7 +337,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
     if input.ndim not in (1, 2):
         raise ValueError(f"multi_margin_loss: expected an input of shape (N, C) or (C,), got {tuple(input.shape)}")
-    z = input.data
+    z = input.array
     target, _, n_classes, batch_shape = _class_targets(input, target, None, "multi_margin_loss")
     w = _class_weight(weight, n_classes, z.dtype, "multi_margin_loss")
     w_y = xp.ones(target.shape, dtype=z.dtype) if w is None else w[target]

@@ -90,15 +90,15 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                 f"{name}: expected an input with {t.shape[0]} channels (from {what}), got {channels} channels "
                 f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
             )
-    if training and x.data.size // channels <= 1:
+    if training and x.array.size // channels <= 1:
         raise ValueError(
             f"{name}: expected more than 1 value per channel when training, got input shape {tuple(x.shape)}; "
             "use a batch larger than 1 or call .eval()"
         )
     if not training and (running_mean is None or running_var is None):
         raise ValueError(f"{name}: evaluation needs running_mean and running_var (or training=True)")
-    rm = running_mean.data if running_mean is not None else None
-    rv = running_var.data if running_var is not None else None
+    rm = running_mean.array if running_mean is not None else None
+    rv = running_var.array if running_var is not None else None
     return BatchNorm.apply(x, weight, bias, rm, rv, training, momentum, eps)
 
 
@@ -160,6 +160,6 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0, layer=None):
         )
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"{name}: size (the number of neighbouring channels) must be a positive int, got {size!r}")
-    if x.data.size == 0:  # as torch: nothing to normalise
+    if x.array.size == 0:  # as torch: nothing to normalise
         return x
     return LocalResponseNorm.apply(x, size, alpha, beta, k)

@@ -280,7 +280,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     out = MaxPool2d.apply(x, kernel, stride, pads, dilation, out_hw, tiled)
     if not return_indices:
         return out
-    return out, Tensor(_flat_indices(x.data, out.data, kernel, stride, pads, dilation, out_hw, tiled))
+    return out, Tensor(_flat_indices(x.array, out.array, kernel, stride, pads, dilation, out_hw, tiled))
 
 
 def _flat_indices(x, best, kernel, stride, pads, dilation, out_hw, tiled):

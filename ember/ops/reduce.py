@@ -161,7 +161,7 @@ def mean(a, dim=None, keepdim=False):
 def _extreme(a, dim, keepdim, largest):
     if isinstance(dim, Tensor):  # x.max(other) is the element-wise maximum, as in torch
         return maximum(a, dim) if largest else minimum(a, dim)
-    if a.data.size == 0:
+    if a.array.size == 0:
         raise RuntimeError("max()/min(): the tensor is empty, so it has no maximum or minimum")
     if dim is None:
         return Amax.apply(a, normalize_dims(None, a.ndim), False, largest)
@@ -218,9 +218,9 @@ def argmin(a, dim=None, keepdim=False):
 
 def _arg_extreme(arg, a, dim, keepdim):
     if dim is None:
-        index = xp.asarray(arg(a.data))
+        index = xp.asarray(arg(a.array))
         # keepdim without a dim keeps every axis with size 1, as in torch
         return Tensor(index.reshape((1,) * a.ndim) if keepdim else index)
     (axis,) = normalize_dims(dim, a.ndim)
-    data = a.data.reshape(a.shape or (1,))  # a 0-d tensor has one element along dim 0
+    data = a.array.reshape(a.shape or (1,))  # a 0-d tensor has one element along dim 0
     return Tensor(arg(data, axis=axis, keepdims=keepdim and a.ndim > 0))

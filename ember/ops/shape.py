@@ -128,7 +128,7 @@ def reshape(a, *shape):
     try:
         return Reshape.apply(a, shape)
     except ValueError:
-        raise RuntimeError(f"shape {list(shape)} is invalid for input of size {a.data.size}") from None
+        raise RuntimeError(f"shape {list(shape)} is invalid for input of size {a.array.size}") from None
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -214,7 +214,7 @@ def index_arrays(index):
     if isinstance(index, tuple):
         return tuple(index_arrays(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, list):
         # an empty list selects nothing; NumPy would read it as a float array and refuse it as an index
         return xp.asarray(index) if index else xp.zeros(0, dtype=xp.int64)

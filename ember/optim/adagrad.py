@@ -34,7 +34,7 @@ class Adagrad(Optimizer):
         # PyTorch fills the state at construction (so state_dict() lists every parameter before any step).
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p.data, self.state[p], group)
+                self._init_state(p.array, self.state[p], group)
 
     @staticmethod
     def _init_state(param, state, group):

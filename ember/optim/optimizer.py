@@ -6,7 +6,7 @@ An optimizer turns gradients into parameter updates. Every one in ``ember.optim`
     for each group in param_groups:            # groups carry their own hyper-parameters (lr, momentum, ...)
         for each parameter p with p.grad:      # parameters without a gradient are left alone
             g = p.grad                         # (negated when maximize=True)
-            update p.data in place from g and state[p]
+            update p.array in place from g and state[p]
 
 and differs only in the update rule, which each subclass writes as ``_update(param, grad, state, group)`` on
 plain arrays: vectorised over the whole parameter, with the textbook equations in its docstring.
@@ -14,7 +14,7 @@ plain arrays: vectorised over the whole parameter, with the textbook equations i
 Two promises hold for every step:
 
 - it records no graph (it runs under ``ember.no_grad()`` and works on arrays), and
-- it updates ``p.data`` in place, keeping its dtype: float32 parameters and their state stay float32. That is
+- it updates ``p.array`` in place, keeping its dtype: float32 parameters and their state stay float32. That is
   why hyper-parameters are turned into Python floats before use: a NumPy float64 scalar (``np.float64(0.1)``)
   would silently promote float32 arithmetic to float64, a Python float does not.
 """
@@ -197,10 +197,10 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif writeable(p.grad.data):
-                    p.grad.data[...] = 0
+                elif writeable(p.grad.array):
+                    p.grad.array[...] = 0
                 else:  # a read-only array someone assigned: replace rather than fail
-                    p.grad = Tensor(xp.zeros_like(p.grad.data))
+                    p.grad = Tensor(xp.zeros_like(p.grad.array))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, in place; return ``closure()``'s loss if given.
@@ -222,23 +222,23 @@ class Optimizer:
                     grad = self._gradient(p)
                     # Only parameters that keep something get a state entry (plain SGD keeps nothing).
                     state = self.state[p] if p in self.state else {}
-                    if p.data.ndim == 0:
-                        self._update_scalar(p.data, -grad if maximize else grad, state, group)
+                    if p.array.ndim == 0:
+                        self._update_scalar(p.array, -grad if maximize else grad, state, group)
                     else:
-                        self._update(p.data, -grad if maximize else grad, state, group)
+                        self._update(p.array, -grad if maximize else grad, state, group)
                     if state and p not in self.state:
                         self.state[p] = state
         return loss
 
     def _gradient(self, p):
-        grad = p.grad.data if isinstance(p.grad, Tensor) else xp.asarray(p.grad)
-        if grad.shape != p.data.shape:
+        grad = p.grad.array if isinstance(p.grad, Tensor) else xp.asarray(p.grad)
+        if grad.shape != p.array.shape:
             raise ValueError(
-                f"{self._name}.step(): a parameter of shape {p.data.shape} has a gradient of shape {grad.shape}; "
+                f"{self._name}.step(): a parameter of shape {p.array.shape} has a gradient of shape {grad.shape}; "
                 "a .grad must have its parameter's shape"
             )
         # A float64 gradient on a float32 parameter would otherwise promote the state to float64.
-        return grad if grad.dtype == p.data.dtype else grad.astype(p.data.dtype)
+        return grad if grad.dtype == p.array.dtype else grad.astype(p.array.dtype)
 
     def _update_scalar(self, param, grad, state, group):
         """``_update`` for a 0-d parameter. NumPy turns arithmetic on 0-d arrays into scalars, which in-place
@@ -326,18 +326,18 @@ class Optimizer:
 
     def _cast(self, param, index, name, value):
         if isinstance(value, Tensor):
-            value = value.data
+            value = value.array
         if name == "step":  # a count: stays a Python number whatever array it was stored as
             number = value.item() if hasattr(value, "item") else value
             return int(number) if float(number).is_integer() else float(number)
         if isinstance(value, (xp.ndarray, xp.generic)):
             value = xp.asarray(value)
-            if value.shape != param.data.shape:
+            if value.shape != param.array.shape:
                 raise ValueError(
                     f"{self._name}.load_state_dict: state '{name}' of parameter {index} has shape {value.shape}, "
-                    f"but the parameter has shape {param.data.shape}: the state dict belongs to another model"
+                    f"but the parameter has shape {param.array.shape}: the state dict belongs to another model"
                 )
-            dtype = param.data.dtype if value.dtype.kind == "f" else value.dtype
+            dtype = param.array.dtype if value.dtype.kind == "f" else value.dtype
             return xp.array(value, dtype=dtype, copy=True)
         return copy.deepcopy(value)
 

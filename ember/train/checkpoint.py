@@ -25,7 +25,7 @@ FORMAT = "ember-checkpoint-1"
 def _split(tree, arrays, path):
     """The JSON-able skeleton of ``tree``; arrays go into ``arrays`` under their path in the tree."""
     if isinstance(tree, Tensor):
-        tree = tree.data
+        tree = tree.array
     if isinstance(tree, xp.ndarray):
         if tree.dtype.kind not in "biuf":
             raise TypeError(f"checkpoint: the array at '{path}' has dtype {tree.dtype}; only numbers can be saved")

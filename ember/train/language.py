@@ -120,7 +120,7 @@ def train_char_lm(**options):
         sample_rng.bit_generator.state = resumed["rng"]["sample"]
     log(f"char-lm: {len(text):,} characters ({'file ' + config['text'] if config['text'] else 'Python stdlib'}), "
         f"vocabulary {len(vocab)}, {len(train_ids):,} train / {len(val_ids):,} validation tokens, "
-        f"{sum(p.data.size for p in model.parameters()):,} parameters")
+        f"{sum(p.array.size for p in model.parameters()):,} parameters")
     start_fit = time.perf_counter()
     while epoch < config["epochs"]:
         logs = {"epoch": epoch + 1}
@@ -170,8 +170,8 @@ def train_epoch(model, loader, optimizer, clip, progress=False, description="tra
         if clip:
             clip_grad_norm_(params, clip)
         optimizer.step()
-        loss_sum += loss.item() * Y.data.size
-        count += Y.data.size
+        loss_sum += loss.item() * Y.array.size
+        count += Y.array.size
         if bar is not loader:
             bar.set_postfix(ppl=f"{math.exp(loss_sum / count):.2f}", refresh=False)
     seconds = time.perf_counter() - start
@@ -188,8 +188,8 @@ def perplexity(model, ids, batch_size, steps):
     with no_grad():
         for X, Y in loader:
             logits, state = model(X, state)
-            loss_sum += model.loss(logits, Y).item() * Y.data.size
-            count += Y.data.size
+            loss_sum += model.loss(logits, Y).item() * Y.array.size
+            count += Y.array.size
     model.train(was_training)
     return math.exp(loss_sum / count)
 

@@ -5,7 +5,7 @@ from ..tensor import Tensor
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else xp.asarray(x)
+    return x.array if isinstance(x, Tensor) else xp.asarray(x)
 
 
 def topk_correct(logits, targets, k=1):

@@ -275,7 +275,7 @@ def predict(checkpoint_path, images, topk=3):
     standardize = _standardizer(None, config["standardize"])
     with no_grad():
         logits = model(_eval_transform(standardize)(xp.stack(batch)))
-        probs = logits.softmax(1).data
+        probs = logits.softmax(1).array
     names = config.get("classes") or [str(i) for i in range(config["num_classes"])]
     results = []
     for row in probs:

@@ -101,7 +101,7 @@ class Trainer:
             self.optimizer.step()
             if self.scheduler is not None and self.scheduler_interval == "step":
                 self.scheduler.step()
-            meter.update(loss.item(), logits.data, y)
+            meter.update(loss.item(), logits.array, y)
             if bar is not loader:
                 seconds = time.perf_counter() - start
                 bar.set_postfix(loss=f"{meter.loss_sum / meter.count:.4f}",
@@ -135,7 +135,7 @@ class Trainer:
                 if meter is None:
                     classes = num_classes or (logits.shape[1] if confusion else None)
                     meter = Meter(self.topk, classes if confusion else None)
-                meter.update(self.loss_fn(logits, y).item(), logits.data, y)
+                meter.update(self.loss_fn(logits, y).item(), logits.array, y)
         self.model.train(was_training)
         if meter is None:
             raise ValueError("evaluate(): the loader gave no batches")

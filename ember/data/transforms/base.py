@@ -8,7 +8,7 @@ from ...tensor import Tensor
 
 def unwrap(image):
     if isinstance(image, Tensor):
-        return image.data, True
+        return image.array, True
     return xp.asarray(image), False
 
 

@@ -33,7 +33,7 @@ def _as_list(parameters):
 
 
 def _grads(parameters):
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad.array for p in parameters if p.grad is not None]
 
 
 def _vector_norm(x, p):
@@ -59,7 +59,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     """The p-norm of several arrays (or Tensors) taken together, as if concatenated into one vector:
     the norm of the vector of their norms. Returns a 0-d Tensor (``tensor(0.)`` for no tensors).
     ``foreach`` is accepted for PyTorch compatibility and ignored."""
-    arrays = [t.data if isinstance(t, Tensor) else xp.asarray(t) for t in _as_list(tensors)]
+    arrays = [t.array if isinstance(t, Tensor) else xp.asarray(t) for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not arrays:
         return Tensor(xp.zeros((), dtype=xp.float32))
@@ -83,7 +83,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     parameters = _as_list(parameters)
     if not any(p.grad is not None for p in parameters):
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else xp.asarray(total_norm)
+    total = total_norm.array if isinstance(total_norm, Tensor) else xp.asarray(total_norm)
     # In the norm's dtype (NumPy keeps float32 / Python float as float32), as torch computes it.
     coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
     if coef == 1.0:  # nothing to scale (a NaN norm still goes through and poisons the grads, as in torch)
@@ -93,7 +93,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         for p in parameters:
             if p.grad is None:
                 continue
-            grad = p.grad.data
+            grad = p.grad.array
             if writeable(grad):
                 grad *= coef.astype(grad.dtype)
             else:  # a read-only array assigned by hand: replace it
@@ -125,7 +125,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         for p in _as_list(parameters):
             if p.grad is None:
                 continue
-            grad = p.grad.data
+            grad = p.grad.array
             if writeable(grad):
                 xp.clip(grad, -clip_value, clip_value, out=grad)
             else:

@@ -53,7 +53,7 @@ def _batch_sizes(lengths, max_len):
 
 
 def _lengths_array(lengths):
-    lengths = lengths.data if isinstance(lengths, Tensor) else lengths
+    lengths = lengths.array if isinstance(lengths, Tensor) else lengths
     return xp.asarray(lengths, dtype=xp.int64).reshape(-1)
 
 
@@ -90,7 +90,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     """Undo packing: (padded (T, B, *) or (B, T, *), lengths int64 (B,)), in the caller's batch order."""
     padded, lengths = padded_sorted(sequence, padding_value, total_length)
     if sequence.unsorted_indices is not None:
-        order = sequence.unsorted_indices.data
+        order = sequence.unsorted_indices.array
         padded, lengths = padded[:, order], lengths[order]
     return (padded.transpose(0, 1) if batch_first else padded), Tensor(lengths)
 
@@ -101,7 +101,7 @@ def padded_sorted(sequence, padding_value=0.0, total_length=None):
     Every cell of the rectangle picks one packed row, or an extra row holding ``padding_value``: one
     gather, whose gradient goes back to the packed rows.
     """
-    data, batch_sizes = sequence.data, sequence.batch_sizes.data
+    data, batch_sizes = sequence.data, sequence.batch_sizes.array
     steps, batch = len(batch_sizes), int(batch_sizes[0])
     if total_length is not None:
         if total_length < steps:
