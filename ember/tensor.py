@@ -100,11 +100,17 @@ class Tensor:
     def grad_fn(self):
         return self._ctx
 
-    def backward(self, gradient=None, retain_graph=False):
-        """Compute the gradient of this tensor with respect to every leaf that requires grad."""
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor with respect to every leaf that requires grad (or only
+        ``inputs``). ``create_graph=True`` (higher-order gradients) is not available."""
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): Ember's backward runs on arrays and records no graph of the "
+                "gradient computation, so higher-order gradients are not available"
+            )
         if isinstance(gradient, Tensor):
             gradient = gradient.array
-        engine.backward(self, gradient, retain_graph)
+        engine.backward(self, gradient, bool(retain_graph), inputs)
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in ``.grad`` during backward (leaves always keep theirs)."""

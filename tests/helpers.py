@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import ember
-from ember.autograd import Function
+from ember.autograd.function import Function
 
 TOL = {"float64": dict(rtol=1e-9, atol=1e-12), "float32": dict(rtol=1e-4, atol=1e-5)}
 

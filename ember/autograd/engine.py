@@ -28,9 +28,9 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _topological_order(root):
-    """Contexts reachable from ``root``, each after all the contexts that produced its inputs."""
-    order, visited, stack = [], set(), [(root, False)]
+def _topological_order(roots):
+    """Contexts reachable from ``roots``, each after all the contexts that produced its inputs."""
+    order, visited, stack = [], set(), [(root, False) for root in roots]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -47,16 +47,15 @@ def _topological_order(root):
 
 
 def _zeros_for(node, index):
-    """The gradient of an output nobody used: zeros (None for integer outputs, which carry no gradient)."""
+    """The gradient of an output nobody used: zeros (None for integer outputs, which carry no gradient,
+    and for a custom Function that asked ``ctx.set_materialize_grads(False)``)."""
     shape, dtype = node.outputs_meta[index]
-    return xp.zeros(shape, dtype=dtype) if dtype.kind == "f" else None
+    if dtype is None or dtype.kind != "f" or not getattr(node, "materialize_grads", True):
+        return None
+    return xp.zeros(shape, dtype=dtype)
 
 
-def backward(tensor, gradient=None, retain_graph=False):
-    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
-
-    ``gradient`` (an array of the tensor's shape) is the upstream gradient; it defaults to 1 for a scalar.
-    """
+def _seed(tensor, gradient):
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no grad_fn. Create the inputs with "
@@ -68,19 +67,80 @@ def backward(tensor, gradient=None, retain_graph=False):
                 f"backward(): grad can be implicitly created only for scalar outputs, but the output has "
                 f"shape {tuple(tensor.shape)}. Pass gradient= of that shape, or reduce it first (loss.sum())."
             )
-        seed = xp.ones_like(tensor.array)
-    else:
-        seed = xp.asarray(gradient, dtype=tensor.dtype)
-        if seed.shape != tensor.shape:
-            raise RuntimeError(
-                f"backward(): gradient has shape {seed.shape} but the output has shape {tuple(tensor.shape)}."
-            )
+        return xp.ones_like(tensor.array)
+    seed = xp.asarray(getattr(gradient, "array", gradient), dtype=tensor.dtype)
+    if seed.shape != tensor.shape:
+        raise RuntimeError(f"backward(): gradient has shape {seed.shape} but the output has shape {tuple(tensor.shape)}.")
+    return seed
 
+
+def backward(tensor, gradient=None, retain_graph=False, inputs=None):
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    ``gradient`` (an array of the tensor's shape) is the upstream gradient; it defaults to 1 for a scalar.
+    ``inputs`` limits the accumulation to those tensors (torch's ``backward(inputs=...)``).
+    """
+    if inputs is None:
+        run([(tensor, _seed(tensor, gradient))], retain_graph)
+        return
+    inputs = (inputs,) if hasattr(inputs, "array") else tuple(inputs)
+    grads = run([(tensor, _seed(tensor, gradient))], retain_graph, capture=inputs)
+    for t, g in zip(inputs, grads):
+        if g is not None:
+            t._accumulate_grad(g.copy())
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
+    """d(outputs)/d(inputs), returned as a tuple of Tensors without touching any ``.grad``
+    (``torch.autograd.grad``). Several outputs add their contributions (with their ``grad_outputs``)."""
+    if create_graph:
+        raise NotImplementedError(
+            "ember.autograd.grad(create_graph=True): Ember's backward runs on arrays and does not record a graph "
+            "of the gradient computation, so higher-order gradients are not available"
+        )
+    outputs = (outputs,) if hasattr(outputs, "array") else tuple(outputs)
+    single = hasattr(inputs, "array")
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None or hasattr(grad_outputs, "array"):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not require grad")
+    grads = run([(o, _seed(o, g)) for o, g in zip(outputs, grad_outputs)], bool(retain_graph), capture=inputs)
+    from ..tensor import Tensor  # tensor.py imports this module, so Tensor is looked up at call time
+
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, grads)):
+        if g is None:
+            if materialize_grads:
+                g = xp.zeros_like(t.array)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (index {i}) appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(None if g is None else Tensor(g))
+    return tuple(result)
+
+
+def run(roots, retain_graph=False, capture=None):
+    """The backward pass from ``roots`` (pairs of output tensor and its upstream gradient).
+
+    Without ``capture``, leaves accumulate into ``.grad``. With ``capture`` (a sequence of tensors), nothing
+    touches ``.grad``: the gradients reaching those tensors are returned instead, in order (None if none).
+    """
     pending = {}  # node -> {output index: gradient summed so far}
     # Memory (ids of base arrays) that a leaf's .grad may not share: the caller's gradient, and every buffer
     # already stored as some leaf's .grad in this pass. Backward passes views on (reshape, transpose, the
     # add gate's two identical outputs), so comparing the arrays themselves would miss a view of a buffer.
-    handed = {id(_base(seed))}
+    handed = {id(_base(seed)) for _, seed in roots}
+    captured = {}  # id(tensor) -> gradient, for capture mode
+    wanted = {id(t): t for t in capture} if capture is not None else None
+    by_node = {}  # non-leaf captured tensors: node -> {output index: tensor}
+    for t in capture or ():
+        if t._ctx is not None:
+            by_node.setdefault(t._ctx, {})[t._out_index] = t
 
     def deliver(parent, grad):
         if grad.shape != parent.array.shape:
@@ -88,6 +148,10 @@ def backward(tensor, gradient=None, retain_graph=False):
         if grad.dtype != parent.array.dtype:
             grad = grad.astype(parent.array.dtype)
         if parent._ctx is None:
+            if wanted is not None:
+                if id(parent) in wanted:
+                    captured[id(parent)] = grad if id(parent) not in captured else captured[id(parent)] + grad
+                return
             if id(_base(grad)) in handed or not writeable(grad):
                 grad = grad.copy()
             handed.add(id(_base(grad)))
@@ -97,27 +161,34 @@ def backward(tensor, gradient=None, retain_graph=False):
         i = parent._out_index
         slots[i] = grad if i not in slots else slots[i] + grad
 
-    if tensor._ctx is None:  # backward() on a leaf: d(leaf)/d(leaf) = gradient
-        deliver(tensor, seed)
-        return
+    nodes = []
+    for tensor, seed in roots:
+        if tensor._ctx is None:  # backward() on a leaf: d(leaf)/d(leaf) = gradient
+            deliver(tensor, seed)
+            continue
+        tensor._ctx.check_alive()
+        slots = pending.setdefault(tensor._ctx, {})
+        i = tensor._out_index
+        slots[i] = seed if i not in slots else slots[i] + seed
+        nodes.append(tensor._ctx)
 
-    root = tensor._ctx
-    root.check_alive()
-    pending[root] = {tensor._out_index: seed}
-    for node in reversed(_topological_order(root)):
+    for node in reversed(_topological_order(nodes)):
         slots = pending.pop(node, None)
         if slots is None:  # no consumer sent a gradient this way
             continue
         node.check_alive()
         n_out = len(node.outputs_meta) if hasattr(node, "outputs_meta") else 1
         grads = [slots[i] if i in slots else _zeros_for(node, i) for i in range(n_out)]
+        for i, t in by_node.get(node, {}).items():
+            if i in slots:
+                captured[id(t)] = slots[i]
         retained = getattr(node, "retained", None)
-        if retained:
+        if retained and wanted is None:
             for i, ref in retained.items():
                 t = ref()
                 if t is not None and i in slots:
                     t._accumulate_grad(slots[i].copy())
-        input_grads = node.function.backward(node, *grads)
+        input_grads = node.function.run_backward(node, *grads)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         parents = node.parents
@@ -126,6 +197,9 @@ def backward(tensor, gradient=None, retain_graph=False):
         for parent, grad in zip(parents, input_grads):
             if parent is not None and grad is not None and parent.requires_grad:
                 deliver(parent, grad)
+    if capture is not None:
+        return [captured.get(id(t)) for t in capture]
+    return None
 
 
 def _base(array):

@@ -42,6 +42,39 @@ class Context:
     def save(self, *arrays):
         self._saved = arrays
 
+    # ---- PyTorch's ctx API (custom Functions written for torch, see custom.py) ----------------------------
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors for backward (``ctx.saved_tensors`` gives them back)."""
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self):
+        self.check_alive()
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors):
+        """These outputs get no gradient: they leave the graph as tensors that do not require grad."""
+        self.non_differentiable = getattr(self, "non_differentiable", ()) + tuple(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors):
+        """Accepted for torch compatibility: Ember has no version counters to bump."""
+
+    def set_materialize_grads(self, value):
+        """With ``False``, backward receives ``None`` (not zeros) for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
+
+    # ---- graph introspection, as torch's grad_fn ---------------------------------------------------------
+
+    def name(self):
+        return f"{self.function.__name__}Backward0"
+
+    @property
+    def next_functions(self):
+        """One ``(node, output index)`` per tensor input: the node that made it, an ``AccumulateGrad`` for a
+        leaf that requires grad, or ``(None, 0)`` for a tensor outside the graph."""
+        return tuple(_next_function(p) for p in self.parents if p is not None)
+
     @property
     def saved(self):
         self.check_alive()
@@ -66,6 +99,28 @@ class Context:
         return f"<{self.function.__name__}Backward>"
 
 
+class AccumulateGrad:
+    """The graph node of a leaf that requires grad (torch's name): backward adds into ``variable.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+def _next_function(parent):
+    if not parent.requires_grad:
+        return (None, 0)
+    if parent._ctx is None:
+        return (AccumulateGrad(parent), 0)
+    return (parent._ctx, parent._out_index)
+
+
 class Function:
     """Base class of every differentiable operation (see the module docstring)."""
 
@@ -76,6 +131,11 @@ class Function:
     @staticmethod
     def backward(ctx, *grad_outputs):
         raise NotImplementedError
+
+    @classmethod
+    def run_backward(cls, ctx, *grad_outputs):
+        """What the engine calls: arrays in, arrays out (custom Functions convert to and from Tensors)."""
+        return cls.backward(ctx, *grad_outputs)
 
     @classmethod
     def apply(cls, *args, **kwargs):
