@@ -7,6 +7,7 @@
     ember summary resnet50 --input-size 3 224 224
     ember train char-lm --cell lstm --epochs 10          (a character language model on Python's stdlib)
     ember sample runs/char-lm-lstm/best.npz --prompt "def "
+    ember run train.py --epochs 1          (an unmodified PyTorch program, torch mapped to ember)
 """
 
 import argparse
@@ -95,6 +96,11 @@ def _parser():
 
     commands.add_parser("models", help="list the registered models")
 
+    run = commands.add_parser("run", help="run an unmodified PyTorch program with torch and torchvision mapped "
+                              "to ember (everything after SCRIPT goes to the program)")
+    run.add_argument("script", metavar="SCRIPT")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+
     summary = commands.add_parser("summary", help="a model's layers: output shapes, parameters, MACs, "
                                   "connections, receptive fields and memory")
     summary.add_argument("model", help="model name (see `ember models`)")
@@ -107,6 +113,11 @@ def _parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"] and len(argv) > 1 and argv[1] not in ("-h", "--help"):
+        from . import run  # the program's own flags (even -h) belong to the program, not to this parser
+
+        return run.main(argv[1:])
     args = _parser().parse_args(argv)
     from .train import recipes
 
