@@ -68,3 +68,13 @@ def test_d2l_init_by_type_sees_the_ordinary_layers():
     seen = []
     net.apply(lambda m: seen.append(type(m)) if type(m) in (nn.Linear, nn.Conv2d) else None)
     assert seen.count(nn.Conv2d) == 2 and seen.count(nn.Linear) == 3
+
+
+def test_data_parallel_runs_the_module_and_prefixes_keys_as_torch():
+    e, t = nn.DataParallel(nn.Linear(2, 3)), torch.nn.DataParallel(torch.nn.Linear(2, 3))
+    assert list(e.state_dict()) == list(t.state_dict()) == ["module.weight", "module.bias"]
+    e.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t.state_dict().items()})
+    x = np.ones((4, 2), dtype=np.float32)
+    assert_close(e(ember.tensor(x)), t(torch.tensor(x)), "float32")
+    with pytest.raises(TypeError, match="expected an nn.Module"):
+        nn.DataParallel(lambda x: x)

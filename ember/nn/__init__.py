@@ -35,3 +35,5 @@ from .lazy import (
     UninitializedBuffer,
     UninitializedParameter,
 )
+from . import parallel
+from .parallel import DataParallel

@@ -1,0 +1,3 @@
+"""Parallel wrappers with torch's names (``torch.nn.parallel``)."""
+
+from .data_parallel import DataParallel

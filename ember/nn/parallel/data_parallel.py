@@ -1,0 +1,24 @@
+"""DataParallel: torch's single-process multi-GPU wrapper, on one device.
+
+torch splits each batch across GPUs, runs a replica of the module on each and gathers the outputs; with
+no GPU (or one) it simply runs the module. Ember runs on one device, so the wrapper runs ``module`` on the
+whole batch: the numbers are the same as torch's, and programs that wrap their model (d2l's multi-GPU
+chapters fall back to ``[cpu]``) run unchanged. The wrapped module is ``.module``, so state_dict keys start
+with ``module.`` exactly as torch's do.
+"""
+
+from ..module import Module
+
+
+class DataParallel(Module):
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DataParallel: expected an nn.Module to wrap, got {type(module).__name__}")
+        self.module = module
+        self.device_ids = list(device_ids) if device_ids is not None else []
+        self.output_device = output_device
+        self.dim = dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)
