@@ -38,7 +38,7 @@ class StandardTransform:
         return input, target
 
     def _format_transform_repr(self, transform, head):
-        lines = transform.__repr__().splitlines()
+        lines = repr(transform).splitlines()
         return [f"{head}{lines[0]}"] + [f"{' ' * len(head)}{line}" for line in lines[1:]]
 
     def __repr__(self):
