@@ -128,6 +128,18 @@ def test_list_input_and_errors():
         make_grid(ember.rand(2, 3, 4, 4), normalize=True, value_range=[0, 1])
 
 
+def test_no_graph_and_integer_images():
+    x = ember.rand(4, 3, 5, 5, requires_grad=True)
+    assert make_grid(x).requires_grad is False  # torchvision runs make_grid under no_grad
+    pixels = ember.tensor(np.arange(2 * 3 * 2 * 2, dtype=np.uint8).reshape(2, 3, 2, 2))
+    np.testing.assert_array_equal(make_grid(pixels, padding=1).numpy(),
+                                  torchvision_make_grid(torch.from_numpy(pixels.numpy()), padding=1).numpy())
+    with pytest.raises(RuntimeError, match="needs a floating-point tensor"):
+        make_grid(pixels, normalize=True)
+    with pytest.raises(RuntimeError, match="save_image expects a floating-point tensor"):
+        save_image(pixels, io.BytesIO(), format="PNG")
+
+
 def test_input_is_not_modified_by_normalize():
     x = ember.randn(4, 3, 5, 5)
     before = x.numpy().copy()

@@ -9,8 +9,8 @@ at the right and bottom edges; one-channel images become three channels (the sam
 a batch of one image is returned unpadded. ``normalize=True`` maps ``value_range`` (default: the min and
 max of the batch, or of each image with ``scale_each``) linearly to [0, 1] after clamping to it.
 
-``make_grid`` builds a new Tensor from the data: it is for looking at images, not part of a graph
-(no gradient flows through it).
+Both work on the data, outside autograd, as torchvision's do (they run under ``torch.no_grad()``): the
+grid is a new Tensor that does not require grad, whatever its input.
 """
 
 import math
@@ -50,7 +50,7 @@ def _normalize(array, value_range, scale_each):
     if value_range is not None and not isinstance(value_range, tuple):
         raise TypeError("value_range has to be a tuple (min, max) if specified. min and max are numbers")
     if array.dtype.kind not in "f":
-        raise TypeError(
+        raise RuntimeError(  # torch: "result type Float can't be cast to the desired output type Byte"
             f"make_grid(normalize=True) rescales in place and needs a floating-point tensor, got {array.dtype}; "
             f"convert it first with .float()"
         )
@@ -115,7 +115,7 @@ def save_image(tensor, fp, format=None, **kwargs):
     """
     grid = make_grid(tensor, **kwargs).array
     if grid.dtype.kind != "f":
-        raise TypeError(f"save_image expects a floating-point tensor with values in [0, 1], got {grid.dtype}")
+        raise RuntimeError(f"save_image expects a floating-point tensor with values in [0, 1], got {grid.dtype}")
     ndarr = xp.clip(grid * grid.dtype.type(255) + grid.dtype.type(0.5), 0, 255)
     ndarr = ndarr.transpose(1, 2, 0).astype(xp.uint8)  # (H, W, C); the cast truncates, so +0.5 rounds
     Image = _pil_image()
