@@ -25,6 +25,7 @@ class CIFAR10(VisionDataset, _cifar.CIFAR10):
     """
 
     __getitems__ = None  # sample by sample: transforms expect PIL images (see mnist.py)
+    class_to_idx = None  # torchvision's is an attribute (ember.data's base has a read-only property)
 
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         VisionDataset.__init__(self, root, transform=transform, target_transform=target_transform)
@@ -34,13 +35,11 @@ class CIFAR10(VisionDataset, _cifar.CIFAR10):
         if not self._check_integrity():
             raise RuntimeError("Dataset not found or corrupted. You can use download=True to download it")
         self._load(train)
+        # ember.data's reader set its own root and transforms: torchvision's again
         VisionDataset.__init__(self, root, transform=transform, target_transform=target_transform)
         self.train = train
         self.targets = [int(t) for t in self.targets]
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
-
-    # torchvision sets class_to_idx as an attribute (ember.data's base has a read-only property).
-    class_to_idx = None
 
     def _load(self, train):
         _cifar.CIFAR10.__init__(self, self.root, train)  # data (N, 32, 32, 3) uint8, targets, classes

@@ -38,6 +38,7 @@ class MNIST(VisionDataset, _mnist.MNIST):
         if not self._check_exists():
             raise RuntimeError("Dataset not found. You can use download=True to download it")
         _mnist.MNIST.__init__(self, self.root, train)  # parses the IDX files
+        # ember.data's reader set its own root and transforms: torchvision's again
         VisionDataset.__init__(self, root, transform=transform, target_transform=target_transform)
         self.train = train
         self.data, self.targets = Tensor(self.data), Tensor(self.targets)
