@@ -343,3 +343,34 @@ def test_find_classes_can_be_overridden(tmp_path):
     assert ds.classes == ["dog"] and ds.targets == [7, 7, 7]
     with pytest.raises(ValueError, match="The class_to_idx parameter cannot be None."):
         datasets.DatasetFolder.make_dataset(str(tmp_path), None, extensions=".png")
+
+
+# ---------------------------------------------------------------------------------------------- FakeData
+
+
+def test_fakedata_samples_are_deterministic_pil_images():
+    ds = datasets.FakeData(size=5, image_size=(3, 8, 6), num_classes=4, target_transform=lambda t: t * 10)
+    assert len(ds) == 5 and list(inspect.signature(datasets.FakeData).parameters) == [
+        "size", "image_size", "num_classes", "transform", "target_transform", "random_offset"]  # fmt: skip
+    state = ember.get_rng_state()
+    image, target = ds[2]
+    assert ember.get_rng_state() == state  # the global generator is not touched
+    assert isinstance(image, Image.Image) and image.mode == "RGB" and image.size == (6, 8)
+    assert target in (0, 10, 20, 30)
+    again, _ = ds[2]
+    np.testing.assert_array_equal(np.asarray(image), np.asarray(again))
+    assert not np.array_equal(np.asarray(ds[3][0]), np.asarray(image))
+    grey = datasets.FakeData(size=2, image_size=(1, 4, 4), random_offset=7)[0][0]
+    assert grey.mode == "L" and grey.size == (4, 4)
+    with pytest.raises(IndexError):
+        ds[5]
+
+
+def test_fakedata_pixels_follow_torchs_float_to_byte_cast():
+    import torch
+
+    ds = datasets.FakeData(size=3, image_size=(3, 4, 5), random_offset=5)
+    # The documented draw: a generator seeded with index + random_offset, standard normal (C, H, W) first.
+    noise = np.random.default_rng(1 + 5).standard_normal((3, 4, 5), dtype=np.float32)
+    expected = torch.from_numpy(noise).mul(255).byte().permute(1, 2, 0).numpy()  # what ToPILImage keeps
+    np.testing.assert_array_equal(np.asarray(ds[1][0]), expected)

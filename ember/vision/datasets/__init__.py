@@ -1,4 +1,5 @@
-"""torchvision.datasets on Ember: MNIST, FashionMNIST, CIFAR10, CIFAR100, ImageFolder, DatasetFolder.
+"""torchvision.datasets on Ember: MNIST, FashionMNIST, CIFAR10, CIFAR100, ImageFolder, DatasetFolder,
+FakeData.
 
     from ember.vision import datasets
     train = datasets.FashionMNIST(root="../data", train=True, download=True, transform=to_tensor)
@@ -11,6 +12,7 @@ as it is and ``download=True`` writes what torchvision would.
 """
 
 from .cifar import CIFAR10, CIFAR100
+from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder, default_loader, has_file_allowed_extension, is_image_file
 from .mnist import MNIST, FashionMNIST
 from .vision import StandardTransform, VisionDataset
@@ -19,6 +21,7 @@ __all__ = [
     "CIFAR10",
     "CIFAR100",
     "DatasetFolder",
+    "FakeData",
     "FashionMNIST",
     "ImageFolder",
     "MNIST",
