@@ -186,7 +186,8 @@ def test_cifar10_reads_torchvision_layout(tmp_path):
     # The CHW planes of the batch file become the HWC pixels of the image.
     planes = batches["test_batch"][b"data"][2].reshape(3, 32, 32)
     np.testing.assert_array_equal(np.asarray(image), planes.transpose(1, 2, 0))
-    assert repr(test).splitlines()[-3:] == ["    Split: Test", "    StandardTransform", "Target transform: <class 'str'>"]
+    assert repr(test).splitlines()[-3:] == ["    Split: Test", "    StandardTransform",
+                                            "Target transform: <class 'str'>"]
 
 
 def write_cifar100(root, n=5):

@@ -115,7 +115,8 @@ def test_vgg_alexnet_googlenet_inception_keys():
         inc = models.inception_v3().state_dict()
     assert list(vgg)[:7] == ["features.0.weight", "features.0.bias"] + [f"features.1.{b}" for b in BN]
     assert list(vgg)[-6:] == [f"classifier.{i}.{p}" for i in (0, 3, 6) for p in ("weight", "bias")]
-    assert tuple(vgg["classifier.0.weight"].shape) == (4096, 25088) and tuple(vgg["classifier.6.weight"].shape) == (3, 4096)
+    assert tuple(vgg["classifier.0.weight"].shape) == (4096, 25088)
+    assert tuple(vgg["classifier.6.weight"].shape) == (3, 4096)
     assert list(alex) == ([f"features.{i}.{p}" for i in (0, 3, 6, 8, 10) for p in ("weight", "bias")]
                           + [f"classifier.{i}.{p}" for i in (1, 4, 6) for p in ("weight", "bias")])
     for key in ("conv1.conv.weight", "conv1.bn.running_var", "inception3a.branch1.conv.weight",

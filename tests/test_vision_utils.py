@@ -67,7 +67,8 @@ def torchvision_make_grid(tensor, nrow=8, padding=2, normalize=False, value_rang
 
 def test_hand_computed_grid():
     # Three 1×2×2 images of constant 1, 2, 3; two per row, padding 1, pad value 9: a 3×7×7 grid.
-    images = ember.tensor(np.array([1.0, 2.0, 3.0], dtype=np.float32)[:, None, None, None] * np.ones((3, 1, 2, 2), np.float32))
+    images = ember.tensor(np.array([1.0, 2.0, 3.0], dtype=np.float32)[:, None, None, None] * np.ones((3, 1, 2, 2),
+                                                                                                    np.float32))
     grid = make_grid(images, nrow=2, padding=1, pad_value=9)
     expected = np.array([
         [9, 9, 9, 9, 9, 9, 9],

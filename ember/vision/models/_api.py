@@ -114,7 +114,8 @@ def handle_legacy_interface(default_weights):
                     f"be removed in the future. The current behavior is equivalent to passing `weights={default}`."
                 )
                 if pretrained:
-                    msg += f" You can also use `weights={type(default).__name__}.DEFAULT` to get the most up-to-date weights."
+                    msg += (f" You can also use `weights={type(default).__name__}.DEFAULT` to get the most up-to-date "
+                            "weights.")
                 warnings.warn(msg)
                 kwargs["weights"] = default
             return builder(**kwargs)
@@ -157,7 +158,8 @@ def register_model(name=None, weights=None):
 def list_models(module=None, include=None, exclude=None):
     """The sorted names of the registered builders, optionally only those of ``module`` (e.g.
     ``ember.vision.models``) and filtered by ``include``/``exclude`` fnmatch patterns (a string or a list)."""
-    models = {k for k, v in BUILTIN_MODELS.items() if module is None or v.__module__.rsplit(".", 1)[0] == module.__name__}
+    models = {k for k, v in BUILTIN_MODELS.items()
+              if module is None or v.__module__.rsplit(".", 1)[0] == module.__name__}
     if include:
         patterns = [include] if isinstance(include, str) else include
         models = {m for m in models if any(fnmatch.fnmatch(m, p) for p in patterns)}
