@@ -17,13 +17,13 @@ tampered ``data_batch_1`` would run code on the reader's machine. A ``pickle.Unp
 ``find_class`` allows only NumPy's reconstruction functions is the usual fix, but it still *calls* those
 functions with arguments taken from the file and trusts NumPy's ``__setstate__`` with them. Instead,
 :func:`safe_load_pickle` runs ``ember.safe_pickle``, a small interpreter of the pickle opcodes (decoded by
-``pickletools.genops``, which only parses), that builds dicts, lists, tuples, numbers and strings itself, recognises the handful
-of global names NumPy writes for an array (``_reconstruct``, ``ndarray``, ``dtype``, and ``_frombuffer``
-for protocol 5; ``_codecs.encode`` for bytes written by Python 3 at protocol 2) as inert tags, and makes
-the array itself with ``frombuffer`` from a whitelisted numeric dtype and a size-checked byte string.
-Nothing named in the file is imported or called. Any other global, or an opcode outside the plain-data
-subset (``INST``, ``OBJ``, ``NEWOBJ``, persistent ids, extensions, sets, out-of-band buffers), raises
-:class:`UnsafePickleError` before anything happens.
+``pickletools.genops``, which only parses) that builds dicts, lists, tuples, numbers and strings itself,
+maps the handful of global names NumPy writes for an array (``_reconstruct``, ``ndarray``, ``dtype``, and
+``_frombuffer`` for protocol 5; ``_codecs.encode`` for bytes written by Python 3 at protocol 2) to its own
+functions, and makes the array itself with ``frombuffer`` from a whitelisted numeric dtype and a
+size-checked byte string. Nothing named in the file is imported or called. Any other global, or an opcode
+outside the plain-data subset (``INST``, ``OBJ``, ``NEWOBJ``, persistent ids, extensions, out-of-band
+buffers), raises :class:`UnsafePickleError` before anything happens.
 """
 
 import os
@@ -32,8 +32,6 @@ from ...backend import xp
 from ...safe_pickle import NUMPY_GLOBALS, UnsafePickleError, interpret, table_lookup
 from . import download as dl
 from .vision import ImageClassificationDataset
-
-__all__ = ["CIFAR10", "UnsafePickleError", "read_binary_batch", "read_python_batch", "safe_load_pickle"]
 
 _find_global = table_lookup(NUMPY_GLOBALS, "this reader only builds plain data and NumPy arrays")
 
