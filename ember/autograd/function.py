@@ -77,6 +77,10 @@ class Function:
     def backward(ctx, *grad_outputs):
         raise NotImplementedError
 
+    #: While ``ember.onnx.export`` traces a forward, a callable ``tracer(cls, args, kwargs)`` that runs and
+    #: records each op instead; None otherwise (then tracing costs one attribute test per op).
+    tracer = None
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward on the arrays inside ``args``; record a graph node if any input needs a gradient.
@@ -84,6 +88,8 @@ class Function:
         A forward may return one array or a tuple of arrays; the result has the same shape (Tensor or
         tuple of Tensors). Keyword arguments are settings and are passed through unchanged.
         """
+        if Function.tracer is not None:
+            return Function.tracer(cls, args, kwargs)
         parents = tuple(a if isinstance(a, Tensor) else None for a in args)
         arrays = tuple(a.array if isinstance(a, Tensor) else a for a in args)
         needs = tuple(p is not None and p.requires_grad for p in parents)
