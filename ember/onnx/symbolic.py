@@ -227,6 +227,28 @@ def _one_hot(g, call):
     return g.node("Cast", [hit], to=g.tensor_type(_out(call).dtype))
 
 
+_COMPARISONS = {"less": "Less", "less_equal": "LessOrEqual", "greater": "Greater", "greater_equal": "GreaterOrEqual",
+                "equal": "Equal", "not_equal": "Equal", "logical_and": "And", "logical_or": "Or"}
+
+
+@converts("compare")
+def _compare(g, call):
+    a, b, op = call.args["a"], call.args["b"], call.args["op"]
+    y = g.node(_COMPARISONS[op], [g.value(a), _operand(g, b, a.dtype)])
+    return g.node("Not", [y]) if op == "not_equal" else y
+
+
+@converts("arg_extreme")
+def _arg_extreme(g, call):
+    a, dim, keep = call.args["a"], call.args["dim"], int(bool(call.args["keepdim"]))
+    op = "ArgMax" if call.args["largest"] else "ArgMin"
+    if dim is not None:
+        return g.node(op, [g.value(a)], axis=int(dim), keepdims=keep)
+    flat = g.node("Reshape", [g.value(a), g.ints([-1], "shape")])
+    index = g.node(op, [flat], axis=0, keepdims=0)  # the index into the flattened tensor
+    return g.node("Reshape", [index, g.ints(_out(call).shape, "shape")]) if _out(call).ndim else index
+
+
 # ---- recurrent layers -------------------------------------------------------------------------------------
 
 # Row blocks of the weights: Ember/torch order -> ONNX order. LSTM: (i, f, g, o) -> (i, o, f, c);

@@ -74,32 +74,63 @@ def _one_hot_traced(original, trace):
     return one_hot
 
 
-#: Tensor-making functions that are not Functions, wrapped while tracing: (module, name) -> wrapper factory.
-UNTRACED = {("ember.ops.embedding", "one_hot"): _one_hot_traced}
+def _compare_traced(original, trace):
+    def _compare(self, other, op):
+        out = original(self, other, op)
+        trace.add("compare", {"a": self, "b": other, "op": op.__name__}, out)
+        return out
+
+    return _compare
+
+
+def _arg_extreme_traced(original, trace):
+    def _arg_extreme(arg, a, dim, keepdim):
+        out = original(arg, a, dim, keepdim)
+        trace.add("arg_extreme", {"a": a, "dim": dim, "keepdim": keepdim, "largest": arg is xp.argmax}, out)
+        return out
+
+    return _arg_extreme
+
+
+#: Functions that make tensors without a Function (they have no gradient), wrapped while tracing so that
+#: they are recorded too: (module, attribute path) -> factory of the recording wrapper.
+UNTRACED = {
+    ("ember.ops.embedding", "one_hot"): _one_hot_traced,
+    ("ember.tensor", "Tensor._compare"): _compare_traced,
+    ("ember.ops.reduce", "_arg_extreme"): _arg_extreme_traced,
+}
 
 
 class _Patched:
-    """Swap each function of ``UNTRACED`` for its recording wrapper, in every ember module that holds it."""
+    """Swap each function of ``UNTRACED`` for its recording wrapper: on its class, or in every ember module
+    that holds it (``from .embedding import one_hot`` made other references)."""
 
     def __init__(self, trace):
         self.trace, self.undo = trace, []
 
     def __enter__(self):
-        for (module_name, attr), factory in UNTRACED.items():
-            module = sys.modules.get(module_name)
-            if module is None:
+        for (module_name, path), factory in UNTRACED.items():
+            owner = sys.modules.get(module_name)
+            if owner is None:
                 continue
-            original = getattr(module, attr)
+            *classes, attr = path.split(".")
+            for name in classes:
+                owner = getattr(owner, name)
+            original = getattr(owner, attr)
             wrapper = factory(original, self.trace)
-            for name, mod in list(sys.modules.items()):
-                if (name == "ember" or name.startswith("ember.")) and getattr(mod, attr, None) is original:
-                    self.undo.append((mod, attr, original))
-                    setattr(mod, attr, wrapper)
+            holders = [owner] if classes else [
+                mod for name, mod in list(sys.modules.items())
+                if (name == "ember" or name.startswith("ember.")) and getattr(mod, attr, None) is original
+            ]
+            for holder in holders:
+                self.undo.append((holder, attr, original))
+                setattr(holder, attr, wrapper)
         return self
 
     def __exit__(self, *exc):
-        for mod, attr, original in reversed(self.undo):
-            setattr(mod, attr, original)
+        for holder, attr, original in reversed(self.undo):
+            setattr(holder, attr, original)
+        self.undo.clear()
 
 
 def run_traced(model, inputs):
