@@ -213,3 +213,14 @@ def test_lazy_attribute_and_missing_onnx_message(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_onnx)
     with pytest.raises(ImportError, match=r"ember\[onnx\]"):
         ember.onnx.export(nn.Linear(2, 2), ember.randn(1, 2), io.BytesIO())
+
+
+def test_comparisons_and_arg_extremes():
+    class Picks(nn.Module):
+        def forward(self, x):
+            mask = ((x <= 0.5) & (x != 0)) | (x >= 1.5)
+            return mask, x.argmax(), x.argmin(1, keepdim=True), (x < 0).float().sum()
+
+    x = ember.randn(3, 4)
+    got, _ = export_and_run(Picks(), x)
+    assert_same(got, Picks(), x)
