@@ -288,6 +288,10 @@ def _frombuffer(buffer, dtype, shape, order):  # protocol 5
     return _make_array(buffer, dtype, shape, order == "F")
 
 
+def _scalar(dtype, raw):  # a NumPy scalar: numpy.core.multiarray.scalar(dtype, bytes)
+    return _make_array(raw, dtype, (), False)[()]
+
+
 def _encode(text, encoding):  # bytes written by Python 3 at protocol 2: _codecs.encode(str, 'latin1')
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
         raise UnsafePickleError("_codecs.encode with unexpected arguments")
@@ -298,11 +302,13 @@ def _refuse_ndarray(*args):
     raise UnsafePickleError("calling numpy.ndarray is not allowed")
 
 
-#: (module, name) -> Call for the globals NumPy writes for an array of a numeric dtype. Python 2 era NumPy
+#: (module, name) -> Call for the globals NumPy writes for an array (or a scalar) of a numeric dtype. Python 2 era NumPy
 #: wrote numpy.core.*, NumPy 2 writes numpy._core.*.
 NUMPY_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"): Call("_reconstruct", _reconstruct),
     ("numpy._core.multiarray", "_reconstruct"): Call("_reconstruct", _reconstruct),
+    ("numpy.core.multiarray", "scalar"): Call("scalar", _scalar),
+    ("numpy._core.multiarray", "scalar"): Call("scalar", _scalar),
     ("numpy", "ndarray"): Call("numpy.ndarray", _refuse_ndarray),
     ("numpy", "dtype"): Call("numpy.dtype", _Dtype),
     ("numpy.core.numeric", "_frombuffer"): Call("_frombuffer", _frombuffer),

@@ -391,6 +391,11 @@ def _load_torch(archive, source, map_location):
         value = _TORCH_GLOBALS.get((module, name))
         if value is None:
             value = _allowed_by_user(module, name)
+        if value is None and module == "torch" and name.endswith("Storage"):
+            raise UnsafePickleError(
+                f"ember.load: {source} holds a tensor of {name} elements, a dtype Ember does not have (it reads "
+                f"{', '.join(sorted(_STORAGES))})"
+            )
         if value is None:
             raise UnsafePickleError(
                 f"ember.load: refusing to load '{module}.{name}' from {source}: only tensors, their storages and "

@@ -398,3 +398,11 @@ def test_tensor_running_past_its_storage_is_refused(tmp_path):
     rewrite_zip(path, lambda name, data: data[:8] if "/data/" in name else data)
     with pytest.raises(pickle.UnpicklingError, match="bytes"):
         ember.load(path)
+
+
+def test_torch_file_with_numpy_arrays_and_unsupported_dtype(tmp_path):
+    out = ember.load(torch_file({"a": np.arange(3, dtype=np.int16), "b": np.float64(2.5)}, tmp_path))
+    np.testing.assert_array_equal(out["a"], [0, 1, 2])
+    assert out["a"].dtype == np.int16 and out["b"] == 2.5
+    with pytest.raises(pickle.UnpicklingError, match="ComplexFloatStorage.*dtype Ember does not have"):
+        ember.load(torch_file(torch.ones(2, dtype=torch.complex64), tmp_path, "c.pt"))
