@@ -155,7 +155,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     elif hasattr(f, "write"):
         write(f)
     else:
-        raise TypeError(f"ember.save: f must be a path (str or os.PathLike) or a binary file object, got {type(f).__name__}")
+        raise TypeError(
+            f"ember.save: f must be a path (str or os.PathLike) or a binary file object, got {type(f).__name__}"
+        )
 
 
 # ---- reading Ember's format ------------------------------------------------------------------------------

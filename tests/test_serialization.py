@@ -98,7 +98,8 @@ def test_same_tensor_twice_comes_back_as_one_object(tmp_path):
 
 
 def make_ember_net():
-    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 5))
+    layers = [nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 5)]
+    return nn.Sequential(*layers)
 
 
 def make_torch_net():
@@ -134,8 +135,9 @@ def test_optimizer_state_dict_roundtrip(tmp_path):
     assert out["param_groups"][0]["betas"] == (0.8, 0.9) and out["param_groups"][0]["params"] == list(range(6))
     for k, state in saved["state"].items():
         for name, value in state.items():
-            np.testing.assert_array_equal(np.asarray(getattr(out["state"][k][name], "array", out["state"][k][name])),
-                                          np.asarray(getattr(value, "array", value)))
+            loaded = out["state"][k][name]
+            expected = np.asarray(getattr(value, "array", value))
+            np.testing.assert_array_equal(np.asarray(getattr(loaded, "array", loaded)), expected)
     fresh = optim.Adam(make_ember_net().parameters())
     fresh.load_state_dict(out)
     assert fresh.param_groups[0]["lr"] == 1e-2

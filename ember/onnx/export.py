@@ -21,7 +21,9 @@ def _import_onnx():
     try:
         import onnx
     except ImportError as e:
-        raise ImportError("ember.onnx.export needs the onnx package: pip install 'ember[onnx]' (or pip install onnx)") from e
+        raise ImportError(
+            "ember.onnx.export needs the onnx package: pip install 'ember[onnx]' (or pip install onnx)"
+        ) from e
     return onnx
 
 
