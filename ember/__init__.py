@@ -74,10 +74,12 @@ __version__ = "0.1.0"
 # The tools read models (they import nn and the ops), so they are imported last.
 from .tools import receptive_field, summary  # noqa: E402
 
+from .serialization import load, save  # noqa: E402
+
 
 def __getattr__(name):
     # ``import ember`` then ``ember.optim.SGD`` works as in torch; the subpackages load on first use.
-    if name in ("data", "models", "nn", "optim", "tools", "train"):
+    if name in ("data", "models", "nn", "optim", "tools", "train") or name in ("onnx", "serialization"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

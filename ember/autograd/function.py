@@ -132,6 +132,10 @@ class Function:
     def backward(ctx, *grad_outputs):
         raise NotImplementedError
 
+    #: While ``ember.onnx.export`` traces a forward, a callable ``tracer(cls, args, kwargs)`` that runs and
+    #: records each op instead; None otherwise (then tracing costs one attribute test per op).
+    tracer = None
+
     @classmethod
     def run_backward(cls, ctx, *grad_outputs):
         """What the engine calls: arrays in, arrays out (custom Functions convert to and from Tensors)."""
@@ -144,6 +148,8 @@ class Function:
         A forward may return one array or a tuple of arrays; the result has the same shape (Tensor or
         tuple of Tensors). Keyword arguments are settings and are passed through unchanged.
         """
+        if Function.tracer is not None:
+            return Function.tracer(cls, args, kwargs)
         parents = tuple(a if isinstance(a, Tensor) else None for a in args)
         arrays = tuple(a.array if isinstance(a, Tensor) else a for a in args)
         needs = tuple(p is not None and p.requires_grad for p in parents)

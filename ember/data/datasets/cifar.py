@@ -16,143 +16,24 @@ Why not ``pickle.load``: unpickling runs whatever callables the file names (``os
 tampered ``data_batch_1`` would run code on the reader's machine. A ``pickle.Unpickler`` whose
 ``find_class`` allows only NumPy's reconstruction functions is the usual fix, but it still *calls* those
 functions with arguments taken from the file and trusts NumPy's ``__setstate__`` with them. Instead,
-:func:`safe_load_pickle` is a small interpreter of the pickle opcodes (decoded by ``pickletools.genops``,
-which only parses) that builds dicts, lists, tuples, numbers and strings itself, recognises the handful
-of global names NumPy writes for an array (``_reconstruct``, ``ndarray``, ``dtype``, and ``_frombuffer``
-for protocol 5; ``_codecs.encode`` for bytes written by Python 3 at protocol 2) as inert tags, and makes
-the array itself with ``frombuffer`` from a whitelisted numeric dtype and a size-checked byte string.
-Nothing named in the file is imported or called. Any other global, or an opcode outside the plain-data
-subset (``INST``, ``OBJ``, ``NEWOBJ``, persistent ids, extensions, sets, out-of-band buffers), raises
-:class:`UnsafePickleError` before anything happens.
+:func:`safe_load_pickle` runs ``ember.safe_pickle``, a small interpreter of the pickle opcodes (decoded by
+``pickletools.genops``, which only parses) that builds dicts, lists, tuples, numbers and strings itself,
+maps the handful of global names NumPy writes for an array (``_reconstruct``, ``ndarray``, ``dtype``, and
+``_frombuffer`` for protocol 5; ``_codecs.encode`` for bytes written by Python 3 at protocol 2) to its own
+functions, and makes the array itself with ``frombuffer`` from a whitelisted numeric dtype and a
+size-checked byte string. Nothing named in the file is imported or called. Any other global, or an opcode
+outside the plain-data subset (``INST``, ``OBJ``, ``NEWOBJ``, persistent ids, extensions, out-of-band
+buffers), raises :class:`UnsafePickleError` before anything happens.
 """
 
-import io
 import os
-import pickletools
-import re
 
 from ...backend import xp
+from ...safe_pickle import NUMPY_GLOBALS, UnsafePickleError, interpret, table_lookup
 from . import download as dl
 from .vision import ImageClassificationDataset
 
-
-class UnsafePickleError(ValueError):
-    """The pickle holds something other than plain data and numeric NumPy arrays; it was not run."""
-
-
-# (module, name) the file may mention -> the tag the interpreter works with. Python 2 era NumPy wrote
-# numpy.core.*, NumPy 2 writes numpy._core.*.
-_ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): "reconstruct",
-    ("numpy._core.multiarray", "_reconstruct"): "reconstruct",
-    ("numpy", "ndarray"): "ndarray",
-    ("numpy", "dtype"): "dtype",
-    ("numpy.core.numeric", "_frombuffer"): "frombuffer",
-    ("numpy._core.numeric", "_frombuffer"): "frombuffer",
-    ("_codecs", "encode"): "encode",
-}
-_NUMERIC_DTYPE = re.compile(r"^(b1|[ui][1248]|f[248])$")
-_REFUSED = {"INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4"}  # build objects from classes
-_REFUSED |= {"PERSID", "BINPERSID", "NEXT_BUFFER", "READONLY_BUFFER"}  # reach outside the byte stream
-
-
-class _Mark:
-    """The MARK opcode's sentinel on the stack."""
-
-
-class _Tag:
-    def __init__(self, name):
-        self.name = name
-
-
-class _DtypeStub:
-    """``numpy.dtype(typestr)`` named by the file; ``BUILD`` adds the byte order."""
-
-    def __init__(self, typestr):
-        if not isinstance(typestr, str) or not _NUMERIC_DTYPE.match(typestr):
-            raise UnsafePickleError(f"refusing dtype {typestr!r}: only plain numeric dtypes are accepted")
-        self.typestr, self.byteorder = typestr, "|"
-
-    def dtype(self):
-        return xp.dtype((self.byteorder if self.byteorder in "<>" else "") + self.typestr)
-
-
-class _ArrayStub:
-    """``_reconstruct(ndarray, (0,), b'b')``: an empty array that ``BUILD`` fills in."""
-
-    array = None
-
-
-def _make_array(raw, dtype_stub, shape, fortran):
-    if not isinstance(dtype_stub, _DtypeStub):
-        raise UnsafePickleError("array state without a dtype")
-    if not (isinstance(shape, tuple) and all(isinstance(s, int) and s >= 0 for s in shape)):
-        raise UnsafePickleError(f"bad array shape {shape!r}")
-    if isinstance(raw, str):
-        raw = raw.encode("latin-1")
-    if not isinstance(raw, (bytes, bytearray)):
-        raise UnsafePickleError("array data is not a byte string")
-    dtype = dtype_stub.dtype()
-    count = 1
-    for s in shape:
-        count *= s
-    if len(raw) != count * dtype.itemsize:
-        raise UnsafePickleError(f"array of shape {shape} {dtype} needs {count * dtype.itemsize} bytes, has {len(raw)}")
-    return xp.frombuffer(bytes(raw), dtype=dtype).reshape(shape, order="F" if fortran else "C")
-
-
-def _reduce(func, args):
-    if not isinstance(func, _Tag) or not isinstance(args, tuple):
-        raise UnsafePickleError("REDUCE of something that is not an allowed NumPy function")
-    if func.name == "reconstruct":
-        if len(args) != 3 or not (isinstance(args[0], _Tag) and args[0].name == "ndarray"):
-            raise UnsafePickleError("_reconstruct of something other than numpy.ndarray")
-        return _ArrayStub()
-    if func.name == "dtype":
-        return _DtypeStub(args[0] if args else None)
-    if func.name == "frombuffer":  # protocol 5: _frombuffer(buffer, dtype, shape, order)
-        if len(args) != 4:
-            raise UnsafePickleError("_frombuffer with unexpected arguments")
-        return _make_array(args[0], args[1], args[2], args[3] == "F")
-    if func.name == "encode":  # bytes written by Python 3 at protocol 2: _codecs.encode(str, 'latin1')
-        if len(args) != 2 or not isinstance(args[0], str) or args[1] not in ("latin1", "latin-1"):
-            raise UnsafePickleError("_codecs.encode with unexpected arguments")
-        return args[0].encode("latin-1")
-    raise UnsafePickleError(f"calling {func.name} is not allowed")
-
-
-def _build(obj, state):
-    if isinstance(obj, _DtypeStub):
-        if not isinstance(state, tuple) or len(state) < 2:
-            raise UnsafePickleError("bad dtype state")
-        byteorder = state[1].decode("latin-1") if isinstance(state[1], bytes) else state[1]
-        if byteorder not in ("<", ">", "|", "="):
-            raise UnsafePickleError(f"bad dtype byte order {byteorder!r}")
-        obj.byteorder = byteorder
-    elif isinstance(obj, _ArrayStub):
-        if not isinstance(state, tuple) or len(state) not in (4, 5):
-            raise UnsafePickleError("bad ndarray state")
-        shape, dtype, fortran, raw = state[-4:]
-        obj.array = _make_array(raw, dtype, shape, bool(fortran))
-    else:
-        raise UnsafePickleError(f"BUILD on a {type(obj).__name__} is not allowed")
-
-
-def _resolve(obj):
-    """Swap the filled-in array stubs for their arrays, all through the containers."""
-    if isinstance(obj, _ArrayStub):
-        if obj.array is None:
-            raise UnsafePickleError("an ndarray was never given its data")
-        return obj.array
-    if isinstance(obj, (_Tag, _DtypeStub)):
-        raise UnsafePickleError("a bare NumPy global in the data")
-    if isinstance(obj, dict):
-        return {k: _resolve(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_resolve(v) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_resolve(v) for v in obj)
-    return obj
+_find_global = table_lookup(NUMPY_GLOBALS, "this reader only builds plain data and NumPy arrays")
 
 
 def safe_load_pickle(data):
@@ -161,103 +42,7 @@ def safe_load_pickle(data):
     Python 2 ``str`` (the ``STRING`` opcodes) comes back as ``bytes``, as ``pickle.load(...,
     encoding='bytes')`` would give it. See the module docstring for what is accepted.
     """
-    stack, marks, memo = [], [], {}
-
-    def pop_mark():
-        if not marks:
-            raise UnsafePickleError("malformed pickle: no MARK")
-        start = marks.pop()
-        items = stack[start:]
-        del stack[start:]
-        return items
-
-    try:
-        for opcode, arg, pos in pickletools.genops(io.BytesIO(data)):
-            name = opcode.name
-            if name in ("PROTO", "FRAME"):
-                continue
-            if name == "STOP":
-                if len(stack) != 1:
-                    raise UnsafePickleError(f"malformed pickle: STOP with a stack of {len(stack)}")
-                return _resolve(stack[0])
-            if name == "MARK":
-                marks.append(len(stack))
-            elif name in ("STRING", "BINSTRING", "SHORT_BINSTRING"):
-                stack.append(arg.encode("latin-1") if isinstance(arg, str) else arg)
-            elif name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
-                stack.append(bytes(arg))
-            elif name in ("UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8"):
-                stack.append(arg)
-            elif name in ("INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT"):
-                stack.append(arg)
-            elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
-                stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
-            elif name == "EMPTY_DICT":
-                stack.append({})
-            elif name == "EMPTY_LIST":
-                stack.append([])
-            elif name == "EMPTY_TUPLE":
-                stack.append(())
-            elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                n = int(name[-1])
-                items = tuple(stack[-n:])
-                del stack[-n:]
-                stack.append(items)
-            elif name == "TUPLE":
-                stack.append(tuple(pop_mark()))
-            elif name == "LIST":
-                stack.append(pop_mark())
-            elif name == "DICT":
-                items = pop_mark()
-                stack.append(dict(zip(items[::2], items[1::2])))
-            elif name == "APPEND":
-                value = stack.pop()
-                stack[-1].append(value)
-            elif name == "APPENDS":
-                items = pop_mark()
-                stack[-1].extend(items)
-            elif name == "SETITEM":
-                value, key = stack.pop(), stack.pop()
-                stack[-1][key] = value
-            elif name == "SETITEMS":
-                items = pop_mark()
-                stack[-1].update(zip(items[::2], items[1::2]))
-            elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-                memo[arg] = stack[-1]
-            elif name == "MEMOIZE":
-                memo[len(memo)] = stack[-1]
-            elif name in ("GET", "BINGET", "LONG_BINGET"):
-                stack.append(memo[arg])
-            elif name == "POP":
-                stack.pop()
-            elif name == "POP_MARK":
-                pop_mark()
-            elif name in ("GLOBAL", "STACK_GLOBAL"):
-                if name == "GLOBAL":
-                    module, _, attr = arg.partition(" ")
-                else:
-                    module, attr = stack.pop(-2), stack.pop()
-                tag = _ALLOWED_GLOBALS.get((module, attr))
-                if tag is None:
-                    raise UnsafePickleError(
-                        f"refusing to load {module}.{attr} (at byte {pos}): this reader only builds plain "
-                        f"data and NumPy arrays, and never imports or calls what a file names"
-                    )
-                stack.append(_Tag(tag))
-            elif name == "REDUCE":
-                args, func = stack.pop(), stack.pop()
-                stack.append(_reduce(func, args))
-            elif name == "BUILD":
-                state = stack.pop()
-                _build(stack[-1], state)
-            else:
-                why = "it would construct or look up arbitrary objects" if name in _REFUSED else "not plain data"
-                raise UnsafePickleError(f"refusing pickle opcode {name} at byte {pos}: {why}")
-    except UnsafePickleError:
-        raise
-    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as e:
-        raise UnsafePickleError(f"malformed or unexpected pickle: {e}") from e
-    raise UnsafePickleError("malformed pickle: no STOP opcode")
+    return interpret(data, _find_global)
 
 
 def _text_keys(d):
