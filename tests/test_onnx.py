@@ -152,7 +152,9 @@ def test_op_zoo_matches_at_several_opsets():
         assert_same(got, model, (image, v))
 
 
-class Doubler(Function):
+class Doubler(BaseFunction):
+    """An array-level op with no ONNX translation."""
+
     @staticmethod
     def forward(ctx, x):
         return x * 2
@@ -160,6 +162,26 @@ class Doubler(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 2
+
+
+class TensorDoubler(Function):
+    """A user's custom Function on Tensors: export records the ops inside its forward (torch inlines too)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2
+
+
+def test_a_custom_tensor_function_is_inlined():
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    model.forward = lambda x: TensorDoubler.apply(nn.Sequential.forward(model, x))
+    x = ember.randn(2, 3)
+    got, _ = export_and_run(model, (x,))
+    np.testing.assert_allclose(got[0], model(x).detach().numpy(), atol=1e-5)
 
 
 def test_unsupported_op_is_named():
