@@ -34,6 +34,17 @@ def test_resize_matches_torch_interpolate(mode, antialias, size):
     np.testing.assert_allclose(out.array, expected.numpy(), atol=2e-5)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("shape, size", [((3, 240, 320), (24, 30)), ((3, 40, 48), (150, 170))])
+def test_resize_banded_path_matches_torch(mode, shape, size):
+    """Large shrinks and enlargements take the banded (gather) form instead of the GEMM."""
+    x = image(shape)
+    for antialias in (True, False):
+        out = F.resize(x, list(size), T.InterpolationMode(mode), antialias=antialias)
+        expected = TF.interpolate(torch.from_numpy(x.array[None]), size=size, mode=mode, align_corners=False, antialias=antialias)[0]
+        np.testing.assert_allclose(out.array, expected.numpy(), atol=2e-5)
+
+
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
 def test_resize_nearest_matches_torch(mode):
     x = image((3, 19, 27))

@@ -6,7 +6,7 @@ Subpackages (``transforms``, ``datasets``, ``models``, ``utils``) are imported o
 
 import importlib
 
-_SUBMODULES = ("datasets", "io", "models", "ops", "transforms", "utils")
+_SUBMODULES = ("datasets", "models", "transforms", "utils")
 
 __all__ = list(_SUBMODULES)
 

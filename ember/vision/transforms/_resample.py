@@ -69,6 +69,34 @@ def _interpolation_weights(in_size, out_size, mode):
     return weights
 
 
+# A GEMM multiplies every output pixel with all `in` input pixels; the banded form gathers only the
+# k taps of its window, k gathers in all. Measured: the gathers win once the window is under ~1/8 of
+# the input (large shrinks, any enlargement beyond tiny images); BLAS wins for small dense cases.
+_BAND_FRACTION = 8
+
+
+def _apply_axis(work, weights, axis):
+    """Apply the (out, in) resampling matrix along ``axis`` (-2 rows, -1 columns) of ``work``."""
+    out_size, in_size = weights.shape
+    nonzero = weights != 0
+    first = nonzero.argmax(axis=1)
+    last = in_size - 1 - nonzero[:, ::-1].argmax(axis=1)
+    k = int((last - first).max()) + 1
+    if k * _BAND_FRACTION > in_size:
+        return weights @ work if axis == -2 else work @ weights.T
+    start = xp.minimum(first, in_size - k)  # the window [start, start + k) of every output pixel
+    index = start[:, None] + xp.arange(k)  # (out, k)
+    taps = xp.take_along_axis(weights, index, axis=1)  # (out, k)
+    out = None
+    for t in range(k):  # a loop over filter taps, each a gather of whole rows (or columns)
+        if axis == -2:
+            term = taps[:, t, None] * xp.take(work, index[:, t], axis=-2)
+        else:
+            term = taps[:, t] * xp.take(work, index[:, t], axis=-1)
+        out = term if out is None else out + term
+    return out
+
+
 def _nearest_index(in_size, out_size, exact):
     scale = xp.float32(in_size / out_size)  # torch computes the scale in float
     d = xp.arange(out_size, dtype=xp.float32)
@@ -90,10 +118,10 @@ def resize(img, size, interpolation="bilinear", antialias=True):
     dtype = float_dtype(img.dtype)
     work = img.astype(dtype, copy=False)
     weights = _antialias_weights if antialias else _interpolation_weights
-    if (out_h, in_h) != (in_h, in_h):
-        work = weights(in_h, out_h, interpolation).astype(dtype) @ work  # (..., C, out_h, W)
-    if (out_w, in_w) != (in_w, in_w):
-        work = work @ weights(in_w, out_w, interpolation).T.astype(dtype)  # (..., C, out_h, out_w)
+    if out_h != in_h:
+        work = _apply_axis(work, weights(in_h, out_h, interpolation).astype(dtype), -2)  # (..., C, out_h, W)
+    if out_w != in_w:
+        work = _apply_axis(work, weights(in_w, out_w, interpolation).astype(dtype), -1)  # (..., C, out_h, out_w)
     if interpolation == "bicubic" and img.dtype == xp.uint8:
         work = xp.clip(work, 0, 255)
     return cast_out(work, img.dtype)
