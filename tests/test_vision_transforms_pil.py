@@ -150,6 +150,14 @@ def test_pad_modes_like_numpy_and_imageops():
     np.testing.assert_array_equal(np.asarray(cropped), a[2:, 1:])
 
 
+def test_pad_keeps_palette_images_paletted():
+    p = noise(7, 6).convert("P")
+    for mode in ("constant", "reflect"):
+        out = T.Pad(2, padding_mode=mode)(p)
+        assert out.mode == "P" and out.getpalette() == p.getpalette()
+        np.testing.assert_array_equal(np.asarray(out)[2:8, 2:9], np.asarray(p))
+
+
 def test_five_crop_and_ten_crop_positions():
     img = noise(23, 17)
     a = np.asarray(img)

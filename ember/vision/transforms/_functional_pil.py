@@ -115,8 +115,7 @@ def pad(img, padding, fill=0, padding_mode="constant"):
     array = np.asarray(img)
     widths = ((top, bottom), (left, right)) + (((0, 0),) if array.ndim == 3 else ())
     out = pil().fromarray(np.pad(array, widths, mode=padding_mode))
-    if palette is not None:
-        out = out.convert("P") if out.mode != "P" else out
+    if palette is not None:  # the padded indices come back as 'L'; putpalette makes them 'P' again
         out.putpalette(palette)
     return out
 
