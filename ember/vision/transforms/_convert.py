@@ -68,7 +68,8 @@ def check_image(img, name, pil=True):
     if isinstance(img, Tensor):
         if img.ndim < 2:
             raise TypeError(
-                f"{name}: expected an image Tensor of shape (..., C, H, W) or (H, W), got shape {tuple(img.shape)}"
+                f"{name}: expected an image Tensor of shape (..., C, H, W) or (H, W), got shape {tuple(img.shape)}; "
+                "reshape the data to (C, H, W) first"
             )
         return
     if pil and F_pil.is_pil_image(img):
