@@ -8,6 +8,12 @@ Tensor. Conversion and preprocessing transforms (``ToTensor``, ``ToDtype``, ``No
 were given (array in, array out). Tensors come back without grad: the pipeline is not differentiated.
 float32 stays float32.
 
+PIL images. A single PIL image (laid out (H, W, C), as torchvision reads it) is handed to
+``ember.vision.transforms``, torchvision's transforms, so ``Compose([Resize(224), ToTensor()])`` on a PIL
+digit gives a (1, 224, 224) Tensor and ``RandomHorizontalFlip`` mirrors a red image into a red image.
+Statistics transforms (``Normalize``, ``MeanSubtract``, ...) refuse a PIL image with a TypeError that says
+to apply ``ToTensor()`` first.
+
 Randomness. A random transform given a batch draws *independent* parameters for every sample (a flip
 decision, crop offsets, jitter factors per image), vectorised: masks, fancy indexing and per-sample
 interpolation weights, never a Python loop over samples or pixels. It draws them from

@@ -1,20 +1,41 @@
 """The shared plumbing of the transforms (batch/single handling, Transform, Compose) and conversion."""
 
+import importlib
+import sys
+
 from ...backend import xp
 from ...tensor import Tensor
 
 # ---- shared plumbing --------------------------------------------------------------------------------------
 
 
-def unwrap(image):
+def is_pil(image):
+    """Is ``image`` a PIL image? (Looks in sys.modules: whoever holds one has imported Pillow.)"""
+    module = sys.modules.get("PIL.Image")
+    return module is not None and isinstance(image, module.Image)
+
+
+def vision():
+    """``ember.vision.transforms`` (torchvision's transforms), imported on first use. A PIL image is laid
+    out (H, W, C) and is what torchvision's PIL code handles, so the transforms here hand it over."""
+    return importlib.import_module("ember.vision.transforms")
+
+
+def unwrap(image, name=None):
     if isinstance(image, Tensor):
         return image.array, True
+    if is_pil(image):
+        raise TypeError(
+            f"{name or 'transform'}: got a PIL Image, but ember.data.transforms works on (C, H, W) arrays and "
+            "Tensors; put ToTensor() before it, or use ember.vision.transforms (torchvision's transforms, "
+            "which accept PIL images)"
+        )
     return xp.asarray(image), False
 
 
 def as_batch(image, name):
     """(B, C, H, W) array, was it a Tensor, was it a single (C, H, W) image."""
-    array, was_tensor = unwrap(image)
+    array, was_tensor = unwrap(image, name)
     if array.ndim not in (3, 4):
         raise ValueError(
             f"{name}: expected a (C, H, W) image or a (B, C, H, W) batch, got shape {tuple(array.shape)}; "
@@ -29,7 +50,7 @@ def finish(batch, was_tensor, single):
 
 
 def float_array(image, name):
-    array, _ = unwrap(image)
+    array, _ = unwrap(image, name)
     if array.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point image, got dtype {array.dtype}; apply ToTensor() first")
     return array
@@ -96,7 +117,9 @@ class ToTensor(Transform):
         self.batched = batched
 
     def __call__(self, pic):
-        array, _ = unwrap(pic)
+        if is_pil(pic):  # torchvision's conversion: (H, W, C) pixels -> (C, H, W) float in [0, 1]
+            return vision().functional.to_tensor(pic)
+        array, _ = unwrap(pic, "ToTensor")
         batched = self.batched
         if batched is None:
             batched = array.ndim == 4 or (array.ndim == 3 and array.shape[-1] > 4)
@@ -125,7 +148,9 @@ class ToDtype(Transform):
         self.scale = scale
 
     def __call__(self, image):
-        array, _ = unwrap(image)
+        if is_pil(image):
+            image = vision().functional.pil_to_tensor(image)
+        array, _ = unwrap(image, "ToDtype")
         if self.scale and array.dtype.kind in "iu" and self.dtype.kind == "f":
             return Tensor(array.astype(self.dtype) / self.dtype.type(xp.iinfo(array.dtype).max))
         if self.scale and array.dtype.kind == "f" and self.dtype.kind in "iu":

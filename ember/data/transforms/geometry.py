@@ -4,7 +4,7 @@ import math
 
 from ...backend import xp
 from ..dataloader import rng
-from .base import Transform, as_batch, finish, pair
+from .base import Transform, as_batch, finish, is_pil, pair, vision
 
 
 # ---- geometry: flips and crops ------------------------------------------------------------------------------
@@ -17,6 +17,8 @@ class RandomHorizontalFlip(Transform):
         self.p = p
 
     def __call__(self, image):
+        if is_pil(image):  # one PIL image: torchvision's flip, through Pillow
+            return vision().functional.hflip(image) if rng().random() < self.p else image
         batch, was_tensor, single = as_batch(image, type(self).__name__)
         flip = rng().random(len(batch)) < self.p
         return finish(xp.where(flip[:, None, None, None], batch[..., ::-1], batch), was_tensor, single)
@@ -26,6 +28,8 @@ class RandomVerticalFlip(RandomHorizontalFlip):
     """Mirror each image upside down with probability p, independently per image of a batch."""
 
     def __call__(self, image):
+        if is_pil(image):
+            return vision().functional.vflip(image) if rng().random() < self.p else image
         batch, was_tensor, single = as_batch(image, type(self).__name__)
         flip = rng().random(len(batch)) < self.p
         return finish(xp.where(flip[:, None, None, None], batch[..., ::-1, :], batch), was_tensor, single)
@@ -75,6 +79,9 @@ class RandomCrop(Transform):
         return xp.pad(batch, widths, mode=self.padding_mode)
 
     def __call__(self, image):
+        if is_pil(image):  # torchvision's RandomCrop on the PIL image, same arguments
+            pil_crop = vision().RandomCrop(self.size, self.padding, self.pad_if_needed, self.fill, self.padding_mode)
+            return pil_crop(image)
         batch, was_tensor, single = as_batch(image, "RandomCrop")
         if self.padding is not None:
             batch = self._pad(batch, *self.padding)
@@ -101,6 +108,8 @@ class CenterCrop(Transform):
         self.size = pair(size, "CenterCrop")
 
     def __call__(self, image):
+        if is_pil(image):
+            return vision().functional.center_crop(image, self.size)
         batch, was_tensor, single = as_batch(image, "CenterCrop")
         (h, w), (height, width) = self.size, batch.shape[2:]
         if h > height or w > width:
@@ -189,7 +198,10 @@ def _output_size(size, height, width):
 
 
 def resize(image, size, align_corners=False):
-    """Bilinear resize of a (C, H, W) image or (B, C, H, W) batch (see ``Resize``)."""
+    """Bilinear resize of a (C, H, W) image or (B, C, H, W) batch (see ``Resize``); a PIL image is
+    resized by Pillow as torchvision does (``align_corners`` does not apply to it)."""
+    if is_pil(image):
+        return vision().functional.resize(image, size)
     batch, was_tensor, single = as_batch(image, "resize")
     height, width = batch.shape[2:]
     out = _resample(batch, 0, 0, height, width, _output_size(size, height, width), align_corners)
@@ -249,6 +261,10 @@ class RandomResizedCrop(Transform):
         return top, left, h, w
 
     def __call__(self, image):
+        if is_pil(image):  # torchvision's sampling and Pillow's bilinear resize
+            T = vision()
+            i, j, h, w = T.RandomResizedCrop.get_params(image, self.scale, self.ratio)
+            return T.functional.resized_crop(image, i, j, h, w, list(self.size))
         batch, was_tensor, single = as_batch(image, "RandomResizedCrop")
         top, left, h, w = self.get_params(batch.shape[2], batch.shape[3], len(batch))
         return finish(_resample(batch, top, left, h, w, self.size, self.align_corners), was_tensor, single)

@@ -3,7 +3,7 @@
 from ...backend import xp
 from .. import color
 from ..dataloader import rng
-from .base import Transform, as_batch, finish, pair
+from .base import Transform, as_batch, finish, is_pil, pair, vision
 
 
 # ---- colour ---------------------------------------------------------------------------------------------------
@@ -51,6 +51,11 @@ class ColorJitter(Transform):
         return order, factors
 
     def __call__(self, image):
+        if is_pil(image):  # torchvision's ColorJitter on PIL: Pillow's ImageEnhance, same factor ranges
+            jitter = vision().ColorJitter()
+            jitter.brightness, jitter.contrast, jitter.saturation, jitter.hue = (
+                self.brightness, self.contrast, self.saturation, self.hue)
+            return jitter(image)
         batch, was_tensor, single = as_batch(image, "ColorJitter")
         if batch.dtype.kind != "f":
             raise TypeError(f"ColorJitter: expected a float image in [0, 1], got {batch.dtype}; apply ToTensor() first")
@@ -73,6 +78,8 @@ class Grayscale(Transform):
         self.num_output_channels = num_output_channels
 
     def __call__(self, image):
+        if is_pil(image):
+            return vision().functional.rgb_to_grayscale(image, self.num_output_channels)
         batch, was_tensor, single = as_batch(image, "Grayscale")
         return finish(color.rgb_to_grayscale(batch, self.num_output_channels), was_tensor, single)
 
@@ -84,6 +91,8 @@ class RandomGrayscale(Transform):
         self.p = p
 
     def __call__(self, image):
+        if is_pil(image):
+            return vision().RandomGrayscale(self.p)(image)
         batch, was_tensor, single = as_batch(image, "RandomGrayscale")
         grey = rng().random(len(batch)) < self.p
         if batch.shape[1] == 1:

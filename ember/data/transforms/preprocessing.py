@@ -103,7 +103,7 @@ class _Fitted(Transform):
         name = type(self).__name__
         if any(getattr(self, s) is None for s in self._stats):
             raise RuntimeError(f"{name} is not fitted yet: call .fit(train_images) on the training split first")
-        array, _ = unwrap(image)
+        array, _ = unwrap(image, name)
         if array.dtype.kind != "f":
             array = array.astype(xp.float32)
         shape = getattr(self, self._stats[0]).shape
