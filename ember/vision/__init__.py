@@ -1,4 +1,4 @@
-"""ember.vision: torchvision's API on Ember — ``datasets``, ``models``, ``transforms``, ``utils``.
+"""ember.vision: torchvision's API on Ember — ``datasets``, ``io``, ``models``, ``transforms``, ``utils``.
 
 A program written for torchvision runs with ``torchvision.X`` read as ``ember.vision.X``::
 
@@ -13,7 +13,7 @@ datasets, the PIL transforms and ``save_image`` need, is only required by the co
 
 import importlib
 
-_SUBMODULES = ("datasets", "models", "transforms", "utils")
+_SUBMODULES = ("datasets", "io", "models", "transforms", "utils")
 
 __all__ = list(_SUBMODULES)
 
