@@ -118,8 +118,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """``torch.nn.functional.scaled_dot_product_attention``: softmax(Q Kᵀ/√E + mask) V over the last two dims.
 
     ``attn_mask``: bool (True = take part in attention) or float (added to the scores), broadcasting against
-    (…, L, S). ``is_causal``: query i attends to keys 0..i only (it then takes precedence over ``attn_mask``, as
-    torch's CPU kernel does). ``dropout_p`` drops attention weights whenever it is > 0, as torch's (pass
+    (…, L, S). ``is_causal``: query i attends to keys 0..i only (and ``attn_mask`` must be None). ``dropout_p`` drops attention weights whenever it is > 0, as torch's (pass
     ``dropout_p=p if self.training else 0.0``). A query whose keys are all masked gets output 0.
     """
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
@@ -152,6 +151,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             )
         repeat = query.shape[-3] // key.shape[-3]
     if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
         bias = causal_bias(query.shape[-2], key.shape[-2], query.dtype)
     else:
         bias = attention_bias(attn_mask, query.dtype)
