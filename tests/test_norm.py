@@ -219,6 +219,17 @@ GRADCHECK = {
         (lambda x: F.local_response_norm(x, 2, alpha=1.5, beta=0.6, k=2.0), [(1, 4, 2, 2)]),
         (lambda x: F.local_response_norm(x, 7, alpha=0.8, beta=1.2, k=0.5), [(1, 3, 2, 1, 2)]),
     ],
+    "LayerNorm": [
+        (lambda x, w, b: F.layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)]),
+        (lambda x, w, b: F.layer_norm(x, (2, 3), w, b, eps=1e-3), [(2, 2, 3), (2, 3), (2, 3)]),
+        (lambda x: F.layer_norm(x, (5,)), [(2, 5)]),
+    ],
+    "GroupNorm": [
+        (lambda x, w, b: F.group_norm(x, 2, w, b), [(2, 4, 3), (4,), (4,)]),
+        (lambda x, w, b: F.group_norm(x, 3, w, b, eps=1e-3), [(2, 3, 2, 2), (3,), (3,)]),  # one channel a group
+        (lambda x: F.group_norm(x, 1), [(2, 2, 3)]),
+        (lambda x, w: F.instance_norm(x, weight=w), [(2, 3, 4), (3,)]),
+    ],
 }
 
 

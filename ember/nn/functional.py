@@ -27,3 +27,12 @@ __all__ = [
     "softmax", "tanh",
     "interpolate", "local_response_norm", "stochastic_depth", "embedding", "one_hot",
 ]
+
+from ..ops.activation import gelu
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention
+from ..ops.norm import group_norm, instance_norm, layer_norm
+
+__all__ += [
+    "gelu", "group_norm", "instance_norm", "layer_norm", "multi_head_attention_forward",
+    "scaled_dot_product_attention",
+]

@@ -163,3 +163,166 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0, layer=None):
     if x.array.size == 0:  # as torch: nothing to normalise
         return x
     return LocalResponseNorm.apply(x, size, alpha, beta, k)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Layer, group and instance normalization (Ba et al. 2016; Wu & He 2018; Ulyanov et al. 2016): the same
+# x̂ = (x - μ)/√(σ² + ε) as batch norm, but the statistics are taken per sample (over its last dims, over a
+# group of its channels, or over each channel's positions), so they never mix samples and train = eval.
+#
+# Over a normalised set of n values with g = dy and ĝ = g·γ (the gradient reaching x̂):
+#
+#     dx = (1/√(σ² + ε)) · (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂))
+#
+# and the affine γ, β (per feature for layer norm, per channel for group norm) get Σ g·x̂ and Σ g.
+
+
+def _normalize(x, axes, eps):
+    """x̂ = (x - μ)/√(σ² + ε) with the biased variance over ``axes``; returns (x̂, 1/√(σ² + ε))."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    inv_std = 1 / xp.sqrt(var + eps)
+    return centered * inv_std, inv_std
+
+
+def _normalized_grad(g_hat, x_hat, inv_std, axes):
+    """dx = inv_std · (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂)) over the normalised ``axes`` (the closed form above)."""
+    return inv_std * (g_hat - g_hat.mean(axis=axes, keepdims=True)
+                      - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True))
+
+
+class LayerNorm(Function):
+    """y = γ ⊙ (x - μ)/√(σ² + ε) + β with μ, σ² over the last ``k`` axes of each sample; γ, β of those k axes' shape."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, k, eps):
+        axes = tuple(range(x.ndim - k, x.ndim))
+        x_hat, inv_std = _normalize(x, axes, eps)
+        y = x_hat if weight is None else x_hat * weight
+        if bias is not None:
+            y = y + bias
+        ctx.save(x_hat, inv_std, weight)
+        ctx.axes = axes
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, inv_std, weight = ctx.saved
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        leading = tuple(range(grad.ndim - len(ctx.axes)))  # the samples: γ and β are shared across them
+        dx = _normalized_grad(grad if weight is None else grad * weight, x_hat, inv_std, ctx.axes) if need_x else None
+        dweight = (grad * x_hat).sum(axis=leading) if need_w else None
+        dbias = grad.sum(axis=leading) if need_b else None
+        return dx, dweight, dbias
+
+
+class GroupNorm(Function):
+    """Split the C channels of each sample into G groups; normalise each group over its channels and positions;
+    then y = γ_c x̂ + β_c per channel."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, num_groups, eps):
+        n, c = x.shape[:2]
+        grouped = x.reshape(n, num_groups, -1)  # (N, G, C/G · positions)
+        x_hat, inv_std = _normalize(grouped, (2,), eps)
+        x_hat = x_hat.reshape(x.shape)
+        shape = _channel_shape(x)
+        y = x_hat if weight is None else x_hat * weight.reshape(shape)
+        if bias is not None:
+            y = y + bias.reshape(shape)
+        ctx.save(x_hat, inv_std, weight)
+        ctx.num_groups = num_groups
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, inv_std, weight = ctx.saved
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        n = grad.shape[0]
+        axes = (0,) + tuple(range(2, grad.ndim))  # every axis but the channels
+        dx = None
+        if need_x:
+            g_hat = grad if weight is None else grad * weight.reshape(_channel_shape(grad))
+            dx = _normalized_grad(g_hat.reshape(n, ctx.num_groups, -1), x_hat.reshape(n, ctx.num_groups, -1),
+                                  inv_std, (2,)).reshape(grad.shape)
+        dweight = (grad * x_hat).sum(axis=axes) if need_w else None
+        dbias = grad.sum(axis=axes) if need_b else None
+        return dx, dweight, dbias
+
+
+def _shape_list(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """``torch.nn.functional.layer_norm``: normalise each sample over its last ``len(normalized_shape)`` dims."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={_shape_list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{_shape_list(input.shape)}"
+        )
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise RuntimeError(
+                f"Expected {what} to be of same shape as normalized_shape, but got {what} of shape "
+                f"{_shape_list(t.shape)} and normalized_shape = {_shape_list(normalized_shape)}"
+            )
+    return LayerNorm.apply(input, weight, bias, k, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """``torch.nn.functional.group_norm`` on an (N, C, *) input: statistics per sample and group of C/G channels."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    channels = input.shape[1]
+    if channels % num_groups != 0:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{_shape_list(input.shape)} and num_groups={num_groups}"
+        )
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(
+                f"Expected {what} to be a vector of size equal to the number of channels in input, but got "
+                f"{what} of shape {_shape_list(t.shape)} and input of shape {_shape_list(input.shape)}"
+            )
+    return GroupNorm.apply(input, weight, bias, num_groups, eps)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """``torch.nn.functional.instance_norm`` on (N, C, *): each channel of each sample normalised over its positions.
+
+    With input statistics this is group norm with one channel per group. The running statistics (when given)
+    move towards the batch average of the per-instance mean and *unbiased* variance, as torch's (which runs
+    batch norm on the input viewed as (1, N·C, *)); without input statistics the running ones normalise.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an (N, C, *) input of at least 3 dims, got shape "
+                         f"{tuple(input.shape)}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    positions = input.array[0, 0].size
+    if positions <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"torch.Size({list(input.shape)})")
+    if running_mean is not None and running_var is not None:
+        x = input.array
+        axes = tuple(range(2, x.ndim))
+        mean = x.mean(axis=axes)
+        var = x.var(axis=axes, ddof=1)  # the unbiased variance, as batch norm's running_var update
+        running_mean.array *= 1 - momentum
+        running_mean.array += momentum * mean.mean(axis=0).astype(running_mean.dtype)
+        running_var.array *= 1 - momentum
+        running_var.array += momentum * var.mean(axis=0).astype(running_var.dtype)
+    channels = input.shape[1]
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"instance_norm: expected {what} of shape ({channels},) (one per channel), got "
+                               f"{tuple(t.shape)}")
+    return GroupNorm.apply(input, weight, bias, channels, eps)

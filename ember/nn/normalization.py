@@ -1,0 +1,82 @@
+"""Per-sample normalization layers: LayerNorm (the Transformer's) and GroupNorm (the maths is in ember.ops.norm).
+
+Neither keeps running statistics: each sample is normalised with its own mean and variance, so training and
+evaluation compute the same thing and the batch size does not matter (even a batch of one works).
+"""
+
+from numbers import Integral
+
+from .. import backend
+from ..backend import xp
+from ..ops.norm import group_norm, layer_norm
+from .module import Module
+from .parameter import Parameter
+
+
+class LayerNorm(Module):
+    """y = γ ⊙ (x - μ)/√(σ² + ε) + β, with μ and σ² over the last ``len(normalized_shape)`` dims of each sample.
+
+    γ (``weight``, ones) and β (``bias``, zeros) have ``normalized_shape``: one per normalised feature.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = backend.default_dtype if dtype is None else dtype
+        if elementwise_affine:
+            self.weight = Parameter(xp.ones(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if elementwise_affine and bias:
+            self.bias = Parameter(xp.zeros(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.array[...] = 1
+        if self.bias is not None:
+            self.bias.array[...] = 0
+
+    def forward(self, input):
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Split the channels of an (N, C, *) input into ``num_groups`` groups and normalise each group of each sample;
+    then a per-channel γ (``weight``) and β (``bias``). One group is layer norm over (C, *); C groups is
+    instance norm."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        dtype = backend.default_dtype if dtype is None else dtype
+        if affine:
+            self.weight = Parameter(xp.ones(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(xp.zeros(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.array[...] = 1
+        if self.bias is not None:
+            self.bias.array[...] = 0
+
+    def forward(self, input):
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
