@@ -11,6 +11,7 @@ from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
 from . import backend
 from .backend import default_dtype, xp
+from .size import Size
 
 
 def as_array(data, dtype=None):
@@ -137,7 +138,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return self.array.shape
+        return Size(self.array.shape)
 
     @property
     def dtype(self):
@@ -151,7 +152,13 @@ class Tensor:
         return self.array.ndim
 
     def size(self, dim=None):
-        return self.array.shape if dim is None else self.array.shape[dim]
+        if dim is None:
+            return Size(self.array.shape)
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-self.ndim}, {self.ndim - 1}], but got {dim})"
+            )
+        return self.array.shape[dim]
 
     def numel(self):
         return self.array.size
@@ -440,35 +447,35 @@ class Tensor:
 
     # ---- methods: reductions --------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim=False):
-        return _ops.sum(self, dim, keepdim)
+    def sum(self, dim=None, keepdim=False, **kwargs):  # kwargs: dtype=, and axis= (NumPy's name for dim)
+        return _ops.sum(self, dim, keepdim, **kwargs)
 
-    def mean(self, dim=None, keepdim=False):
-        return _ops.mean(self, dim, keepdim)
+    def mean(self, dim=None, keepdim=False, **kwargs):
+        return _ops.mean(self, dim, keepdim, **kwargs)
 
-    def max(self, dim=None, keepdim=False):
-        return _ops.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False, **kwargs):
+        return _ops.max(self, dim, keepdim, **kwargs)
 
-    def min(self, dim=None, keepdim=False):
-        return _ops.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False, **kwargs):
+        return _ops.min(self, dim, keepdim, **kwargs)
 
-    def amax(self, dim=None, keepdim=False):
-        return _ops.amax(self, dim, keepdim)
+    def amax(self, dim=None, keepdim=False, **kwargs):
+        return _ops.amax(self, dim, keepdim, **kwargs)
 
-    def amin(self, dim=None, keepdim=False):
-        return _ops.amin(self, dim, keepdim)
+    def amin(self, dim=None, keepdim=False, **kwargs):
+        return _ops.amin(self, dim, keepdim, **kwargs)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, **kwargs):
+        return _ops.var(self, dim, unbiased, keepdim, **kwargs)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, **kwargs):
+        return _ops.std(self, dim, unbiased, keepdim, **kwargs)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _ops.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, **kwargs):
+        return _ops.argmax(self, dim, keepdim, **kwargs)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _ops.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, **kwargs):
+        return _ops.argmin(self, dim, keepdim, **kwargs)
 
     # ---- methods: shape -------------------------------------------------------------------------------
 
@@ -522,3 +529,7 @@ def _as_tensor(value):
 
 # The ops are written on top of Tensor, so they are imported after it (tensor methods call them).
 from . import ops as _ops  # noqa: E402
+
+# The rest of torch.Tensor's methods (maths, comparisons, indexing, in-place updates, new_* factories) are
+# calls into the ops as well; they are attached from tensor_methods.py so that this file stays readable.
+from . import tensor_methods as _tensor_methods  # noqa: E402,F401

@@ -7,6 +7,7 @@ exactly as in PyTorch; ``keepdim`` keeps the reduced axes with size 1.
 from collections import namedtuple
 
 from ..autograd.function import Function
+from .. import backend
 from ..backend import errstate, xp
 from ..tensor import Tensor
 from .elementwise import maximum, minimum, sqrt
@@ -144,18 +145,73 @@ class Var(Function):
             return grad * centered * (2 / ctx.denom if ctx.denom else xp.inf)
 
 
+class LogSumExp(Function):
+    """z = ln Σ eᵃ over ``axes``, computed as m + ln Σ e^(a - m) with m = max a (no overflow);
+    dz/da = e^(a - z), the softmax of a."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        m = a.max(axis=axes, keepdims=True) if a.size else xp.zeros((1,) * a.ndim, dtype=a.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf) would give inf - inf = nan
+        with errstate(divide="ignore"):
+            z = m + xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True))
+        ctx.save(a, z)
+        ctx.axes = axes
+        return z if keepdim else z.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, z = ctx.saved
+        return grad.reshape(z.shape) * xp.exp(a - z)
+
+
+class Norm2(Function):
+    """z = ‖a‖₂ = √Σ a² over ``axes``;  dz/da = a / z, taken as 0 where z = 0 (a subgradient, as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        z = xp.sqrt((a * a).sum(axis=axes, keepdims=True))
+        ctx.save(a, z)
+        ctx.axes = axes
+        return z if keepdim else z.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, z = ctx.saved
+        with errstate(divide="ignore", invalid="ignore"):
+            return xp.where(z == 0, 0, grad.reshape(z.shape) * a / z).astype(a.dtype, copy=False)
+
+
 # ----------------------------------------------------------------------------------------------------
 # The functional API.
 
 
-def sum(a, dim=None, keepdim=False):
-    return Sum.apply(a, reduction_axes(dim, a.ndim), keepdim)
+def _dim(dim, axis):
+    """torch accepts NumPy's ``axis=`` as another name for ``dim=``."""
+    return axis if dim is None else dim
 
 
-def mean(a, dim=None, keepdim=False):
+def sum(a, dim=None, keepdim=False, *, dtype=None, axis=None):
+    if dtype is not None:
+        a = _cast(a, dtype)
+    return Sum.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim)
+
+
+def mean(a, dim=None, keepdim=False, *, dtype=None, axis=None):
+    if dtype is not None:
+        a = _cast(a, dtype)
     if not a.dtype.kind == "f":
-        raise RuntimeError(f"mean(): needs a floating tensor, got {a.dtype}; convert it first with .float()")
-    return Mean.apply(a, reduction_axes(dim, a.ndim), keepdim)
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {a.dtype} (convert it first with .float(), or pass dtype=ember.float32)"
+        )
+    return Mean.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim)
+
+
+def _cast(a, dtype):
+    from .elementwise import cast
+
+    return cast(a, xp.dtype(dtype))
 
 
 def _extreme(a, dim, keepdim, largest):
@@ -172,22 +228,22 @@ def _extreme(a, dim, keepdim, largest):
     return ValuesIndices(values, indices)
 
 
-def max(a, dim=None, keepdim=False):
+def max(a, dim=None, keepdim=False, *, axis=None):
     """``max(a)``: the largest element. ``max(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
-    return _extreme(a, dim, keepdim, True)
+    return _extreme(a, _dim(dim, axis), keepdim, True)
 
 
-def min(a, dim=None, keepdim=False):
+def min(a, dim=None, keepdim=False, *, axis=None):
     """``min(a)``: the smallest element. ``min(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
-    return _extreme(a, dim, keepdim, False)
+    return _extreme(a, _dim(dim, axis), keepdim, False)
 
 
-def amax(a, dim=None, keepdim=False):
-    return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, True)
+def amax(a, dim=None, keepdim=False, *, axis=None):
+    return Amax.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim, True)
 
 
-def amin(a, dim=None, keepdim=False):
-    return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, False)
+def amin(a, dim=None, keepdim=False, *, axis=None):
+    return Amax.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim, False)
 
 
 def _correction(unbiased, correction):
@@ -196,24 +252,24 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     """Variance; unbiased (divides by n - 1) unless ``unbiased=False`` or ``correction=0``."""
-    return Var.apply(a, reduction_axes(dim, a.ndim), _correction(unbiased, correction), keepdim)
+    return Var.apply(a, reduction_axes(_dim(dim, axis), a.ndim), _correction(unbiased, correction), keepdim)
 
 
-def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     """Standard deviation: √var, with ``var``'s arguments."""
-    return sqrt(var(a, dim, unbiased, keepdim, correction=correction))
+    return sqrt(var(a, _dim(dim, axis), unbiased, keepdim, correction=correction))
 
 
-def argmax(a, dim=None, keepdim=False):
+def argmax(a, dim=None, keepdim=False, *, axis=None):
     """Index of the largest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
-    return _arg_extreme(xp.argmax, a, dim, keepdim)
+    return _arg_extreme(xp.argmax, a, _dim(dim, axis), keepdim)
 
 
-def argmin(a, dim=None, keepdim=False):
+def argmin(a, dim=None, keepdim=False, *, axis=None):
     """Index of the smallest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
-    return _arg_extreme(xp.argmin, a, dim, keepdim)
+    return _arg_extreme(xp.argmin, a, _dim(dim, axis), keepdim)
 
 
 def _arg_extreme(arg, a, dim, keepdim):
@@ -224,3 +280,37 @@ def _arg_extreme(arg, a, dim, keepdim):
     (axis,) = normalize_dims(dim, a.ndim)
     data = a.array.reshape(a.shape or (1,))  # a 0-d tensor has one element along dim 0
     return Tensor(arg(data, axis=axis, keepdims=keepdim and a.ndim > 0))
+
+
+def logsumexp(a, dim, keepdim=False):
+    """ln Σ exp(a) along ``dim``, without overflow (the log-partition function of a softmax)."""
+    if a.dtype.kind != "f":
+        a = _cast(a, backend.default_dtype)
+    return LogSumExp.apply(a, reduction_axes(dim, a.ndim), keepdim)
+
+
+def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm (p = 2 or 'fro', 1, inf, -inf, 0 or any number) over ``dim`` (every element when None).
+
+    ``'fro'`` on a matrix is the 2-norm of all its elements; 'nuc' (the nuclear norm) is not supported.
+    """
+    from .elementwise import abs, pow
+
+    if dtype is not None:
+        a = _cast(a, dtype)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"norm(): input dtype should be floating point, but got {a.dtype}; convert it with .float()")
+    axes = reduction_axes(dim, a.ndim)
+    if p in ("fro", 2, 2.0, None):
+        return Norm2.apply(a, axes, keepdim)
+    if p == "nuc":
+        raise NotImplementedError("norm(): the nuclear norm (p='nuc') is not supported")
+    if p == float("inf"):
+        return Amax.apply(abs(a), axes, keepdim, True)
+    if p == -float("inf"):
+        return Amax.apply(abs(a), axes, keepdim, False)
+    if p == 0:
+        return Sum.apply(Tensor((a.array != 0).astype(a.dtype)), axes, keepdim)
+    if p == 1:
+        return Sum.apply(abs(a), axes, keepdim)
+    return pow(Sum.apply(pow(abs(a), p), axes, keepdim), 1.0 / p)
