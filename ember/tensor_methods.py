@@ -118,7 +118,7 @@ INPLACE = {
     "round_": ops.round, "trunc_": ops.trunc, "sign_": ops.sign, "reciprocal_": ops.reciprocal,
     "square_": ops.square, "sin_": ops.sin, "cos_": ops.cos, "rsqrt_": ops.rsqrt, "log1p_": ops.log1p,
     "expm1_": ops.expm1, "remainder_": ops.remainder, "masked_fill_": ops.masked_fill, "tril_": ops.tril,
-    "triu_": ops.triu, "scatter_": ops.scatter, "maximum_": ops.maximum, "minimum_": ops.minimum,
+    "triu_": ops.triu, "scatter_": ops.scatter,
     "clamp_min_": lambda x, lo: ops.clamp(x, min=lo), "clamp_max_": lambda x, hi: ops.clamp(x, max=hi),
 }
 for _name, _op in INPLACE.items():

@@ -417,9 +417,12 @@ def minimum(a, b):
     return Minimum.apply(*_operands(a, b))
 
 
-def where(condition, a, b):
-    """Elements of ``a`` where ``condition`` holds, else of ``b`` (``condition`` is a bool tensor or array)."""
+def where(condition, a=None, b=None):
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (``condition`` is a bool tensor or array).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``: one index tensor per dim."""
     cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
+    if a is None and b is None:
+        return tuple(Tensor(i.astype(xp.int64)) for i in xp.nonzero(cond))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two Python scalars: float32 or int64
         a, b = Tensor(_operand(a)), Tensor(_operand(b))
     a, b = _operands(a, b)

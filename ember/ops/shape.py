@@ -190,7 +190,8 @@ def expand(a, *shape):
     return Expand.apply(a, full)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, axis=None):
+    dim = dim if axis is None else axis  # torch accepts NumPy's axis= too
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of tensors")
@@ -198,7 +199,8 @@ def cat(tensors, dim=0):
     return Cat.apply(axis, *tensors)
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, axis=None):
+    dim = dim if axis is None else axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack(): expected a non-empty list of tensors")
