@@ -82,6 +82,7 @@ from .ops import (
     isneginf, isposinf, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt, ne, nonzero,
     not_equal,
 )
+from .ops import concat, concatenate
 from .ops import argsort, cumprod, cumsum, gather, index_select, logsumexp, masked_fill, norm, prod, scatter, sort, topk
 from .ops import addmm, bmm, dot, ger, inner, mm, mv, outer
 from .ops import (

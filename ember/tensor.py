@@ -138,7 +138,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return Size(self.array.shape)
+        return tuple.__new__(Size, self.array.shape)  # no per-element check: NumPy shapes are ints
 
     @property
     def dtype(self):
@@ -153,7 +153,7 @@ class Tensor:
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.array.shape)
+            return tuple.__new__(Size, self.array.shape)  # no per-element check: NumPy shapes are ints
         if not -self.ndim <= dim < self.ndim:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-self.ndim}, {self.ndim - 1}], but got {dim})"
@@ -447,35 +447,37 @@ class Tensor:
 
     # ---- methods: reductions --------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim=False, **kwargs):  # kwargs: dtype=, and axis= (NumPy's name for dim)
-        return _ops.sum(self, dim, keepdim, **kwargs)
+    # Each takes torch's arguments (dim, keepdim, dtype=, ...) and NumPy's names for them (axis=, keepdims=).
 
-    def mean(self, dim=None, keepdim=False, **kwargs):
-        return _ops.mean(self, dim, keepdim, **kwargs)
+    def sum(self, *args, **kwargs):
+        return _ops.sum(self, *args, **kwargs)
 
-    def max(self, dim=None, keepdim=False, **kwargs):
-        return _ops.max(self, dim, keepdim, **kwargs)
+    def mean(self, *args, **kwargs):
+        return _ops.mean(self, *args, **kwargs)
 
-    def min(self, dim=None, keepdim=False, **kwargs):
-        return _ops.min(self, dim, keepdim, **kwargs)
+    def max(self, *args, **kwargs):
+        return _ops.max(self, *args, **kwargs)
 
-    def amax(self, dim=None, keepdim=False, **kwargs):
-        return _ops.amax(self, dim, keepdim, **kwargs)
+    def min(self, *args, **kwargs):
+        return _ops.min(self, *args, **kwargs)
 
-    def amin(self, dim=None, keepdim=False, **kwargs):
-        return _ops.amin(self, dim, keepdim, **kwargs)
+    def amax(self, *args, **kwargs):
+        return _ops.amax(self, *args, **kwargs)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, **kwargs):
-        return _ops.var(self, dim, unbiased, keepdim, **kwargs)
+    def amin(self, *args, **kwargs):
+        return _ops.amin(self, *args, **kwargs)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, **kwargs):
-        return _ops.std(self, dim, unbiased, keepdim, **kwargs)
+    def var(self, *args, **kwargs):
+        return _ops.var(self, *args, **kwargs)
 
-    def argmax(self, dim=None, keepdim=False, **kwargs):
-        return _ops.argmax(self, dim, keepdim, **kwargs)
+    def std(self, *args, **kwargs):
+        return _ops.std(self, *args, **kwargs)
 
-    def argmin(self, dim=None, keepdim=False, **kwargs):
-        return _ops.argmin(self, dim, keepdim, **kwargs)
+    def argmax(self, *args, **kwargs):
+        return _ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args, **kwargs):
+        return _ops.argmin(self, *args, **kwargs)
 
     # ---- methods: shape -------------------------------------------------------------------------------
 
@@ -504,11 +506,11 @@ class Tensor:
     def permute(self, *dims):
         return _ops.permute(self, *dims)
 
-    def squeeze(self, dim=None):
-        return _ops.squeeze(self, dim)
+    def squeeze(self, *args, **kwargs):
+        return _ops.squeeze(self, *args, **kwargs)
 
-    def unsqueeze(self, dim):
-        return _ops.unsqueeze(self, dim)
+    def unsqueeze(self, *args, **kwargs):
+        return _ops.unsqueeze(self, *args, **kwargs)
 
     def expand(self, *shape):
         return _ops.expand(self, *shape)

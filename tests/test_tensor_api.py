@@ -133,6 +133,22 @@ KEYWORDS = {
     "stack dim": lambda m, x: m.stack([x, x], dim=2),
     "prod dim": lambda m, x: m.prod(x, dim=1),
     "cumsum axis": lambda m, x: x.cumsum(axis=0),
+    "sum axis keepdims": lambda m, x: x.sum(axis=1, keepdims=True),
+    "function sum keepdims": lambda m, x: m.sum(x, axis=1, keepdims=True),
+    "mean keepdims": lambda m, x: x.mean(1, keepdims=True),
+    "max keepdims": lambda m, x: x.max(axis=1, keepdims=True).values,
+    "argmax keepdims": lambda m, x: x.argmax(axis=1, keepdims=True),
+    "std keepdims": lambda m, x: x.std(axis=1, keepdims=True),
+    "prod keepdims": lambda m, x: x.prod(axis=1, keepdims=True),
+    "any axis": lambda m, x: (x > 0).any(axis=1),
+    "logsumexp axis": lambda m, x: m.logsumexp(x, axis=1),
+    "sort axis": lambda m, x: x.sort(axis=0).values,
+    "topk axis": lambda m, x: x.topk(1, axis=0).indices,
+    "squeeze axis": lambda m, x: x[None].squeeze(axis=0),
+    "unsqueeze axis": lambda m, x: x.unsqueeze(axis=1),
+    "gather axis": lambda m, x: x.gather(axis=1, index=m.zeros(3, 1, dtype=m.int64)),
+    "stack axis": lambda m, x: m.stack([x, x], axis=0),
+    "concat": lambda m, x: m.concat([x, x]),
 }
 
 

@@ -27,3 +27,4 @@ from .rearrange import (
     chunk, diag, diagonal, flip, fliplr, flipud, meshgrid, narrow, repeat_interleave, roll, split, tile, tril, triu,
     unbind,
 )
+from .shape import cat as concat, cat as concatenate

@@ -6,7 +6,7 @@ Every result is a bool tensor outside the graph (``torch.eq``, ``torch.isnan``, 
 
 from ..backend import xp
 from ..tensor import Tensor
-from .reduce import reduction_axes
+from .reduce import numpy_names, reduction_axes
 
 
 def _array(v):
@@ -110,11 +110,13 @@ def _logical_reduce(fn, a, dim, keepdim, name):
     return Tensor(out.astype(xp.uint8) if a.dtype == xp.uint8 else out)
 
 
+@numpy_names
 def all(a, dim=None, keepdim=False):
     """Whether every element (along ``dim``) is nonzero."""
     return _logical_reduce(xp.all, a, dim, keepdim, "all")
 
 
+@numpy_names
 def any(a, dim=None, keepdim=False):
     """Whether some element (along ``dim``) is nonzero."""
     return _logical_reduce(xp.any, a, dim, keepdim, "any")

@@ -9,7 +9,7 @@ exactly (dividing the product by a_i would give 0/0 there).
 from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor
-from .reduce import normalize_dims, reduction_axes
+from .reduce import normalize_dims, numpy_names, reduction_axes
 
 
 def _reverse_cumsum(x, axis):
@@ -108,34 +108,26 @@ def _accumulator_dtype(a, dtype):
     return xp.dtype(xp.int64) if a.dtype.kind in "biu" else None
 
 
-def _dim(dim, axis, name):
-    if dim is None:
-        dim = axis
-    if dim is None:
-        raise TypeError(f"{name}() missing 1 required positional argument: 'dim'")
-    return dim
-
-
-def cumsum(a, dim=None, *, dtype=None, axis=None):
+@numpy_names
+def cumsum(a, dim, *, dtype=None):
     """Running sum along ``dim``: z_j = a_0 + ... + a_j."""
-    dim = _dim(dim, axis, "cumsum")
     data_axis = normalize_dims(dim, a.ndim)[0] if a.ndim else None
     if data_axis is None:
         return Tensor(a.array.astype(_accumulator_dtype(a, dtype) or a.dtype))
     return CumSum.apply(a, data_axis, _accumulator_dtype(a, dtype))
 
 
-def cumprod(a, dim=None, *, dtype=None, axis=None):
+@numpy_names
+def cumprod(a, dim, *, dtype=None):
     """Running product along ``dim``: z_j = a_0 · ... · a_j."""
-    dim = _dim(dim, axis, "cumprod")
     if not a.ndim:
         return Tensor(a.array.astype(_accumulator_dtype(a, dtype) or a.dtype))
     return CumProd.apply(a, normalize_dims(dim, a.ndim)[0], _accumulator_dtype(a, dtype))
 
 
-def prod(a, dim=None, keepdim=False, *, dtype=None, axis=None):
+@numpy_names
+def prod(a, dim=None, keepdim=False, *, dtype=None):
     """Product of the elements (along ``dim`` when given); bool and integers give int64, as in torch."""
-    dim = axis if dim is None else dim
     if dim is not None and not isinstance(dim, int):
         raise TypeError("prod(): dim must be one int (torch.prod reduces one dim at a time)")
     return Prod.apply(a, reduction_axes(dim, a.ndim), keepdim and dim is not None, _accumulator_dtype(a, dtype))

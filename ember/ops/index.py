@@ -11,7 +11,7 @@ from collections import namedtuple
 from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor
-from .reduce import normalize_dims
+from .reduce import normalize_dims, numpy_names
 from .shape import getitem
 
 #: What ``sort`` and ``topk`` return, as ``torch.return_types.sort``: ``values, indices = x.sort()``.
@@ -118,6 +118,7 @@ def _index_array(index, name):
     return array
 
 
+@numpy_names
 def gather(a, dim, index):
     """``out[i][j][k] = a[index[i][j][k]][j][k]`` for ``dim=0`` (likewise for the other dims)."""
     index = _index_array(index, "gather")
@@ -139,6 +140,7 @@ def scatter(a, dim, index, src=None, *, value=None):
     return Scatter.apply(a, index, src, _axis(dim, a.ndim))
 
 
+@numpy_names
 def index_select(a, dim, index):
     """The slices of ``a`` along ``dim`` at the positions in the 1-D ``index`` (repeats allowed)."""
     index = _index_array(index, "index_select")
@@ -181,6 +183,7 @@ def _order(data, axis, descending):
     return xp.argsort(key, axis=axis, kind="stable")
 
 
+@numpy_names
 def sort(a, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``; the values carry the gradient back to where they were."""
     axis = _axis(dim, a.ndim)
@@ -189,12 +192,14 @@ def sort(a, dim=-1, descending=False, stable=False):
     return SortResult(Gather.apply(a, index, axis) if a.ndim else _copy(a), Tensor(index.astype(xp.int64)))
 
 
+@numpy_names
 def argsort(a, dim=-1, descending=False, stable=False):
     axis = _axis(dim, a.ndim)
     index = _order(a.array.reshape(a.shape or (1,)), axis, descending).reshape(a.shape)
     return Tensor(index.astype(xp.int64))
 
 
+@numpy_names
 def topk(a, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices, largest first."""
     axis = _axis(dim, a.ndim)

@@ -4,6 +4,7 @@
 exactly as in PyTorch; ``keepdim`` keeps the reduced axes with size 1.
 """
 
+import functools
 from collections import namedtuple
 
 from ..autograd.function import Function
@@ -14,6 +15,21 @@ from .elementwise import maximum, minimum, sqrt
 
 #: What ``max(dim)`` and ``min(dim)`` return, as ``torch.return_types.max``: ``values, indices = x.max(1)``.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def numpy_names(fn):
+    """Let ``fn`` take NumPy's keyword names as torch does: ``axis=`` for ``dim=``, ``keepdims=`` for ``keepdim=``
+    (``x.sum(axis=1, keepdims=True)`` is common in course code)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def normalize_dims(dim, ndim):
@@ -186,18 +202,15 @@ class Norm2(Function):
 # The functional API.
 
 
-def _dim(dim, axis):
-    """torch accepts NumPy's ``axis=`` as another name for ``dim=``."""
-    return axis if dim is None else dim
-
-
-def sum(a, dim=None, keepdim=False, *, dtype=None, axis=None):
+@numpy_names
+def sum(a, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         a = _cast(a, dtype)
-    return Sum.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim)
+    return Sum.apply(a, reduction_axes(dim, a.ndim), keepdim)
 
 
-def mean(a, dim=None, keepdim=False, *, dtype=None, axis=None):
+@numpy_names
+def mean(a, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         a = _cast(a, dtype)
     if not a.dtype.kind == "f":
@@ -205,7 +218,7 @@ def mean(a, dim=None, keepdim=False, *, dtype=None, axis=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
             f"Got: {a.dtype} (convert it first with .float(), or pass dtype=ember.float32)"
         )
-    return Mean.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim)
+    return Mean.apply(a, reduction_axes(dim, a.ndim), keepdim)
 
 
 def _cast(a, dtype):
@@ -228,22 +241,26 @@ def _extreme(a, dim, keepdim, largest):
     return ValuesIndices(values, indices)
 
 
-def max(a, dim=None, keepdim=False, *, axis=None):
+@numpy_names
+def max(a, dim=None, keepdim=False):
     """``max(a)``: the largest element. ``max(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
-    return _extreme(a, _dim(dim, axis), keepdim, True)
+    return _extreme(a, dim, keepdim, True)
 
 
-def min(a, dim=None, keepdim=False, *, axis=None):
+@numpy_names
+def min(a, dim=None, keepdim=False):
     """``min(a)``: the smallest element. ``min(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
-    return _extreme(a, _dim(dim, axis), keepdim, False)
+    return _extreme(a, dim, keepdim, False)
 
 
-def amax(a, dim=None, keepdim=False, *, axis=None):
-    return Amax.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim, True)
+@numpy_names
+def amax(a, dim=None, keepdim=False):
+    return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, True)
 
 
-def amin(a, dim=None, keepdim=False, *, axis=None):
-    return Amax.apply(a, reduction_axes(_dim(dim, axis), a.ndim), keepdim, False)
+@numpy_names
+def amin(a, dim=None, keepdim=False):
+    return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, False)
 
 
 def _correction(unbiased, correction):
@@ -252,24 +269,28 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+@numpy_names
+def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance; unbiased (divides by n - 1) unless ``unbiased=False`` or ``correction=0``."""
-    return Var.apply(a, reduction_axes(_dim(dim, axis), a.ndim), _correction(unbiased, correction), keepdim)
+    return Var.apply(a, reduction_axes(dim, a.ndim), _correction(unbiased, correction), keepdim)
 
 
-def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+@numpy_names
+def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: √var, with ``var``'s arguments."""
-    return sqrt(var(a, _dim(dim, axis), unbiased, keepdim, correction=correction))
+    return sqrt(var(a, dim, unbiased, keepdim, correction=correction))
 
 
-def argmax(a, dim=None, keepdim=False, *, axis=None):
+@numpy_names
+def argmax(a, dim=None, keepdim=False):
     """Index of the largest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
-    return _arg_extreme(xp.argmax, a, _dim(dim, axis), keepdim)
+    return _arg_extreme(xp.argmax, a, dim, keepdim)
 
 
-def argmin(a, dim=None, keepdim=False, *, axis=None):
+@numpy_names
+def argmin(a, dim=None, keepdim=False):
     """Index of the smallest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
-    return _arg_extreme(xp.argmin, a, _dim(dim, axis), keepdim)
+    return _arg_extreme(xp.argmin, a, dim, keepdim)
 
 
 def _arg_extreme(arg, a, dim, keepdim):
@@ -282,6 +303,7 @@ def _arg_extreme(arg, a, dim, keepdim):
     return Tensor(arg(data, axis=axis, keepdims=keepdim and a.ndim > 0))
 
 
+@numpy_names
 def logsumexp(a, dim, keepdim=False):
     """ln Σ exp(a) along ``dim``, without overflow (the log-partition function of a softmax)."""
     if a.dtype.kind != "f":
@@ -289,6 +311,7 @@ def logsumexp(a, dim, keepdim=False):
     return LogSumExp.apply(a, reduction_axes(dim, a.ndim), keepdim)
 
 
+@numpy_names
 def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm (p = 2 or 'fro', 1, inf, -inf, 0 or any number) over ``dim`` (every element when None).
 
