@@ -273,6 +273,8 @@ REARRANGE = {
     "tile": (lambda a: ember.tile(a, (2,)), lambda a: torch.tile(a, (2,)), (3, 4)),
     "repeat_interleave": (lambda a: a.repeat_interleave(2, dim=0), lambda a: a.repeat_interleave(2, dim=0), (3, 4)),
     "repeat_interleave flat": (lambda a: ember.repeat_interleave(a, 3), lambda a: torch.repeat_interleave(a, 3), (2, 2)),
+    "repeat_interleave counts": (lambda a: a.repeat_interleave(ember.tensor([2, 0, 1]), dim=1),
+                                 lambda a: a.repeat_interleave(torch.tensor([2, 0, 1]), dim=1), (2, 3)),
     "tril": (ember.tril, torch.tril, (4, 5)),
     "triu 1": (lambda a: a.triu(1), lambda a: a.triu(1), (2, 4, 3)),
     "tril -1": (lambda a: ember.tril(a, diagonal=-1), lambda a: torch.tril(a, diagonal=-1), (4, 4)),
@@ -312,6 +314,19 @@ def test_cutting_errors_match_torch():
         ember.zeros(2, 3).repeat(2)
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         ember.tril(ember.zeros(3))
+
+
+def test_repeat_interleave_of_counts_alone():
+    counts = [1, 0, 3]
+    assert ember.repeat_interleave(ember.tensor(counts)).tolist() == torch.repeat_interleave(torch.tensor(counts)).tolist()
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.sort(x).values, lambda m, x: m.cumsum(x, 0),
+                                lambda m, x: m.topk(x, 1).values, lambda m, x: m.flip(x, (0,))])
+@pytest.mark.parametrize("data", [np.array(2.5), np.array([3, 1, 2])])
+def test_zero_dim_and_integer_inputs(fn, data):
+    got, expected = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
+    assert got.tolist() == expected.tolist() and str(got.dtype) == str(expected.dtype).replace("torch.", "")
 
 
 def test_bool_triangles_stay_bool():

@@ -103,7 +103,7 @@ def _same_dtype(a, b, name):
         )
 
 
-def _logical_reduce(fn, a, dim, keepdim, name):
+def _logical_reduce(fn, a, dim, keepdim):
     axes = reduction_axes(dim, a.ndim)
     out = xp.asarray(fn(a.array, axis=axes, keepdims=keepdim))
     # torch keeps uint8 for uint8 input (the old byte masks) and gives bool for every other dtype
@@ -113,23 +113,25 @@ def _logical_reduce(fn, a, dim, keepdim, name):
 @numpy_names
 def all(a, dim=None, keepdim=False):
     """Whether every element (along ``dim``) is nonzero."""
-    return _logical_reduce(xp.all, a, dim, keepdim, "all")
+    return _logical_reduce(xp.all, a, dim, keepdim)
 
 
 @numpy_names
 def any(a, dim=None, keepdim=False):
     """Whether some element (along ``dim``) is nonzero."""
-    return _logical_reduce(xp.any, a, dim, keepdim, "any")
+    return _logical_reduce(xp.any, a, dim, keepdim)
 
 
 def nonzero(a, *, as_tuple=False):
     """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one index tensor per dim with
     ``as_tuple=True`` (what ``x[mask]`` uses)."""
-    data = a.array.reshape(a.shape or (1,)) if a.ndim == 0 else a.array
-    index = xp.nonzero(data)
+    if a.ndim == 0:  # torch: one hit with no coordinates, or none
+        hits = int(bool(a.array))
+        return (Tensor(xp.zeros(hits, dtype=xp.int64)),) if as_tuple else Tensor(xp.zeros((hits, 0), dtype=xp.int64))
+    index = xp.nonzero(a.array)
     if as_tuple:
         return tuple(Tensor(i.astype(xp.int64)) for i in index)
-    return Tensor(xp.stack(index, axis=1).astype(xp.int64) if index else xp.zeros((0, 0), dtype=xp.int64))
+    return Tensor(xp.stack(index, axis=1).astype(xp.int64))
 
 
 def count_nonzero(a, dim=None):

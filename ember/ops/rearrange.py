@@ -53,17 +53,14 @@ class Diag(Function):
 
 def _diagonal_positions(n, k):
     i = xp.arange(n)
-    return i + builtin_max(-k, 0), i + builtin_max(k, 0)
-
-
-builtin_max = max
+    return i + max(-k, 0), i + max(k, 0)
 
 
 # ----------------------------------------------------------------------------------------------------
 # The functional API.
 
 
-def _axis(dim, ndim, name="dim"):
+def _axis(dim, ndim):
     return normalize_dims(dim, ndim)[0]
 
 
@@ -84,7 +81,7 @@ def split(a, split_size_or_sections, dim=0):
         size = split_size_or_sections
         if size <= 0 and n:
             raise RuntimeError(f"split(): split_size can only be 0 if dimension size is 0, but got {size}")
-        sizes = [builtin_min(size, n - s) for s in range(0, n, size)] if n else [0]
+        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
@@ -97,15 +94,12 @@ def split(a, split_size_or_sections, dim=0):
     return tuple(pieces)
 
 
-builtin_min = min
-
-
 def chunk(a, chunks, dim=0):
     """``chunks`` pieces of (nearly) equal size along ``dim``; fewer when the size does not allow more."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = a.shape[_axis(dim, a.ndim)]
-    return split(a, builtin_max(-(-n // chunks), 1), dim)
+    return split(a, max(-(-n // chunks), 1), dim)  # ceil(n / chunks) per piece
 
 
 def unbind(a, dim=0):
@@ -159,10 +153,11 @@ def tile(a, dims):
     return repeat(a, (1,) * (a.ndim - len(dims)) + dims)
 
 
-def repeat_interleave(a, repeats, dim=None, *, output_size=None):
-    """Each element repeated ``repeats`` times in place (``[1, 2] -> [1, 1, 2, 2]``); flattened when ``dim`` is None."""
-    if not isinstance(a, Tensor):  # torch.repeat_interleave(repeats): 0,0,1,1,1,... counted out
-        counts = a.array if isinstance(a, Tensor) else xp.asarray(a)
+def repeat_interleave(a, repeats=None, dim=None, *, output_size=None):
+    """Each element repeated ``repeats`` times in place (``[1, 2] -> [1, 1, 2, 2]``); flattened when ``dim`` is
+    None. ``repeats`` is an int or a tensor of counts, one per element along ``dim``."""
+    if repeats is None:  # torch.repeat_interleave(counts): each index i repeated counts[i] times
+        counts = a.array
         return Tensor(xp.repeat(xp.arange(len(counts)), counts).astype(xp.int64))
     if dim is None:
         a, dim = reshape(a, -1), 0

@@ -12,6 +12,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..backend import errstate, xp
 from ..tensor import Tensor
+from .elementwise import _operands, cast
 
 
 class Sin(Function):
@@ -286,8 +287,6 @@ def _floating(a, name):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(a).__name__}")
     if a.dtype.kind == "f":
         return a
-    from .elementwise import cast  # elementwise imports nothing from here; the cast lives there
-
     return cast(a, backend.default_dtype)
 
 
@@ -325,8 +324,6 @@ def atan(a):
 
 def atan2(y, x):
     """The angle of (x, y) in (-π, π]; note the argument order: y first, as ``torch.atan2``."""
-    from .elementwise import _operands
-
     y, x = _operands(y, x, true_division=True)  # integers become floats, as in torch
     return Atan2.apply(y, x)
 
