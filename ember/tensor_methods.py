@@ -75,31 +75,34 @@ def _update(self, op, *args, what, **kwargs):
     """``self = op(self, *args)`` in place (see the module docstring for the three cases)."""
     if self._ctx is None:
         self._check_inplace(what)
-    if self.requires_grad or _any_requires_grad(args):
+    records = (self.requires_grad or _any_requires_grad(args)) and is_grad_enabled()
+    if records:
         # The result joins a graph: self becomes its node, and its old value lives on in a shadow tensor
         # that the new node takes as input (so backward still reaches what self was computed from).
-        shadow = Tensor.__new__(Tensor)
-        shadow.array, shadow.grad, shadow._ctx = self.array, None, self._ctx
-        shadow._out_index, shadow._requires_grad = self._out_index, self._requires_grad
-        result = op(shadow, *args, **kwargs)
-        if result.requires_grad and is_grad_enabled():
-            self.array, self._ctx, self._out_index, self._requires_grad = (
-                result.array, result._ctx, result._out_index, True)
-            return self
+        source = Tensor.__new__(Tensor)
+        source.array, source.grad, source._ctx = self.array, None, self._ctx
+        source._out_index, source._requires_grad = self._out_index, self._requires_grad
     else:
-        result = op(self, *args, **kwargs)
+        source = self
+    result = op(source, *args, **kwargs)
     if not xp.can_cast(result.dtype, self.dtype, casting="same_kind"):
         raise RuntimeError(f"{what}: result type {result.dtype} can't be cast to the desired output type {self.dtype}")
     if result.shape != self.shape:
         raise RuntimeError(
             f"{what}: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
         )
+    if records and result.requires_grad:
+        if result.dtype != self.dtype:
+            result = ops.cast(result, self.dtype)  # an in-place result keeps the tensor's dtype
+        self.array, self._ctx, self._out_index, self._requires_grad = (
+            result.array, result._ctx, result._out_index, True)
+        return self
     self.array[...] = result.array
     return self
 
 
 def _any_requires_grad(args):
-    return is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    return any(isinstance(a, Tensor) and a.requires_grad for a in args)
 
 
 def _inplace_method(name, op):

@@ -402,3 +402,35 @@ def test_every_delegated_method_is_a_torch_method():
     x = ember.tensor(X)
     for name in tensor_methods.DELEGATED:
         assert callable(getattr(x, name))
+
+
+def test_a_from_scratch_program_runs_unchanged_and_gives_torch_numbers():
+    """d2l-style softmax regression with hand-written SGD and gradient clipping, written once for both."""
+
+    def program(m, X_data, y_data, W_data):
+        X, y = m.tensor(X_data), m.tensor(y_data)
+        W = m.tensor(W_data, requires_grad=True)
+        b = m.zeros(3, dtype=X.dtype, requires_grad=True)
+        losses = []
+        for _ in range(3):
+            logits = m.mm(X, W) + b
+            log_probs = logits - m.logsumexp(logits, dim=1, keepdim=True)
+            loss = -log_probs.gather(1, y.unsqueeze(1)).mean()
+            loss.backward()
+            with m.no_grad():
+                norm = m.sqrt(sum(m.sum(p.grad ** 2) for p in (W, b)))
+                for p in (W, b):
+                    p.grad.mul_(m.clamp(1.0 / norm, max=1.0))
+                    p.sub_(p.grad, alpha=0.5)
+                    p.grad.zero_()
+            losses.append(loss.item())
+        top2 = logits.topk(2, dim=1).indices
+        accuracy = (logits.argmax(axis=1) == y).float().mean().item()
+        return losses, top2.tolist(), accuracy, W.detach().norm(p=1).item()
+
+    rng = np.random.default_rng(0)
+    args = (rng.standard_normal((8, 4)), rng.integers(0, 3, 8), rng.standard_normal((4, 3)) * 0.1)
+    got, expected = program(ember, *args), program(torch, *args)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-9)
+    assert got[1] == expected[1] and got[2] == expected[2]
+    np.testing.assert_allclose(got[3], expected[3], rtol=1e-9)
