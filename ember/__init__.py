@@ -74,7 +74,7 @@ from .tensor_types import (
 )
 from .ops import add, div, floor_divide, mul, multiply, neg, remainder, sub, subtract, true_divide
 from .ops import (
-    acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cos, cosh, exp2, expm1, fix, floor, frac, log1p,
+    acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cos, cosh, erf, erfc, exp2, expm1, fix, floor, frac, log1p,
     log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc,
 )
 from .ops import (

@@ -17,7 +17,7 @@ from .tensor import Tensor, as_array
 
 # x.name(*args) is ember.ops.name(x, *args) for each of these.
 DELEGATED = """
-    sin cos tan sinh cosh asin acos atan atan2 arcsin arccos arctan arctan2 log1p expm1 log2 log10 exp2 rsqrt
+    erf erfc sin cos tan sinh cosh asin acos atan atan2 arcsin arccos arctan arctan2 log1p expm1 log2 log10 exp2 rsqrt
     reciprocal square floor ceil round trunc fix frac sign sgn
     add sub mul div multiply subtract true_divide floor_divide remainder neg
     eq ne lt le gt ge greater greater_equal less less_equal not_equal equal isclose allclose
@@ -120,7 +120,7 @@ INPLACE = {
     "relu_": ops.relu, "sigmoid_": ops.sigmoid, "tanh_": ops.tanh, "floor_": ops.floor, "ceil_": ops.ceil,
     "round_": ops.round, "trunc_": ops.trunc, "sign_": ops.sign, "reciprocal_": ops.reciprocal,
     "square_": ops.square, "sin_": ops.sin, "cos_": ops.cos, "rsqrt_": ops.rsqrt, "log1p_": ops.log1p,
-    "expm1_": ops.expm1, "remainder_": ops.remainder, "masked_fill_": ops.masked_fill, "tril_": ops.tril,
+    "expm1_": ops.expm1, "erf_": ops.erf, "remainder_": ops.remainder, "masked_fill_": ops.masked_fill, "tril_": ops.tril,
     "triu_": ops.triu, "scatter_": ops.scatter,
     "clamp_min_": lambda x, lo: ops.clamp(x, min=lo), "clamp_max_": lambda x, hi: ops.clamp(x, max=hi),
 }

@@ -39,6 +39,8 @@ UNARY = {
     "round": (ember.round, torch.round, (-3.0, 3.0)),
     "trunc": (ember.trunc, torch.trunc, (-3.0, 3.0)),
     "sign": (ember.sign, torch.sign, None),
+    "erf": (ember.erf, torch.erf, (-3.0, 3.0)),
+    "erfc": (ember.erfc, torch.erfc, (-1.0, 1.0)),
     "sgn": (ember.sgn, torch.sgn, None),
     "method sin": (lambda a: a.sin(), lambda a: a.sin(), None),
     "method rsqrt": (lambda a: a.rsqrt(), lambda a: a.rsqrt(), (0.5, 4.0)),
@@ -56,7 +58,7 @@ def test_unary_matches_torch(name, dtype):
     check_op(ember_fn, torch_fn, [()], dtype=dtype, low=low, high=high, seed=1, grad=grad)
 
 
-INTEGER_INPUT = ["sin", "cos", "tan", "atan", "log1p", "expm1", "log2", "exp2", "rsqrt", "reciprocal", "square",
+INTEGER_INPUT = ["erf", "sin", "cos", "tan", "atan", "log1p", "expm1", "log2", "exp2", "rsqrt", "reciprocal", "square",
                  "floor", "ceil", "round", "trunc", "sign", "sgn"]
 
 
@@ -93,6 +95,14 @@ def test_rounding_half_to_even_and_zero_gradient():
     assert y.tolist() == torch.round(torch.tensor([0.5, 1.5, 2.5, -0.5, -1.5])).tolist()
     y.sum().backward()
     assert x.grad.tolist() == [0.0] * 5  # torch gives zeros, not None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_erf_over_its_whole_range(dtype):
+    data = np.concatenate([np.linspace(-8, 8, 4001), [0.0, 1e-12, -1e-300, np.inf, -np.inf, np.nan]]).astype(dtype)
+    got, expected = ember.erf(ember.tensor(data)).numpy(), torch.erf(torch.tensor(data)).numpy()
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-14 if dtype == "float64" else 1e-6, atol=0 if dtype == "float64" else 1e-7)
 
 
 def test_trig_identities_hold():
@@ -344,6 +354,7 @@ GRADCHECK = {
                                                   (lambda a: ember.log10(a.abs() + 0.5), (3,))],
     "Exp2": [(ember.exp2, (3, 4))], "Rsqrt": [(lambda a: ember.rsqrt(a.abs() + 0.5), (3, 4))],
     "Reciprocal": [(lambda a: ember.reciprocal(a.abs() + 0.5), (3, 4))], "Square": [(ember.square, (3, 4))],
+    "Erf": [(ember.erf, (3, 4))],
     "Frac": [(lambda a: ember.frac(a * 0.9), (3, 4))], "Rounding": [(lambda a: ember.floor(a) + a, (3, 4))],
     "CumSum": [(lambda a: ember.cumsum(a, 1), (3, 4))], "CumProd": [(lambda a: ember.cumprod(a, 0), (3, 4))],
     "Prod": [(lambda a: ember.prod(a, 1), (3, 4)), (ember.prod, (2, 3))],

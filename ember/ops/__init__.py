@@ -11,7 +11,7 @@ from .reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .shape import cat, expand, flatten, getitem, index_arrays, permute, reshape, squeeze, stack, transpose, unsqueeze
 from .elementwise import multiply, subtract, true_divide
 from .unary import (
-    acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cos, cosh, exp2, expm1, fix, floor, frac, log1p,
+    acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cos, cosh, erf, erfc, exp2, expm1, fix, floor, frac, log1p,
     log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc,
 )
 from .compare import (
