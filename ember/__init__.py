@@ -66,6 +66,30 @@ from .ops import (
     where,
 )
 
+from .autograd import inference_mode, is_inference_mode_enabled
+from .size import Size
+from .tensor_types import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
+    is_floating_point, is_tensor, numel,
+)
+from .ops import add, div, floor_divide, mul, multiply, neg, remainder, sub, subtract, true_divide
+from .ops import (
+    acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cos, cosh, erf, erfc, exp2, expm1, fix, floor, frac, log1p,
+    log2, log10, reciprocal, round, rsqrt, sgn, sign, sin, sinh, square, tan, trunc,
+)
+from .ops import (
+    all, allclose, any, count_nonzero, eq, equal, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan,
+    isneginf, isposinf, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt, ne, nonzero,
+    not_equal,
+)
+from .ops import concat, concatenate
+from .ops import argsort, cumprod, cumsum, gather, index_select, logsumexp, masked_fill, norm, prod, scatter, sort, topk
+from .ops import addmm, bmm, dot, ger, inner, mm, mv, outer
+from .ops import (
+    chunk, diag, diagonal, flip, fliplr, flipud, meshgrid, narrow, repeat_interleave, roll, split, tile, tril, triu,
+    unbind,
+)
+
 # PyTorch's other names for the same dtypes.
 half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_
 

@@ -11,6 +11,7 @@ from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
 from . import backend
 from .backend import default_dtype, xp
+from .size import Size
 
 
 def as_array(data, dtype=None):
@@ -143,7 +144,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return self.array.shape
+        return tuple.__new__(Size, self.array.shape)  # no per-element check: NumPy shapes are ints
 
     @property
     def dtype(self):
@@ -157,7 +158,13 @@ class Tensor:
         return self.array.ndim
 
     def size(self, dim=None):
-        return self.array.shape if dim is None else self.array.shape[dim]
+        if dim is None:
+            return tuple.__new__(Size, self.array.shape)  # no per-element check: NumPy shapes are ints
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-self.ndim}, {self.ndim - 1}], but got {dim})"
+            )
+        return self.array.shape[dim]
 
     def numel(self):
         return self.array.size
@@ -446,35 +453,37 @@ class Tensor:
 
     # ---- methods: reductions --------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim=False):
-        return _ops.sum(self, dim, keepdim)
+    # Each takes torch's arguments (dim, keepdim, dtype=, ...) and NumPy's names for them (axis=, keepdims=).
 
-    def mean(self, dim=None, keepdim=False):
-        return _ops.mean(self, dim, keepdim)
+    def sum(self, *args, **kwargs):
+        return _ops.sum(self, *args, **kwargs)
 
-    def max(self, dim=None, keepdim=False):
-        return _ops.max(self, dim, keepdim)
+    def mean(self, *args, **kwargs):
+        return _ops.mean(self, *args, **kwargs)
 
-    def min(self, dim=None, keepdim=False):
-        return _ops.min(self, dim, keepdim)
+    def max(self, *args, **kwargs):
+        return _ops.max(self, *args, **kwargs)
 
-    def amax(self, dim=None, keepdim=False):
-        return _ops.amax(self, dim, keepdim)
+    def min(self, *args, **kwargs):
+        return _ops.min(self, *args, **kwargs)
 
-    def amin(self, dim=None, keepdim=False):
-        return _ops.amin(self, dim, keepdim)
+    def amax(self, *args, **kwargs):
+        return _ops.amax(self, *args, **kwargs)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+    def amin(self, *args, **kwargs):
+        return _ops.amin(self, *args, **kwargs)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, *args, **kwargs):
+        return _ops.var(self, *args, **kwargs)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _ops.argmax(self, dim, keepdim)
+    def std(self, *args, **kwargs):
+        return _ops.std(self, *args, **kwargs)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _ops.argmin(self, dim, keepdim)
+    def argmax(self, *args, **kwargs):
+        return _ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args, **kwargs):
+        return _ops.argmin(self, *args, **kwargs)
 
     # ---- methods: shape -------------------------------------------------------------------------------
 
@@ -503,11 +512,11 @@ class Tensor:
     def permute(self, *dims):
         return _ops.permute(self, *dims)
 
-    def squeeze(self, dim=None):
-        return _ops.squeeze(self, dim)
+    def squeeze(self, *args, **kwargs):
+        return _ops.squeeze(self, *args, **kwargs)
 
-    def unsqueeze(self, dim):
-        return _ops.unsqueeze(self, dim)
+    def unsqueeze(self, *args, **kwargs):
+        return _ops.unsqueeze(self, *args, **kwargs)
 
     def expand(self, *shape):
         return _ops.expand(self, *shape)
@@ -528,3 +537,7 @@ def _as_tensor(value):
 
 # The ops are written on top of Tensor, so they are imported after it (tensor methods call them).
 from . import ops as _ops  # noqa: E402
+
+# The rest of torch.Tensor's methods (maths, comparisons, indexing, in-place updates, new_* factories) are
+# calls into the ops as well; they are attached from tensor_methods.py so that this file stays readable.
+from . import tensor_methods as _tensor_methods  # noqa: E402,F401

@@ -265,6 +265,8 @@ GRADCHECK = {
     ],
     "MaxDim": [(lambda a: a.max(1).values, (3, 4)), (lambda a: a.min(0, keepdim=True).values, (3, 4))],
     "Var": [(lambda a: a.var(1), (3, 4)), (lambda a: a.var(unbiased=False), (3, 2)), (lambda a: a.std((0, 1)), (2, 3))],
+    "LogSumExp": [(lambda a: ember.logsumexp(a, 1), (3, 4)), (lambda a: a.logsumexp((0, 1), keepdim=True), (2, 3))],
+    "Norm2": [(lambda a: a.norm(), (3, 4)), (lambda a: ember.norm(a, dim=1, keepdim=True), (2, 3))],
 }
 
 

@@ -5,6 +5,7 @@ custom.py); Ember's own operations subclass the array-level ``ember.autograd.fun
 """
 
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import inference_mode, is_inference_mode_enabled
 from .function import AccumulateGrad, Context
 from .custom import Function, Variable
 from .engine import grad

@@ -83,3 +83,49 @@ class set_grad_enabled(_GradMode):
         # As a decorator it must only set the mode while ``fn`` runs: undo the switch __init__ made.
         _set_enabled(self._prev)
         return super().__call__(fn)
+
+
+class inference_mode(_GradMode):
+    """``no_grad`` for inference: nothing inside records a graph (``inference_mode(False)`` leaves grad mode
+    as it is). Ember has no separate inference tensors, so this is exactly ``no_grad`` when enabled; it works
+    as a context manager, as ``@inference_mode()`` and as a bare ``@inference_mode``."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):  # bare decorator: @inference_mode
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        if callable(mode):
+            return
+        self.enabled = bool(mode)
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        self._prev_inference = is_inference_mode_enabled()
+        if self.enabled:
+            _set_enabled(False)
+        _state.inference = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _set_enabled(self._prev)
+        _state.inference = self._prev_inference
+        return False
+
+    def __call__(self, fn):
+        enabled = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    """Whether the innermost ``inference_mode`` block is enabled (``no_grad`` alone does not count)."""
+    return getattr(_state, "inference", False)

@@ -329,20 +329,41 @@ def cast(a, dtype):
     return Cast.apply(a, xp.dtype(dtype))
 
 
-def add(a, b):
-    return Add.apply(*_operands(a, b))
+def add(a, b, *, alpha=1):
+    """a + alpha·b (``alpha`` scales the second operand, as in ``torch.add``)."""
+    return Add.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
 
 
-def sub(a, b):
-    return Sub.apply(*_operands(a, b))
+def sub(a, b, *, alpha=1):
+    """a - alpha·b."""
+    return Sub.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
 
 
 def mul(a, b):
     return Mul.apply(*_operands(a, b))
 
 
-def div(a, b):
-    return Div.apply(*_operands(a, b, true_division=True))
+def div(a, b, *, rounding_mode=None):
+    """a / b; ``rounding_mode='floor'`` rounds toward -∞ (Python's //), ``'trunc'`` toward 0 (C's /). The
+    rounded quotients are piecewise constant: they have no gradient, and integers stay integers."""
+    if rounding_mode is None:
+        return Div.apply(*_operands(a, b, true_division=True))
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        a, b = _operands(a, b)
+        x, y = getattr(a, "array", a), getattr(b, "array", b)
+        q = _trunc_int(x, y) if _is_integer(a) and _is_integer(b) else xp.trunc(x / y)
+        return Tensor(xp.asarray(q).astype(xp.result_type(x, y), copy=False))
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+
+
+def _trunc_int(x, y):
+    q = xp.floor_divide(x, y)  # floor; step back toward zero where the signs differ and it was not exact
+    return q + ((xp.remainder(x, y) != 0) & ((x < 0) != (y < 0)))
+
+
+true_divide, multiply, subtract = div, mul, sub
 
 
 def pow(a, b):
@@ -396,9 +417,12 @@ def minimum(a, b):
     return Minimum.apply(*_operands(a, b))
 
 
-def where(condition, a, b):
-    """Elements of ``a`` where ``condition`` holds, else of ``b`` (``condition`` is a bool tensor or array)."""
+def where(condition, a=None, b=None):
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (``condition`` is a bool tensor or array).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``: one index tensor per dim."""
     cond = condition.array if isinstance(condition, Tensor) else xp.asarray(condition)
+    if a is None and b is None:
+        return tuple(Tensor(i.astype(xp.int64)) for i in xp.nonzero(cond))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two Python scalars: float32 or int64
         a, b = Tensor(_operand(a)), Tensor(_operand(b))
     a, b = _operands(a, b)

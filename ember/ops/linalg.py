@@ -95,3 +95,95 @@ def matmul(a, b):
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b, as ``torch.nn.functional.linear``."""
     return Linear.apply(x, weight, bias)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The strict products: torch's mm, bmm, mv and dot check their ranks (matmul broadcasts, these do not).
+
+
+def _same_dtype(a, b, name):
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{name}: expected both arguments to have the same dtype, but got {a.dtype} and {b.dtype}; "
+            "convert one with .to()"
+        )
+
+
+def mm(a, b):
+    """The matrix product of two 2-D tensors, (n, m) @ (m, p) -> (n, p)."""
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})"
+        )
+    _same_dtype(a, b, "mm")
+    return MatMul.apply(a, b)
+
+
+def bmm(a, b):
+    """A batch of matrix products: (B, n, m) @ (B, m, p) -> (B, n, p), with no broadcasting."""
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
+            f"but got: [{b.shape[0]}, {b.shape[1]}]."
+        )
+    _same_dtype(a, b, "bmm")
+    return MatMul.apply(a, b)
+
+
+def mv(a, v):
+    """Matrix times vector: (n, m) @ (m,) -> (n,)."""
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
+    _same_dtype(a, v, "mv")
+    return MatMul.apply(a, v)
+
+
+def dot(a, b):
+    """The inner product of two 1-D tensors of the same length (a 0-d tensor)."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape != b.shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
+            f"number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively"
+        )
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a.dtype} and {b.dtype}")
+    return MatMul.apply(a, b)
+
+
+inner = dot
+
+
+def outer(a, b):
+    """The outer product of two vectors: z[i, j] = a[i] · b[j]."""
+    from .elementwise import mul
+    from .shape import reshape
+
+    for name, v in (("self", a), ("vec2", b)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
+    return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta · input + alpha · (mat1 @ mat2), as ``torch.addmm``."""
+    from .elementwise import add, mul
+
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = mul(product, alpha)
+    return add(input if beta == 1 else mul(input, beta), product)

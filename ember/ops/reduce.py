@@ -4,15 +4,32 @@
 exactly as in PyTorch; ``keepdim`` keeps the reduced axes with size 1.
 """
 
+import functools
 from collections import namedtuple
 
 from ..autograd.function import Function
+from .. import backend
 from ..backend import errstate, xp
 from ..tensor import Tensor
 from .elementwise import maximum, minimum, sqrt
 
 #: What ``max(dim)`` and ``min(dim)`` return, as ``torch.return_types.max``: ``values, indices = x.max(1)``.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def numpy_names(fn):
+    """Let ``fn`` take NumPy's keyword names as torch does: ``axis=`` for ``dim=``, ``keepdims=`` for ``keepdim=``
+    (``x.sum(axis=1, keepdims=True)`` is common in course code)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def normalize_dims(dim, ndim):
@@ -144,18 +161,70 @@ class Var(Function):
             return grad * centered * (2 / ctx.denom if ctx.denom else xp.inf)
 
 
+class LogSumExp(Function):
+    """z = ln Σ eᵃ over ``axes``, computed as m + ln Σ e^(a - m) with m = max a (no overflow);
+    dz/da = e^(a - z), the softmax of a."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        m = a.max(axis=axes, keepdims=True) if a.size else xp.zeros((1,) * a.ndim, dtype=a.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf) would give inf - inf = nan
+        with errstate(divide="ignore"):
+            z = m + xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True))
+        ctx.save(a, z)
+        ctx.axes = axes
+        return z if keepdim else z.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, z = ctx.saved
+        return grad.reshape(z.shape) * xp.exp(a - z)
+
+
+class Norm2(Function):
+    """z = ‖a‖₂ = √Σ a² over ``axes``;  dz/da = a / z, taken as 0 where z = 0 (a subgradient, as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        z = xp.sqrt((a * a).sum(axis=axes, keepdims=True))
+        ctx.save(a, z)
+        ctx.axes = axes
+        return z if keepdim else z.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, z = ctx.saved
+        with errstate(divide="ignore", invalid="ignore"):
+            return xp.where(z == 0, 0, grad.reshape(z.shape) * a / z).astype(a.dtype, copy=False)
+
+
 # ----------------------------------------------------------------------------------------------------
 # The functional API.
 
 
-def sum(a, dim=None, keepdim=False):
+@numpy_names
+def sum(a, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        a = _cast(a, dtype)
     return Sum.apply(a, reduction_axes(dim, a.ndim), keepdim)
 
 
-def mean(a, dim=None, keepdim=False):
+@numpy_names
+def mean(a, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        a = _cast(a, dtype)
     if not a.dtype.kind == "f":
-        raise RuntimeError(f"mean(): needs a floating tensor, got {a.dtype}; convert it first with .float()")
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {a.dtype} (convert it first with .float(), or pass dtype=ember.float32)"
+        )
     return Mean.apply(a, reduction_axes(dim, a.ndim), keepdim)
+
+
+def _cast(a, dtype):
+    from .elementwise import cast
+
+    return cast(a, xp.dtype(dtype))
 
 
 def _extreme(a, dim, keepdim, largest):
@@ -172,20 +241,24 @@ def _extreme(a, dim, keepdim, largest):
     return ValuesIndices(values, indices)
 
 
+@numpy_names
 def max(a, dim=None, keepdim=False):
     """``max(a)``: the largest element. ``max(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
     return _extreme(a, dim, keepdim, True)
 
 
+@numpy_names
 def min(a, dim=None, keepdim=False):
     """``min(a)``: the smallest element. ``min(a, dim)``: ``(values, indices)`` along ``dim``, as in torch."""
     return _extreme(a, dim, keepdim, False)
 
 
+@numpy_names
 def amax(a, dim=None, keepdim=False):
     return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, True)
 
 
+@numpy_names
 def amin(a, dim=None, keepdim=False):
     return Amax.apply(a, reduction_axes(dim, a.ndim), keepdim, False)
 
@@ -196,21 +269,25 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+@numpy_names
 def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance; unbiased (divides by n - 1) unless ``unbiased=False`` or ``correction=0``."""
     return Var.apply(a, reduction_axes(dim, a.ndim), _correction(unbiased, correction), keepdim)
 
 
+@numpy_names
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: √var, with ``var``'s arguments."""
     return sqrt(var(a, dim, unbiased, keepdim, correction=correction))
 
 
+@numpy_names
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
     return _arg_extreme(xp.argmax, a, dim, keepdim)
 
 
+@numpy_names
 def argmin(a, dim=None, keepdim=False):
     """Index of the smallest element (of the flattened tensor when ``dim`` is None); the first one on ties."""
     return _arg_extreme(xp.argmin, a, dim, keepdim)
@@ -224,3 +301,39 @@ def _arg_extreme(arg, a, dim, keepdim):
     (axis,) = normalize_dims(dim, a.ndim)
     data = a.array.reshape(a.shape or (1,))  # a 0-d tensor has one element along dim 0
     return Tensor(arg(data, axis=axis, keepdims=keepdim and a.ndim > 0))
+
+
+@numpy_names
+def logsumexp(a, dim, keepdim=False):
+    """ln Σ exp(a) along ``dim``, without overflow (the log-partition function of a softmax)."""
+    if a.dtype.kind != "f":
+        a = _cast(a, backend.default_dtype)
+    return LogSumExp.apply(a, reduction_axes(dim, a.ndim), keepdim)
+
+
+@numpy_names
+def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm (p = 2 or 'fro', 1, inf, -inf, 0 or any number) over ``dim`` (every element when None).
+
+    ``'fro'`` on a matrix is the 2-norm of all its elements; 'nuc' (the nuclear norm) is not supported.
+    """
+    from .elementwise import abs, pow
+
+    if dtype is not None:
+        a = _cast(a, dtype)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"norm(): input dtype should be floating point, but got {a.dtype}; convert it with .float()")
+    axes = reduction_axes(dim, a.ndim)
+    if p in ("fro", 2, 2.0, None):
+        return Norm2.apply(a, axes, keepdim)
+    if p == "nuc":
+        raise NotImplementedError("norm(): the nuclear norm (p='nuc') is not supported")
+    if p == float("inf"):
+        return Amax.apply(abs(a), axes, keepdim, True)
+    if p == -float("inf"):
+        return Amax.apply(abs(a), axes, keepdim, False)
+    if p == 0:
+        return Sum.apply(Tensor((a.array != 0).astype(a.dtype)), axes, keepdim)
+    if p == 1:
+        return Sum.apply(abs(a), axes, keepdim)
+    return pow(Sum.apply(pow(abs(a), p), axes, keepdim), 1.0 / p)

@@ -7,7 +7,7 @@ by scattering the gradient back into a zero array of the input's shape.
 from ..autograd.function import Function
 from ..backend import host, xp
 from ..tensor import Tensor
-from .reduce import normalize_dims
+from .reduce import normalize_dims, numpy_names
 
 
 class Reshape(Function):
@@ -161,6 +161,7 @@ def transpose(a, dim0, dim1):
     return Permute.apply(a, tuple(axes))
 
 
+@numpy_names
 def squeeze(a, dim=None):
     if dim is None:
         shape = tuple(n for n in a.shape if n != 1)
@@ -170,6 +171,7 @@ def squeeze(a, dim=None):
     return reshape(a, shape)
 
 
+@numpy_names
 def unsqueeze(a, dim):
     dim = dim % (a.ndim + 1)
     return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
@@ -190,6 +192,7 @@ def expand(a, *shape):
     return Expand.apply(a, full)
 
 
+@numpy_names
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -198,6 +201,7 @@ def cat(tensors, dim=0):
     return Cat.apply(axis, *tensors)
 
 
+@numpy_names
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
