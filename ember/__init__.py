@@ -65,6 +65,7 @@ from .ops import (
     var,
     where,
 )
+from .ops.special import erf, erfc
 
 # PyTorch's other names for the same dtypes.
 half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_

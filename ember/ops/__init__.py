@@ -9,3 +9,4 @@ from .elementwise import abs, add, cast, clamp, div, exp, floor_divide, log, max
 from .linalg import linear, matmul
 from .reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .shape import cat, expand, flatten, getitem, index_arrays, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .special import erf, erfc
