@@ -191,9 +191,6 @@ class Hardsigmoid(Module):
     def forward(self, x):
         return _extra.hardsigmoid(x)
 
-    def extra_repr(self):
-        return _inplace_repr(self.inplace)
-
 
 class Hardswish(Module):
     """x · relu6(x + 3) / 6 (MobileNetV3)."""
@@ -204,9 +201,6 @@ class Hardswish(Module):
 
     def forward(self, x):
         return _extra.hardswish(x)
-
-    def extra_repr(self):
-        return _inplace_repr(self.inplace)
 
 
 class Softsign(Module):

@@ -17,6 +17,7 @@ from .special import erfc_array
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _ONE_OVER_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _GELU_CUBIC = 0.044715
+_ONE_SIXTH_FLOAT32 = float(xp.float32(1) / xp.float32(6))
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -142,11 +143,13 @@ class Hardsigmoid(Function):
     @staticmethod
     def backward(ctx, grad):
         (inside,) = ctx.saved
-        return grad * inside / 6
+        # PyTorch's CPU kernel multiplies by the float32 constant 1.0f/6.0f even for float64 (a relative
+        # 3e-8 off 1/6); the same constant here gives PyTorch's numbers.
+        return grad * (inside * _ONE_SIXTH_FLOAT32).astype(grad.dtype, copy=False)
 
 
 class Hardswish(Function):
-    """y = x · relu6(x + 3) / 6 (MobileNetV3);  dy/dx = 0 for x < -3, x/3 + 1/2 on [-3, 3], 1 for x > 3
+    """y = x · relu6(x + 3) / 6 (MobileNetV3);  dy/dx = 0 for x ≤ -3, x/3 + 1/2 inside (-3, 3), 1 for x ≥ 3
     (PyTorch's choice at the breakpoints)."""
 
     @staticmethod
@@ -157,7 +160,7 @@ class Hardswish(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        slope = xp.where(x < -3, 0, xp.where(x <= 3, x / 3 + 0.5, 1)).astype(grad.dtype, copy=False)
+        slope = xp.where(x <= -3, 0, xp.where(x < 3, x / 3 + 0.5, 1)).astype(grad.dtype, copy=False)
         return grad * slope
 
 
@@ -215,10 +218,11 @@ class ScaledELU(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0):
+    def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0, backward_input_scale=None):
         e = xp.exp(xp.minimum(x, 0) * input_scale)  # the negative branch only: never overflows
-        ctx.save(x, e)
-        ctx.coefficients = (alpha, scale, input_scale)
+        s = input_scale if backward_input_scale is None else backward_input_scale
+        ctx.save(x, e if s == input_scale else xp.exp(xp.minimum(x, 0) * s))
+        ctx.coefficients = (alpha, scale, s)
         return scale * xp.where(x > 0, x, alpha * (e - 1))
 
     @staticmethod
@@ -318,7 +322,10 @@ def threshold(input, threshold, value, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("celu: ZeroDivisionError, alpha cannot be 0 (it divides the input); use alpha != 0")
-    return ScaledELU.apply(input, alpha=alpha, scale=1.0, input_scale=1 / alpha)
+    # PyTorch's derivative of celu uses 1 / float32(α) as the input scale (its derivatives.yaml reads α with
+    # toFloat()): the same here, so that gradients agree to float64 precision for any α.
+    return ScaledELU.apply(input, alpha=alpha, scale=1.0, input_scale=1 / alpha,
+                           backward_input_scale=1 / float(xp.float32(alpha)))
 
 
 def selu(input, inplace=False):
