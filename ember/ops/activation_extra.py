@@ -333,7 +333,9 @@ def selu(input, inplace=False):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    """softmax(-x): probabilities that favour the smallest entries."""
+    """softmax(-x): probabilities that favour the smallest entries (``dtype`` casts the input first)."""
+    if dtype is not None:
+        input = input.to(dtype)
     return softmax(-input, dim)
 
 
