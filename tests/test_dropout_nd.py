@@ -1,4 +1,4 @@
-"""Dropout1d and Dropout3d, and dropout2d's handling of every input rank, as torch 2.13 does it: which
+"""Dropout1d, Dropout3d and AlphaDropout, and dropout2d's handling of every input rank, as torch 2.13 does it: which
 axes share one mask entry (a whole channel), which ranks warn (torch's exact UserWarning text) and which
 raise; evaluation is the identity; the kept channels are scaled by 1/(1 - p) in forward and backward."""
 
@@ -13,6 +13,7 @@ import torch.nn.functional as TF
 import ember
 import ember.nn as enn
 import ember.nn.functional as F
+from helpers import gradcheck
 
 
 def _messages(fn, *args):
@@ -73,3 +74,43 @@ def test_dropout1d_rejects_other_ranks_like_torch():
         F.dropout1d(ember.ones(2, 3, 4, 5), 0.5)
     with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input, but received a 4D input"):
         TF.dropout1d(torch.ones(2, 3, 4, 5), 0.5)
+
+
+# ---- AlphaDropout ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_alpha_dropout_keeps_selu_statistics_and_torchs_affine_map(p, dtype):
+    rng = np.random.default_rng(0)
+    x_data = rng.standard_normal((200, 500)).astype(dtype)
+    ember.manual_seed(1)
+    x = ember.tensor(x_data, requires_grad=True)
+    out = enn.AlphaDropout(p)(x)
+    y = out.detach().numpy()
+    assert y.dtype == np.dtype(dtype)
+    alpha = 1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
+    a = 1 / np.sqrt((alpha ** 2 * p + 1) * (1 - p))
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-5 if dtype == "float32" else 1e-12)
+    dropped = np.isclose(y, -alpha * a * (1 - p), **tol)
+    assert abs(dropped.mean() - p) < 0.01
+    np.testing.assert_allclose(y[~dropped], (a * x_data + alpha * a * p)[~dropped], **tol)
+    # torch's AlphaDropout on the same input: the same mean and variance (0 and 1 for a standard normal input).
+    t = tnn.AlphaDropout(p)(torch.tensor(x_data)).numpy()
+    assert abs(y.mean() - t.mean()) < 0.02 and abs(y.std() - t.std()) < 0.02
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.where(dropped, 0, a), **tol)
+
+
+def test_alpha_dropout_edges_and_gradcheck():
+    x = ember.randn(3, 4)
+    assert F.alpha_dropout(x, 0.5) is x  # torch's F.alpha_dropout defaults to training=False
+    assert enn.AlphaDropout(0.5).eval()(x) is x
+    assert not np.any(F.alpha_dropout(x, 1.0, training=True).numpy())
+    assert repr(enn.AlphaDropout(0.2)) == repr(tnn.AlphaDropout(0.2))
+
+    def seeded(t):
+        ember.manual_seed(5)
+        return F.alpha_dropout(t, 0.3, training=True)
+
+    assert gradcheck(seeded, (4, 5))

@@ -31,7 +31,7 @@ from .activation import (
     Softsign, Tanhshrink, Threshold,
 )
 from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d
-from .dropout import Dropout1d, Dropout3d
+from .dropout import AlphaDropout, Dropout1d, Dropout3d
 from .padding import (
     CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
     ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,

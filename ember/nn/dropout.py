@@ -1,6 +1,6 @@
 """Dropout layers: inverted dropout at training time, the identity at evaluation (ember.ops.dropout)."""
 
-from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d, stochastic_depth
+from ..ops.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, stochastic_depth
 from .module import Module
 
 
@@ -40,6 +40,14 @@ class Dropout3d(Dropout):
 
     def forward(self, x):
         return dropout3d(x, self.p, self.training)
+
+
+class AlphaDropout(Dropout):
+    """Dropout for SELU networks: dropped units take SELU's saturation value, and an affine map keeps the
+    activations' mean and variance (use it with SELU and lecun_normal initialisation)."""
+
+    def forward(self, x):
+        return alpha_dropout(x, self.p, self.training)
 
 
 class StochasticDepth(Module):

@@ -33,13 +33,13 @@ from ..ops.activation_extra import (
     softsign, tanhshrink, threshold,
 )
 from ..ops.conv import conv1d, conv_transpose1d, conv_transpose2d
-from ..ops.dropout import dropout1d, dropout3d
+from ..ops.dropout import alpha_dropout, dropout1d, dropout3d
 from ..ops.padding import pad
 from ..ops.pool import adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, max_pool1d
 
 __all__ += [
     "celu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "prelu", "relu6", "selu", "silu",
     "softmin", "softplus", "softsign", "tanhshrink", "threshold",
-    "conv1d", "conv_transpose1d", "conv_transpose2d", "dropout1d", "dropout3d", "pad",
+    "conv1d", "conv_transpose1d", "conv_transpose2d", "alpha_dropout", "dropout1d", "dropout3d", "pad",
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "max_pool1d",
 ]

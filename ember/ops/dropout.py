@@ -7,6 +7,7 @@ and broadcast over everything else: it drops a whole residual branch, so the blo
 that sample, and the expected depth of the network shrinks while training.
 """
 
+import math
 import warnings
 
 from .. import backend
@@ -29,6 +30,32 @@ class Dropout(Function):
     def backward(ctx, grad):
         (mask,) = ctx.saved
         return grad * mask
+
+
+class AlphaDropout(Function):
+    """Dropout for self-normalising (SELU) networks (Klambauer et al. 2017): a dropped unit is set to SELU's
+    negative saturation -α' (α' = λα ≈ 1.7581) instead of 0, then y = a · (x or -α') + b with
+    a = ((1 - p)(1 + p α'²))^{-1/2}, b = a α' p keeps the mean 0 and the variance 1:
+
+        kept: y = a x + a α' p,   dropped: y = -a α' (1 - p);   dy/dx = a · mask.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p):
+        keep = xp.asarray(backend.generator().random(x.shape, dtype=xp.float32)) >= p
+        a = 1 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
+        gain = (keep * a).astype(x.dtype, copy=False)
+        ctx.save(gain)
+        b = ((keep - 1.0) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p).astype(x.dtype, copy=False)
+        return x * gain + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        (gain,) = ctx.saved
+        return grad * gain
+
+
+_SELU_SATURATION = 1.7580993408473766  # λα of SELU: the value SELU tends to at -∞, with the sign flipped
 
 
 def _check_p(p):
@@ -107,6 +134,16 @@ def dropout3d(x, p=0.5, training=True, inplace=False):
     if x.ndim != 5:  # read as unbatched, whatever its rank (torch's rule)
         return feature_dropout(x.unsqueeze(0), p, training).squeeze(0)
     return feature_dropout(x, p, training)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout (keeps SELU activations at mean 0, variance 1); note torch's default training=False."""
+    _check_p(p)
+    if not training or p == 0 or input.size == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    return AlphaDropout.apply(input, p)
 
 
 def stochastic_depth(input, p, mode, training=True):
