@@ -101,7 +101,8 @@ def test_exact_gelu_keeps_its_negative_tail():
 
 LAYERS = [
     ("GELU", (), {}), ("GELU", (), {"approximate": "tanh"}), ("SiLU", (), {}), ("Mish", (), {}),
-    ("Softplus", (), {}), ("Softplus", (2.0, 10.0), {}), ("Hardtanh", (), {}), ("Hardtanh", (-0.5, 2.0), {}),
+    ("Softplus", (), {}), ("Softplus", (2, 10), {}),
+    ("Hardtanh", (), {}), ("Hardtanh", (-0.5, 2.0), {}), ("Hardtanh", (-2, 3), {}),
     ("ReLU6", (), {}), ("Hardsigmoid", (), {}), ("Hardswish", (), {}), ("Softsign", (), {}), ("Tanhshrink", (), {}),
     ("LogSigmoid", (), {}), ("Softmin", (1,), {}), ("Threshold", (0.1, 20.0), {}), ("CELU", (), {}),
     ("CELU", (0.7,), {}), ("SELU", (), {}),

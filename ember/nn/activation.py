@@ -152,7 +152,7 @@ class Softplus(Module):
         return _extra.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self):
-        return f"beta={float(self.beta)}, threshold={float(self.threshold)}"
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Hardtanh(Module):
@@ -168,7 +168,7 @@ class Hardtanh(Module):
         return _extra.hardtanh(x, self.min_val, self.max_val)
 
     def extra_repr(self):
-        return f"min_val={float(self.min_val)}, max_val={float(self.max_val)}" + (", inplace=True" if self.inplace else "")
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
 
 
 class ReLU6(Hardtanh):

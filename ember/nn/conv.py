@@ -155,7 +155,8 @@ class _ConvTransposeNd(_ConvNd):
             return self.output_padding
         output_size = list(output_size)[-self.dims:]
         if len(output_size) != self.dims:
-            raise ValueError(f"{self}: output_size must have {self.dims} or {self.dims + 2} elements, got {output_size}")
+            raise ValueError(f"{self}: output_size must have {self.dims} or {self.dims + 2} elements, "
+                             f"got {output_size}")
         extra = []
         for size, wanted, k, s, p, d in zip(x.shape[-self.dims:], output_size, self.kernel_size, self.stride,
                                             self.padding, self.dilation):

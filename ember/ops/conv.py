@@ -226,7 +226,8 @@ def _single(value, name):
 
 def _check_1d(x, weight, name, transposed=False):
     if weight.ndim != 3:
-        raise RuntimeError(f"{name}: weight must be 3-D ({'in_channels, out_channels/groups' if transposed else 'out_channels, in_channels/groups'}, kW), got {tuple(weight.shape)}")
+        channels = "in_channels, out_channels/groups" if transposed else "out_channels, in_channels/groups"
+        raise RuntimeError(f"{name}: weight must be 3-D ({channels}, kW), got {tuple(weight.shape)}")
     if x.ndim not in (2, 3):
         raise RuntimeError(
             f"{name}: Expected 2D (unbatched) or 3D (batched) input (N, C, L), but got input of size: "
@@ -262,12 +263,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     name = str(layer) if layer is not None else "conv_transpose2d"
     if weight.ndim != 4:
-        raise RuntimeError(f"{name}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), got {tuple(weight.shape)}")
+        raise RuntimeError(f"{name}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
+                           f"got {tuple(weight.shape)}")
     if input.ndim == 3:
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation,
                                 layer).squeeze(0)
     if input.ndim != 4:
-        raise RuntimeError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape {tuple(input.shape)}")
+        raise RuntimeError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), "
+                           f"got shape {tuple(input.shape)}")
     if input.shape[1] != weight.shape[0]:
         raise RuntimeError(
             f"{name}: Given transposed=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} to "

@@ -1,4 +1,5 @@
-"""``torch.nn.modules.activation``: the activation layers (defined in ember.nn.activation), at torch's import path."""
+"""``torch.nn.modules.activation``: the activation layers
+(defined in ember.nn.activation), at torch's import path."""
 
 from .. import activation as _defined
 from ..activation import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""``torch.nn.modules.batchnorm``: the batch-normalization layers (defined in ember.nn.batchnorm), at torch's import path."""
+"""``torch.nn.modules.batchnorm``: the batch-normalization layers
+(defined in ember.nn.batchnorm), at torch's import path."""
 
 from .. import batchnorm as _defined
 from ..batchnorm import *  # noqa: F401,F403

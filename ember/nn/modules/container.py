@@ -1,4 +1,5 @@
-"""``torch.nn.modules.container``: Sequential, ModuleList and ModuleDict (defined in ember.nn.containers), at torch's import path."""
+"""``torch.nn.modules.container``: Sequential, ModuleList and ModuleDict
+(defined in ember.nn.containers), at torch's import path."""
 
 from .. import containers as _defined
 from ..containers import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""``torch.nn.modules.flatten``: Flatten and Unflatten (defined in ember.nn.flatten), at torch's import path."""
+"""``torch.nn.modules.flatten``: Flatten and Unflatten
+(defined in ember.nn.flatten), at torch's import path."""
 
 from .. import flatten as _defined
 from ..flatten import *  # noqa: F401,F403

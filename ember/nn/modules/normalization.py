@@ -1,4 +1,5 @@
-"""``torch.nn.modules.normalization``: the normalization layers (defined in ember.nn.lrn), at torch's import path."""
+"""``torch.nn.modules.normalization``: the normalization layers
+(defined in ember.nn.lrn), at torch's import path."""
 
 from .. import lrn as _defined
 from ..lrn import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""``torch.nn.modules.rnn``: the recurrent layers and cells (defined in ember.nn.rnn), at torch's import path."""
+"""``torch.nn.modules.rnn``: the recurrent layers and cells
+(defined in ember.nn.rnn), at torch's import path."""
 
 from .. import rnn as _defined
 from ..rnn import *  # noqa: F401,F403
