@@ -1,4 +1,5 @@
-"""Activation layers: thin wrappers around ember.ops.activation (the non-linearity between layers)."""
+"""Activation layers: thin wrappers around ember.ops.activation and ember.ops.activation_extra (the
+non-linearity between layers; PReLU also owns its learnt slopes)."""
 
 from .. import backend
 from ..ops import activation_extra as _extra
