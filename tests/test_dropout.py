@@ -140,14 +140,13 @@ def test_dropout2d_drops_whole_channels(p, dtype):
                                rtol=4 * np.finfo(dtype).eps, atol=0)
 
 
-def test_dropout2d_unbatched_drops_whole_feature_maps():
-    # (C, H, W): each of the C maps is dropped or kept whole (Ember reads 3-D input as one unbatched image,
-    # the behaviour torch's documentation announces for Dropout2d).
+def test_dropout2d_3d_input_is_read_as_batched_sequences_with_torchs_warning():
+    # torch 2.13 reads a 3-D input to dropout2d as (N, C, L) — channel-wise 1-D dropout — and warns.
     ember.manual_seed(6)
-    y = enn.Dropout2d(0.5)(ember.ones(400, 3, 3)).numpy()
-    flat = y.reshape(400, -1)
-    assert np.all((flat == 0).all(axis=1) | (flat == 2.0).all(axis=1))
-    _assert_fraction(np.count_nonzero(flat[:, 0] == 0), 400, 0.5)
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d and assuming that channel-wise 1D"):
+        y = enn.Dropout2d(0.5)(ember.ones(40, 10, 3)).numpy()
+    assert np.all((y == 0).all(axis=2) | (y == 2.0).all(axis=2)), "each (sample, channel) row is kept or dropped whole"
+    _assert_fraction(np.count_nonzero(y[:, :, 0] == 0), 400, 0.5)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -183,9 +182,19 @@ def test_invalid_p_raises(p):
             fn(x, p)
 
 
-def test_dropout2d_rejects_inputs_without_channels_and_space():
-    with pytest.raises(ValueError, match="dropout2d"):
-        F.dropout2d(ember.ones(4, 5), 0.5)
+def test_dropout2d_on_2d_input_warns_and_drops_elements_like_torch():
+    # torch 2.13: a 2-D (N, C) input gets a deprecation UserWarning and element-wise dropout.
+    with pytest.warns(UserWarning) as caught:
+        y = F.dropout2d(ember.ones(100, 50), 0.5).numpy()
+    with pytest.warns(UserWarning) as torch_caught:
+        TF.dropout2d(torch.ones(100, 50), 0.5)
+    assert [str(w.message) for w in caught] == [str(w.message) for w in torch_caught]
+    assert "Received a 2-D input to dropout2d" in str(caught[0].message)
+    _assert_fraction(np.count_nonzero(y == 0), 5000, 0.5)
+    assert 0 < np.count_nonzero(y[0] == 0) < 50, "a row is not dropped as a whole"
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        with pytest.warns(UserWarning):
+            F.dropout2d(ember.ones(5), 0.5)
 
 
 def test_reprs():
@@ -223,4 +232,5 @@ def test_gradcheck(name):
 
 
 def test_every_dropout_function_is_gradchecked():
-    assert function_classes(dropout_ops) == set(GRADCHECK)
+    # AlphaDropout is gradchecked in test_dropout_nd.py
+    assert function_classes(dropout_ops) == set(GRADCHECK) | {"AlphaDropout"}

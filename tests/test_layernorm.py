@@ -15,7 +15,7 @@ import torch.nn.functional as TF
 import ember
 import ember.nn as enn
 import ember.nn.functional as F
-from ember.ops.activation import erf
+from ember.ops.special import erf_array as erf
 from helpers import assert_close, check_module, check_op, gradcheck, random_array
 
 DTYPES = ["float64", "float32"]

@@ -47,3 +47,16 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .activation import (
+    CELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softmin, Softplus,
+    Softsign, Tanhshrink, Threshold,
+)
+from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d
+from .dropout import AlphaDropout, Dropout1d, Dropout3d
+from .padding import (
+    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
+    ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+    ZeroPad3d,
+)
+from .pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
+from . import modules

@@ -1,6 +1,6 @@
 """Dropout layers: inverted dropout at training time, the identity at evaluation (ember.ops.dropout)."""
 
-from ..ops.dropout import dropout, dropout2d, stochastic_depth
+from ..ops.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, stochastic_depth
 from .module import Module
 
 
@@ -20,11 +20,34 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) sequences with probability p while training."""
+
+    def forward(self, x):
+        return dropout1d(x, self.p, self.training)
+
+
 class Dropout2d(Dropout):
-    """Zero whole channels of (N, C, H, W) feature maps with probability p while training."""
+    """Zero whole channels of (N, C, H, W) feature maps with probability p while training (a 3-D input is
+    read as (N, C, L), with torch's warning)."""
 
     def forward(self, x):
         return dropout2d(x, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) volumes with probability p while training."""
+
+    def forward(self, x):
+        return dropout3d(x, self.p, self.training)
+
+
+class AlphaDropout(Dropout):
+    """Dropout for SELU networks: dropped units take SELU's saturation value, and an affine map keeps the
+    activations' mean and variance (use it with SELU and lecun_normal initialisation)."""
+
+    def forward(self, x):
+        return alpha_dropout(x, self.p, self.training)
 
 
 class StochasticDepth(Module):

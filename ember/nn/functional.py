@@ -28,11 +28,24 @@ __all__ = [
     "interpolate", "local_response_norm", "stochastic_depth", "embedding", "one_hot",
 ]
 
-from ..ops.activation import gelu
 from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..ops.norm import group_norm, instance_norm, layer_norm
 
 __all__ += [
-    "gelu", "group_norm", "instance_norm", "layer_norm", "multi_head_attention_forward",
-    "scaled_dot_product_attention",
+    "group_norm", "instance_norm", "layer_norm", "multi_head_attention_forward", "scaled_dot_product_attention",
+]
+from ..ops.activation_extra import (
+    celu, gelu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softplus,
+    softsign, tanhshrink, threshold,
+)
+from ..ops.conv import conv1d, conv_transpose1d, conv_transpose2d
+from ..ops.dropout import alpha_dropout, dropout1d, dropout3d
+from ..ops.padding import pad
+from ..ops.pool import adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, max_pool1d
+
+__all__ += [
+    "celu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "prelu", "relu6", "selu", "silu",
+    "softmin", "softplus", "softsign", "tanhshrink", "threshold",
+    "conv1d", "conv_transpose1d", "conv_transpose2d", "alpha_dropout", "dropout1d", "dropout3d", "pad",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "max_pool1d",
 ]

@@ -64,6 +64,12 @@ class RNNBase(Module):
     def reset_parameters(self):
         _uniform_by_hidden_size(self)
 
+    def flatten_parameters(self):
+        """Does nothing and returns None, as torch's does on the CPU: torch packs the weights into one
+        contiguous cuDNN buffer here, and Ember has no cuDNN weight buffer — each weight is its own array,
+        and the recurrence reads them in place. Kept so that torch code calling it runs unchanged."""
+        return None
+
     def _weights(self, layer, suffix):
         return tuple(getattr(self, f"{kind}_l{layer}{suffix}", None)
                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))

@@ -94,17 +94,33 @@ class Conv2d(Function):
         dout = grad.transpose(1, 2, 3, 0).reshape(groups, o // groups, -1)  # (O, OH·OW·N), as the columns
         dx = dw = db = None
         if need_w:
-            # dW = dout · colsᵀ, computed as (cols · doutᵀ)ᵀ: the same product, but BLAS runs this shape
-            # (a long inner dimension with few outputs) about twice as fast.
-            dw = xp.matmul(cols, dout.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(weight.shape)
+            dw = weight_gradient(cols, dout, weight.shape)
         if need_b:
             db = grad.sum(axis=(0, 2, 3))
         if need_x:
-            w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)
-            dx_pad = col2im(xp.matmul(w_t, dout), padded_shape, kernel, out_hw, stride, dilation)
+            dx_pad = input_gradient(weight, dout, padded_shape, kernel, out_hw, stride, dilation, groups)
             top, left = pads[0], pads[2]
             dx = dx_pad[:, top : top + h, left : left + w, :].transpose(3, 0, 1, 2)
         return dx, dw, db
+
+
+def weight_gradient(cols, dout, weight_shape):
+    """dW = dout · colsᵀ per group: cols (G, C/G·KH·KW, L), dout (G, O/G, L) -> dW shaped ``weight_shape``.
+
+    Computed as (cols · doutᵀ)ᵀ: the same product, but BLAS runs this shape (a long inner dimension with
+    few outputs) about twice as fast.
+    """
+    return xp.matmul(cols, dout.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(weight_shape)
+
+
+def input_gradient(weight, dout, padded_shape, kernel, out_hw, stride, dilation, groups):
+    """The padded input's gradient (C, Hp, Wp, N): dcols = Wᵀ · dout per group (one GEMM), then col2im.
+
+    This is also the whole forward pass of the transposed convolution, which is the adjoint of Conv2d.
+    """
+    o = weight.shape[0]
+    w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G·KH·KW, O/G)
+    return col2im(xp.matmul(w_t, dout), padded_shape, kernel, out_hw, stride, dilation)
 
 
 def conv_padding(padding, kernel, dilation, stride, layer=None):
@@ -147,3 +163,148 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, laye
     output_size(x.shape[2], kh, stride[0], pads[0], pads[1], dilation[0], layer=name, axis="height")
     output_size(x.shape[3], kw, stride[1], pads[2], pads[3], dilation[1], layer=name, axis="width")
     return Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
+
+
+class ConvTranspose2d(Function):
+    """The adjoint of Conv2d ("fractionally strided" or "de-" convolution): every input pixel scatters a
+    weighted copy of the filter into the output, s pixels apart,
+
+        out_pad[n, o, s·y + d·i, s·x + d·j] += Σ_c x[n, c, y, x] · W[c, o, i, j],   out = out_pad cropped by p
+
+    so its forward is exactly Conv2d's input gradient (one GEMM Wᵀ·x, then col2im) and its backward is
+    Conv2d's forward (im2col of the output gradient, then one GEMM for dx and one for dW). Output size:
+    (H - 1)·s - 2p + d·(K - 1) + output_padding + 1; output_padding adds rows/columns at the bottom/right
+    that no input reaches (it picks one of the s input sizes a strided Conv2d maps onto the same size).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
+        n, c, h, w = x.shape
+        _, og, kh, kw = weight.shape
+        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        padded_shape = (og * groups, (h - 1) * sh + dh * (kh - 1) + 1 + output_padding[0],
+                        (w - 1) * sw + dw * (kw - 1) + 1 + output_padding[1], n)
+        out_hw = (padded_shape[1] - 2 * ph, padded_shape[2] - 2 * pw)
+        x_cols = x.transpose(1, 2, 3, 0).reshape(groups, c // groups, h * w * n)  # (G, C/G, H·W·N)
+        out_pad = input_gradient(weight, x_cols, padded_shape, (kh, kw), (h, w), stride, dilation, groups)
+        out = out_pad[:, ph : ph + out_hw[0], pw : pw + out_hw[1], :]  # (O, OH, OW, N)
+        if bias is not None:
+            out = out + bias.reshape(-1, 1, 1, 1)
+        ctx.save(x_cols if ctx.needs_input_grad[1] else None, weight)
+        ctx.geometry = ((h, w), (kh, kw), stride, padding, dilation, groups)
+        return out.transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_cols, weight = ctx.saved
+        (h, w), kernel, stride, (ph, pw), dilation, groups = ctx.geometry
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        c, n = weight.shape[0], grad.shape[0]
+        dx = dw = db = None
+        if need_x or need_w:
+            grad_pad = batch_last_padded(grad, (ph, ph, pw, pw))  # (O, OH + 2p, OW + 2p, N)
+            cols = im2col(grad_pad, kernel, (h, w), stride, dilation).reshape(groups, -1, h * w * n)
+            if need_x:  # Conv2d's forward of the output gradient
+                dx = xp.matmul(weight.reshape(groups, c // groups, -1), cols).reshape(c, h, w, n)
+                dx = dx.transpose(3, 0, 1, 2)
+            if need_w:
+                dw = weight_gradient(cols, x_cols, weight.shape)
+        if need_b:
+            db = grad.sum(axis=(0, 2, 3))
+        return dx, dw, db
+
+
+def _single(value, name):
+    """2 or (2,) -> 2 (the 1-D layers' arguments)."""
+    if isinstance(value, int):
+        return value
+    value = tuple(value)
+    if len(value) != 1 or not isinstance(value[0], int):
+        raise ValueError(f"{name} must be an int or a 1-tuple of ints, got {value}")
+    return value[0]
+
+
+def _check_1d(x, weight, name, transposed=False):
+    if weight.ndim != 3:
+        channels = "in_channels, out_channels/groups" if transposed else "out_channels, in_channels/groups"
+        raise RuntimeError(f"{name}: weight must be 3-D ({channels}, kW), got {tuple(weight.shape)}")
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{name}: Expected 2D (unbatched) or 3D (batched) input (N, C, L), but got input of size: "
+            f"{list(x.shape)}; a 4-D image batch needs a 2-D layer"
+        )
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, layer=None):
+    """1-D convolution over (N, C, L), as ``torch.nn.functional.conv1d``: a Conv2d over images of height 1
+    (the same im2col and GEMM, with a 1×K kernel)."""
+    name = str(layer) if layer is not None else "conv1d"
+    _check_1d(input, weight, name)
+    if input.ndim == 2:
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, layer).squeeze(0)
+    if input.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"{name}: Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
+            f"to have {weight.shape[1] * groups} channels, but got {input.shape[1]} channels instead; check "
+            "in_channels or the previous layer's out_channels"
+        )
+    pad2 = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _single(stride, "stride")), pad2,
+                 (1, _single(dilation, "dilation")), groups, layer=name)
+    return out.squeeze(2)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     layer=None):
+    """Transposed 2-D convolution, as ``torch.nn.functional.conv_transpose2d`` (note: groups before dilation).
+
+    weight: (in_channels, out_channels/groups, kH, kW). Output (N, out_channels, OH, OW) with
+    OH = (H - 1)·stride - 2·padding + dilation·(kH - 1) + output_padding + 1.
+    """
+    name = str(layer) if layer is not None else "conv_transpose2d"
+    if weight.ndim != 4:
+        raise RuntimeError(f"{name}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
+                           f"got {tuple(weight.shape)}")
+    if input.ndim == 3:
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation,
+                                layer).squeeze(0)
+    if input.ndim != 4:
+        raise RuntimeError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), "
+                           f"got shape {tuple(input.shape)}")
+    if input.shape[1] != weight.shape[0]:
+        raise RuntimeError(
+            f"{name}: Given transposed=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} to "
+            f"have {weight.shape[0]} channels, but got {input.shape[1]} channels instead; check in_channels or the "
+            "previous layer's out_channels"
+        )
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"{name}: in_channels {weight.shape[0]} is not divisible by groups {groups}")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    padding, output_padding = pair(padding, "padding"), pair(output_padding, "output_padding")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if not (op < s or op < d):
+            raise RuntimeError(
+                f"{name}: output padding must be smaller than either stride or dilation, but got output_padding "
+                f"{output_padding} with stride {stride} and dilation {dilation}"
+            )
+    for axis, size, k, s, p, d, op in zip(("height", "width"), input.shape[2:], weight.shape[2:], stride, padding,
+                                          dilation, output_padding):
+        out = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+        if out <= 0:
+            raise RuntimeError(f"{name}: the output {axis} would be {out} (input {size}, kernel {k}, stride {s}, "
+                               f"padding {p}); use less padding")
+    return ConvTranspose2d.apply(input, weight, bias, stride, padding, output_padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     layer=None):
+    """Transposed 1-D convolution over (N, C, L): ConvTranspose2d over images of height 1."""
+    name = str(layer) if layer is not None else "conv_transpose1d"
+    _check_1d(input, weight, name, transposed=True)
+    if input.ndim == 2:
+        return conv_transpose1d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation,
+                                layer).squeeze(0)
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _single(stride, "stride")),
+                           (0, _single(padding, "padding")), (0, _single(output_padding, "output_padding")), groups,
+                           (1, _single(dilation, "dilation")), layer=name)
+    return out.squeeze(2)

@@ -7,6 +7,9 @@ and broadcast over everything else: it drops a whole residual branch, so the blo
 that sample, and the expected depth of the network shrinks while training.
 """
 
+import math
+import warnings
+
 from .. import backend
 from ..autograd.function import Function
 from ..backend import xp
@@ -29,6 +32,32 @@ class Dropout(Function):
         return grad * mask
 
 
+class AlphaDropout(Function):
+    """Dropout for self-normalising (SELU) networks (Klambauer et al. 2017): a dropped unit is set to SELU's
+    negative saturation -α' (α' = λα ≈ 1.7581) instead of 0, then y = a · (x or -α') + b with
+    a = ((1 - p)(1 + p α'²))^{-1/2}, b = a α' p keeps the mean 0 and the variance 1:
+
+        kept: y = a x + a α' p,   dropped: y = -a α' (1 - p);   dy/dx = a · mask.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p):
+        keep = xp.asarray(backend.generator().random(x.shape, dtype=xp.float32)) >= p
+        a = 1 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
+        gain = (keep * a).astype(x.dtype, copy=False)
+        ctx.save(gain)
+        b = ((keep - 1.0) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p).astype(x.dtype, copy=False)
+        return x * gain + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        (gain,) = ctx.saved
+        return grad * gain
+
+
+_SELU_SATURATION = 1.7580993408473766  # λα of SELU: the value SELU tends to at -∞, with the sign flipped
+
+
 def _check_p(p):
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -42,15 +71,79 @@ def dropout(x, p=0.5, training=True):
     return Dropout.apply(x, p, x.shape)
 
 
-def dropout2d(x, p=0.5, training=True):
-    """Zero whole channels (feature maps) of an (N, C, H, W) or (C, H, W) input: neighbouring pixels are
-    strongly correlated, so dropping single pixels barely regularises a conv layer."""
+def feature_dropout(x, p, training):
+    """Zero whole channels: one mask entry per (sample, channel) = the first two axes, shared by the rest
+    (torch's ``feature_dropout``, behind dropout1d/2d/3d)."""
+    if not training or p == 0 or x.size == 0:
+        return x
+    if x.ndim < 2:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got shape {tuple(x.shape)}")
+    return Dropout.apply(x, p, x.shape[:2] + (1,) * (x.ndim - 2))
+
+
+def _deprecated_rank(name, ndim, wanted, spatial):
+    warnings.warn(
+        f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error in a future "
+        f"release. To retain the behavior and silence this warning, please use dropout instead. Note that {name} "
+        f"exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a channel dimension, "
+        f"and an optional batch dimension (i.e. {wanted[0]}D or {wanted[1]}D inputs).",
+        stacklevel=3,
+    )
+
+
+def dropout1d(x, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an (N, C, L) or (C, L) input (each channel is a 1-D feature map)."""
+    _check_p(p)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input. Note that dropout1d exists to "
+            "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs)."
+        )
+    if x.ndim == 2:
+        return feature_dropout(x.unsqueeze(0), p, training).squeeze(0)
+    return feature_dropout(x, p, training)
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Zero whole channels (feature maps) of an (N, C, H, W) input: neighbouring pixels are strongly
+    correlated, so dropping single pixels barely regularises a conv layer.
+
+    Other ranks behave exactly as in torch 2.13, with its warnings: a 3-D input is read as (N, C, L)
+    (channel-wise 1-D dropout, not one unbatched image), a 2-D input (N, C) drops single elements.
+    """
     _check_p(p)
     if x.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 4-D (N, C, H, W) or 3-D (C, H, W) input, got shape {tuple(x.shape)}")
-    if not training or p == 0:
-        return x
-    return Dropout.apply(x, p, x.shape[:-2] + (1, 1))
+        _deprecated_rank("dropout2d", x.ndim, (3, 4), 2)
+    if x.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return feature_dropout(x, p, training)
+
+
+def dropout3d(x, p=0.5, training=True, inplace=False):
+    """Zero whole channels (volumes) of an (N, C, D, H, W) or (C, D, H, W) input."""
+    _check_p(p)
+    if x.ndim not in (4, 5):
+        _deprecated_rank("dropout3d", x.ndim, (4, 5), 3)
+    if x.ndim != 5:  # read as unbatched, whatever its rank (torch's rule)
+        return feature_dropout(x.unsqueeze(0), p, training).squeeze(0)
+    return feature_dropout(x, p, training)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout (keeps SELU activations at mean 0, variance 1); note torch's default training=False."""
+    _check_p(p)
+    if not training or p == 0 or input.size == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    return AlphaDropout.apply(input, p)
 
 
 def stochastic_depth(input, p, mode, training=True):

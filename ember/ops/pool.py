@@ -239,6 +239,49 @@ class AdaptiveAvgPool2d(Function):
         return xp.matmul(xp.matmul(p_h.T, grad), p_w)
 
 
+class AdaptiveMaxPool2d(Function):
+    """Max over the windows [⌊i·H/OH⌋, ⌈(i+1)·H/OH⌉) × [⌊j·W/OW⌋, ⌈(j+1)·W/OW⌉) (their sizes vary by at
+    most one pixel); the gradient goes to each window's first maximum in row-major order.
+
+    Every window is gathered at once into a (..., OH, OW, KH·KW) array, KH and KW the largest window sizes:
+    a shorter window repeats its last pixel, which cannot change its maximum and, coming after the real
+    pixels, is never the first maximum. Backward adds each window's gradient at its winner with one
+    bincount (windows overlap, so two can share a winner).
+    """
+
+    @staticmethod
+    def forward(ctx, x, out_hw):
+        h, w = x.shape[-2:]
+        rows, cols = _adaptive_window_index(h, out_hw[0]), _adaptive_window_index(w, out_hw[1])  # (OH, KH), (OW, KW)
+        windows = x[..., rows[:, None, :, None], cols[None, :, None, :]]  # (..., OH, OW, KH, KW)
+        windows = windows.reshape(windows.shape[:-2] + (-1,))  # (..., OH, OW, KH·KW)
+        k = windows.argmax(axis=-1)[..., None]
+        out = xp.take_along_axis(windows, k, axis=-1)[..., 0]  # (..., OH, OW)
+        kw = cols.shape[1]
+        index = rows[xp.arange(out_hw[0])[:, None], k[..., 0] // kw] * w + cols[xp.arange(out_hw[1]), k[..., 0] % kw]
+        ctx.save(index)
+        ctx.shape = x.shape
+        return out, index
+
+    @staticmethod
+    def backward(ctx, grad, _):
+        (index,) = ctx.saved
+        shape = ctx.shape
+        plane = shape[-2] * shape[-1]
+        planes = index.size // max(index.shape[-2] * index.shape[-1], 1)
+        target = (index.reshape(planes, -1) + (xp.arange(planes) * plane)[:, None]).ravel()  # index in the flat x
+        dx = xp.bincount(target, weights=grad.ravel(), minlength=planes * plane)
+        return dx.astype(grad.dtype, copy=False).reshape(shape)
+
+
+def _adaptive_window_index(n, out):
+    """(out, K) indices of adaptive pooling's windows along an axis of n; short windows repeat their last pixel."""
+    i = xp.arange(out)
+    start, end = (i * n) // out, -((-(i + 1) * n) // out)
+    k = int((end - start).max())
+    return xp.minimum(start[:, None] + xp.arange(k), end[:, None] - 1)
+
+
 def _averaging_matrix(n, out, dtype):
     i = xp.arange(out)
     start, end = (i * n) // out, -((-(i + 1) * n) // out)
@@ -334,3 +377,83 @@ def adaptive_avg_pool2d(x, output_size, layer=None):
     if (oh, ow) == (1, 1):
         return GlobalAvgPool2d.apply(x)
     return AdaptiveAvgPool2d.apply(x, (oh, ow))
+
+
+def _output_pair(output_size, x):
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    return oh or x.shape[-2], ow or x.shape[-1]  # None keeps that size, as in torch
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False, layer=None):
+    """Max-pool to a fixed (OH, OW) whatever the input size; ``return_indices`` adds each maximum's
+    position h·W + w in its plane (for ``max_unpool2d``)."""
+    name = str(layer) if layer is not None else "adaptive_max_pool2d"
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"{name}: Expected 3D or 4D tensor (C, H, W) or (N, C, H, W), but got: {list(input.shape)}")
+    out_hw = _output_pair(output_size, input)
+    if min(out_hw) <= 0 or min(input.shape[-2:]) <= 0:
+        raise RuntimeError(f"{name}: output_size {out_hw} and the input's spatial size {tuple(input.shape[-2:])} "
+                           "must be positive")
+    out, index = AdaptiveMaxPool2d.apply(input, out_hw)
+    return (out, index) if return_indices else out
+
+
+# ----------------------------------------------------------------------------------------------------
+# 1-D pooling over (N, C, L) or (C, L): the 2-D pooling of images of height 1.
+
+
+def _check_1d(x, name):
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{name}: Expected 2D or 3D (batch mode) tensor (C, L) or (N, C, L), but got: {list(x.shape)}; "
+            "use the 2-D layer for images"
+        )
+
+
+def _single(value, name):
+    if isinstance(value, int):
+        return value
+    value = tuple(value)
+    if len(value) != 1 or not isinstance(value[0], int):
+        raise ValueError(f"{name} must be an int or a 1-tuple of ints, got {value}")
+    return value[0]
+
+
+def _squeeze_height(result):
+    if isinstance(result, tuple):
+        return tuple(r.squeeze(-2) for r in result)
+    return result.squeeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
+               layer=None):
+    name = str(layer) if layer is not None else "max_pool1d"
+    _check_1d(input, name)
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == [] or stride == () else _single(stride, "stride")
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")),
+                     (1, _single(dilation, "dilation")), ceil_mode, return_indices, layer=name)
+    return _squeeze_height(out)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, layer=None):
+    name = str(layer) if layer is not None else "avg_pool1d"
+    _check_1d(input, name)
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == [] or stride == () else _single(stride, "stride")
+    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")), ceil_mode,
+                     count_include_pad, layer=name)
+    return out.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size, layer=None):
+    name = str(layer) if layer is not None else "adaptive_avg_pool1d"
+    _check_1d(input, name)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size")), layer=name).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False, layer=None):
+    name = str(layer) if layer is not None else "adaptive_max_pool1d"
+    _check_1d(input, name)
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size")), return_indices, layer=name)
+    return _squeeze_height(out)

@@ -10,6 +10,7 @@ import math
 
 from .. import backend
 from ..autograd.function import Function
+from .special import Erf, Erfc
 from ..backend import errstate, xp
 from ..tensor import Tensor
 from .elementwise import _operands, cast
@@ -252,48 +253,6 @@ class Square(Function):
         return 2 * grad * a
 
 
-def erf_array(a):
-    """erf(a) = 2/√π ∫₀ᵃ e^(-t²) dt, element-wise, to float64 accuracy, with NumPy only.
-
-    Uses the series erf(x) = 2/√π · e^(-x²) · Σₙ 2ⁿ x^(2n+1) / (1·3·5···(2n+1)), whose terms are all positive
-    (no cancellation, unlike the Taylor series of e^(-t²)); each term is the previous one times 2x²/(2n+3).
-    |x| ≥ 6 gives ±1 to the last bit, so x is clipped there and the sum needs at most ~120 terms (float32
-    stops at |x| = 4 and a relative 1e-10, enough for its 24 bits). A Python loop over terms, not elements,
-    but still ~25x slower than a libm erf: fine for GELU-sized uses, not for inner loops.
-    """
-    single = a.dtype != xp.float64
-    bound, tol = (4.0, 1e-10) if single else (6.0, 1e-17)
-    x = xp.clip(a.astype(xp.float64).ravel(), -bound, bound)
-    x2 = x * x
-    total = x.copy()
-    active = xp.arange(x.size)  # the elements whose sum has not converged yet (small |x| converge first)
-    term, x2_active = x.copy(), x2
-    n = 0
-    while active.size:
-        term = term * (2 * x2_active) / (2 * n + 3)
-        total[active] += term
-        n += 1
-        going = xp.abs(term) > tol * xp.abs(total[active])
-        if not going.all():
-            active, term, x2_active = active[going], term[going], x2_active[going]
-    out = total * xp.exp(-x2) * (2 / math.sqrt(math.pi))
-    return out.reshape(a.shape).astype(a.dtype, copy=False)
-
-
-class Erf(Function):
-    """z = erf a, the Gaussian error function;  dz/da = 2/√π · e^(-a²)."""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save(a)
-        return erf_array(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved
-        return grad * (2 / math.sqrt(math.pi)) * xp.exp(-a * a)
-
-
 class Frac(Function):
     """z = a - trunc(a), the fractional part with a's sign;  dz/da = 1 (trunc is piecewise constant)."""
 
@@ -391,10 +350,7 @@ def erf(a):
 
 
 def erfc(a):
-    """1 - erf(a) (computed as that difference: it loses relative accuracy where erf(a) is close to 1)."""
-    from .elementwise import sub
-
-    return sub(1.0, erf(a))
+    return Erfc.apply(_floating(a, "erfc"))
 
 
 def exp2(a):

@@ -1,0 +1,9 @@
+"""``torch.nn.modules.linear``: Linear and Identity (defined in ember.nn.linear), at torch's import path."""
+
+from .. import linear as _defined
+from ..linear import *  # noqa: F401,F403
+from ._layers import layers_defined_in
+
+from ..lazy import LazyLinear  # noqa: E402,F401  (torch keeps the lazy variants beside their layers)
+
+__all__ = layers_defined_in(_defined) + ["LazyLinear"]

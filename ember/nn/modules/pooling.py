@@ -1,0 +1,8 @@
+"""``torch.nn.modules.pooling``: the pooling layers (defined in ember.nn.pooling), at torch's import path."""
+
+from .. import pooling as _defined
+from ..pooling import *  # noqa: F401,F403
+from ._layers import layers_defined_in
+from ..pooling import _AdaptiveAvgPoolNd, _AdaptiveMaxPoolNd, _MaxPoolNd  # noqa: F401  (torch's private bases)
+
+__all__ = layers_defined_in(_defined)
