@@ -77,7 +77,7 @@ from .tools import receptive_field, summary  # noqa: E402
 
 def __getattr__(name):
     # ``import ember`` then ``ember.optim.SGD`` works as in torch; the subpackages load on first use.
-    if name in ("data", "models", "nn", "optim", "tools", "train"):
+    if name in ("data", "models", "nn", "optim", "tools", "train", "utils"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
