@@ -161,6 +161,7 @@ def test_generator_arguments_are_read_in_one_place():
     assert numpy_generator(wrapped) is wrapped.numpy_generator
     assert list(RandomSampler(range(20), generator=EmberLikeGenerator(3))) == list(
         RandomSampler(range(20), generator=np.random.default_rng(3)))
-    assert list(RandomSampler(range(20), generator=9)) == list(RandomSampler(range(20), generator=np.random.default_rng(9)))
+    seeded, same = RandomSampler(range(20), generator=9), RandomSampler(range(20), generator=np.random.default_rng(9))
+    assert list(seeded) == list(same) and list(seeded) == list(same)  # an int seed's stream goes on each epoch
     with pytest.raises(TypeError, match="generator must be"):
         list(RandomSampler(range(3), generator=torch.Generator()))

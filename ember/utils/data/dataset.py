@@ -22,6 +22,9 @@ from ...tensor import Tensor
 from ._utils.collate import default_collate
 from ._utils.random import draw_generator
 
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset", "Subset", "TensorDataset",
+           "default_collate", "fetch", "random_split"]
+
 
 class Dataset:
     """A map from an index in [0, len) to a sample. Subclasses implement ``__getitem__`` and ``__len__``

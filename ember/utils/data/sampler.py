@@ -9,7 +9,7 @@ their draws directly. ``ember.manual_seed(s)`` therefore fixes every order.
 import itertools
 
 from ...backend import xp
-from ._utils.random import draw_generator, numpy_generator, random_seed
+from ._utils.random import draw_generator, keep, numpy_generator, random_seed
 
 
 class Sampler:
@@ -44,7 +44,7 @@ class RandomSampler(Sampler):
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
-        self.generator = generator
+        self.generator = keep(generator)
         if not isinstance(self.replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got replacement={self.replacement}")
         if not isinstance(self.num_samples, int) or isinstance(self.num_samples, bool) or self.num_samples <= 0:
@@ -76,7 +76,7 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices, generator=None):
         self.indices = indices
-        self.generator = generator
+        self.generator = keep(generator)
 
     def __iter__(self):
         for i in draw_generator(self.generator).permutation(len(self.indices)).tolist():
@@ -103,7 +103,7 @@ class WeightedRandomSampler(Sampler):
         self.weights = Tensor(weights)
         self.num_samples = num_samples
         self.replacement = replacement
-        self.generator = generator
+        self.generator = keep(generator)
 
     def __iter__(self):
         w = self.weights.array

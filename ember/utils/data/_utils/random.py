@@ -46,6 +46,12 @@ def numpy_generator(generator):
     )
 
 
+def keep(generator):
+    """A ``generator=`` argument as a sampler or loader stores it: an int seed becomes a Generator once,
+    so that the next epoch continues its stream instead of starting it again; anything else as given."""
+    return numpy_generator(generator) if isinstance(generator, int) and not isinstance(generator, bool) else generator
+
+
 def draw_generator(generator):
     """The generator to draw from: ``generator`` when given, else ember's global one (torch's default)."""
     generator = numpy_generator(generator)

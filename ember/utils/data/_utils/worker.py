@@ -1,10 +1,10 @@
 """DataLoader workers: the loop each worker runs, ``get_worker_info``, and errors carried back.
 
 A worker (a thread, or a forked process) takes tasks ``(epoch, k, indices, base_seed)`` from its own index
-queue, produces batch k (see fetch.produce) and puts ``(epoch, k, batch)`` on the shared result queue; the
-main loop puts batches back in order. A process sends its batch as one pickled message with every Tensor
-replaced by its NumPy array (``pack``), unpickled by the parent that forked it — the channel is private
-to the two processes, never a file. An exception is caught, wrapped with its traceback, and raised again
+queue, produces batch k (see fetch.produce) and sends ``(epoch, k, batch)`` back: a thread through a queue
+shared with the main loop, a process through its own pipe (``send_message``: every Tensor as its NumPy
+array, the array bytes out of band, unpickled by the parent that forked it — a private channel between
+the two processes, never a file). The main loop puts batches back in order. An exception is caught, wrapped with its traceback, and raised again
 in the main loop naming the worker.
 """
 
@@ -98,25 +98,41 @@ def _walk(fn, data):
     return fn(data)
 
 
-def pack(data):
-    """``data`` as one message: Tensors replaced by their arrays, then pickled."""
-    return pickle.dumps(_walk(lambda d: _Packed(d.array) if isinstance(d, Tensor) else d, data), protocol=5)
+def send_message(conn, message):
+    """Send ``message`` (a nested batch) to the parent through this worker's own pipe: Tensors become
+    their arrays, and the arrays' bytes travel out of band (pickle protocol 5), written straight from
+    the arrays, without copies into the pickle."""
+    buffers = []
+    head = pickle.dumps(_walk(lambda d: _Packed(d.array) if isinstance(d, Tensor) else d, message), protocol=5,
+                        buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    conn.send_bytes(pickle.dumps((head, [r.nbytes for r in raws])))
+    for raw in raws:
+        conn.send_bytes(raw)
 
 
-def unpack(message):
-    return _walk(lambda d: Tensor(d.array) if isinstance(d, _Packed) else d, pickle.loads(message))
+def receive_message(conn):
+    """The message ``send_message`` sent; its arrays own writable memory read straight from the pipe."""
+    head, sizes = pickle.loads(conn.recv_bytes())
+    buffers = []
+    for size in sizes:
+        buffer = bytearray(size)
+        conn.recv_bytes_into(buffer)
+        buffers.append(buffer)
+    return _walk(lambda d: Tensor(d.array) if isinstance(d, _Packed) else d, pickle.loads(head, buffers=buffers))
 
 
-def _send(result_queue, epoch, k, data, in_process, where):
-    if in_process:
-        try:
-            data = pack(data)
-        except Exception:  # noqa: BLE001 -- an unpicklable batch or exception is reported, never dropped
-            data = pack(ExceptionWrapper(where + " (sending its batch back)"))
-    result_queue.put((epoch, k, data))
+def _send(sink, epoch, k, data, in_process, where):
+    if not in_process:
+        sink.put((epoch, k, data))
+        return
+    try:
+        send_message(sink, (epoch, k, data))
+    except (pickle.PicklingError, TypeError, AttributeError):  # an unpicklable batch or exception: reported
+        send_message(sink, (epoch, k, ExceptionWrapper(where + " (sending its batch back)")))
 
 
-def worker_loop(setup, index_queue, result_queue, done_event, worker_id, base_seed, in_process, where):
+def worker_loop(setup, index_queue, sink, done_event, worker_id, base_seed, in_process, where):
     """One worker: ``setup`` = (dataset, iterable, auto_collation, collate_fn, drop_last, finish,
     num_workers, worker_init_fn). Runs until it receives None, ``done_event`` is set, or (a process)
     its parent has gone."""
@@ -159,6 +175,6 @@ def worker_loop(setup, index_queue, result_queue, done_event, worker_id, base_se
                     data, ended = IterableEnd(worker_id), True
             except Exception:  # noqa: BLE001 -- re-raised in the main loop
                 data = ExceptionWrapper(where)
-        _send(result_queue, epoch, k, data, in_process, where)
+        _send(sink, epoch, k, data, in_process, where)
         del data
     _state.info = None
