@@ -215,6 +215,16 @@ def test_shuffle_without_generator_draws_from_the_global_generator():
     assert sorted(sum(first, [])) == list(range(20)) and sum(first, []) != list(range(20))
 
 
+def test_a_given_generator_spares_the_global_one():
+    ember.manual_seed(2)
+    state = ember.get_rng_state()
+    g = np.random.default_rng(3)
+    order = [b[1].tolist() for b in DataLoader(Squares(20), batch_size=5, shuffle=True, generator=g)]
+    assert ember.get_rng_state() == state and sorted(sum(order, [])) == list(range(20))
+    again = [b[1].tolist() for b in DataLoader(Squares(20), batch_size=5, shuffle=True, generator=np.random.default_rng(3))]
+    assert again == order
+
+
 class Augmented(Dataset):
     """Random per-sample work through rng() (the pipeline's generator) and a label."""
 
