@@ -186,14 +186,33 @@ def test_batches_and_len_as_torch(kwargs):
             _same(x, y)
 
 
+class ListOfSamples(Squares):
+    """torch's __getitems__ convention: a list of samples, which the loader collates."""
+
+    def __getitems__(self, indices):
+        return [self[i] for i in indices]
+
+
+def test_getitems_conventions_and_subsets_as_torch():
+    ours = list(DataLoader(ListOfSamples(), batch_size=4))
+    theirs = list(tud.DataLoader(ListOfSamples(), batch_size=4))
+    for a, b in zip(ours, theirs, strict=True):
+        _same(a, b)
+    parts = ember.utils.data.random_split(Squares(), [0.7, 0.3], generator=np.random.default_rng(0))
+    indices = parts[0].indices.tolist()
+    ours = list(DataLoader(parts[0], batch_size=3))
+    theirs = list(tud.DataLoader(tud.Subset(Squares(), indices), batch_size=3))
+    for a, b in zip(ours, theirs, strict=True):
+        _same(a, b)
+
+
 def test_tensor_dataset_batches_as_torch():
     x, y = np.random.default_rng(0).random((7, 3)), np.arange(7)
     ours = list(DataLoader(TensorDataset(x, y), batch_size=3))
     theirs = list(tud.DataLoader(tud.TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=3))
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
-        assert len(a) == 2
-        _same(list(a), list(b))
+        _same(a, b)  # a list [x, y], as torch collates tuples
 
 
 @pytest.mark.parametrize("workers", [0, 2])

@@ -29,8 +29,8 @@ class MapFetcher:
             data = getitems(indices)
             if isinstance(data, list):  # torch's convention: a list of samples
                 return self.collate_fn(data)
-            if self.collate_fn is default_collate:  # ember's: already a batch
-                return data
+            if self.collate_fn is default_collate:  # ember's: already a batch (a tuple a list, as collated)
+                return list(data) if type(data) is tuple else data
         # A custom collate_fn expects samples, whatever batched access the dataset offers.
         return self.collate_fn([self.dataset[i] for i in indices])
 
