@@ -163,6 +163,15 @@ def test_iterable_dataset_option_errors_as_torch(kwargs):
     assert str(ours.value).split(" option, but got")[0] == str(theirs.value).split(" option, but got")[0]
 
 
+def test_too_many_workers_warn_as_in_torch():
+    many = len(os.sched_getaffinity(0)) + 1
+    with pytest.warns(UserWarning) as theirs:
+        tud.DataLoader(Squares(), num_workers=many)
+    with pytest.warns(UserWarning) as ours:
+        DataLoader(Squares(), num_workers=many)
+    assert str(ours[0].message) == str(theirs[0].message)
+
+
 def test_setting_options_after_construction_is_refused_as_in_torch():
     loader = DataLoader(Squares())
     with pytest.raises(ValueError, match="batch_size attribute should not be set after DataLoader is initialized"):

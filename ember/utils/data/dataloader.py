@@ -36,9 +36,11 @@ suits batched ``__getitems__`` datasets whose NumPy work releases the GIL.
 import itertools
 import multiprocessing
 import multiprocessing.connection
+import os
 import queue
 import threading
 import time
+import warnings
 import weakref
 
 from ._utils.collate import default_collate, default_convert
@@ -151,6 +153,26 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self._iterator = None
         self.__initialized = True
+        self.check_worker_number_rationality()
+
+    def check_worker_number_rationality(self):
+        """Warn, as torch does, when more workers are asked for than this process may use CPUs."""
+        if not self.num_workers:
+            return
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if cpus is None or self.num_workers > cpus:
+            suggestion = (
+                f"Our suggested max number of worker in current system is {cpus}"
+                f"{'' if hasattr(os, 'sched_getaffinity') else ' (`cpuset` is not taken into account)'}, which is "
+                "smaller than what this DataLoader is going to create."
+                if cpus is not None else "DataLoader is not able to compute a suggested max number of worker in current system."
+            )
+            warnings.warn(
+                f"This DataLoader will create {self.num_workers} worker processes in total. {suggestion} Please be "
+                "aware that excessive worker creation might get DataLoader running slow or even freeze, lower the "
+                "worker number to avoid potential slowness/freeze if necessary.",
+                stacklevel=3,
+            )
 
     @property
     def multiprocessing_context(self):
