@@ -19,14 +19,16 @@ Every option, default, mutually exclusive pair and error message is torch's. Wha
 Workers are forked processes (``multiprocessing_context`` picks another start method), each seeded with
 base_seed + worker_id and calling ``worker_init_fn(worker_id)`` first, as in torch.
 
-Threads or processes? Measured on this project's shared 2-core machine, with other jobs running (load
-average about 10, so the numbers are noisy): one epoch of 4096 samples, batch 64, each sample a 3x32x32
-uint8 image given a random crop, flip and normalisation, best of 7 epochs (a throwaway script, not in the repository):
+Threads or processes? Measured on this project's shared 2-core machine (other jobs running, load average
+1.6): one epoch of 4096 samples, batch 64, each sample a 3x32x32 uint8 image given a random crop, flip and
+normalisation, best (median) of 7 epochs, from a throwaway script not in the repository:
 
-    per-sample work    0 workers   2 threads   2 processes
-    NumPy              0.397 s     0.376 s     0.357 s
-    PIL                0.685 s     0.705 s     0.583 s
+    per-sample work    0 workers        2 threads        2 processes
+    NumPy              0.139 (0.143) s  0.145 (0.321) s  0.138 (0.204) s
+    PIL                0.252 (0.257) s  0.259 (0.471) s  0.191 (0.238) s
 
+(Under a load average of 10 the same ranking held for the best times: NumPy 0.397 / 0.376 / 0.357 s,
+PIL 0.685 / 0.705 / 0.583 s.)
 Threads gain nothing on per-sample Python work (it holds the GIL); processes run it on other cores and
 pay for sending each batch back (about 1 ms per 786 KB batch through a pipe, arrays out of band), so
 processes are the default (``WORKER_KIND``). ember.data's ``prefetch=`` uses one thread instead, which
