@@ -29,6 +29,7 @@ normalisation, best (median) of 7 epochs, from a throwaway script not in the rep
 
 (Under a load average of 10 the same ranking held for the best times: NumPy 0.397 / 0.376 / 0.357 s,
 PIL 0.685 / 0.705 / 0.583 s.)
+
 Threads gain nothing on per-sample Python work (it holds the GIL); processes run it on other cores and
 pay for sending each batch back (about 1 ms per 786 KB batch through a pipe, arrays out of band), so
 processes are the default (``WORKER_KIND``). ember.data's ``prefetch=`` uses one thread instead, which
