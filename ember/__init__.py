@@ -103,7 +103,7 @@ from .serialization import load, save  # noqa: E402
 
 def __getattr__(name):
     # ``import ember`` then ``ember.optim.SGD`` works as in torch; the subpackages load on first use.
-    if name in ("data", "models", "nn", "optim", "tools", "train") or name in ("onnx", "serialization"):
+    if name in ("data", "models", "nn", "onnx", "optim", "serialization", "tools", "train", "utils", "vision"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

@@ -143,7 +143,7 @@ def test_batch_types_and_dtypes():
     assert batch["f32"].dtype == ember.float32 and batch["f32"].shape == (5, 3)
     assert batch["f64"].dtype == ember.float64
     assert batch["i32"].dtype == ember.int64 and batch["i32"].tolist() == [0, 1, 2, 3, 4]  # labels -> int64
-    assert batch["py_int"].dtype == ember.int64 and batch["py_float"].dtype == ember.float32
+    assert batch["py_int"].dtype == ember.int64 and batch["py_float"].dtype == ember.float64  # torch: floats -> float64
     assert batch["name"] == ["0", "1", "2", "3", "4"]
     assert isinstance(batch["nt"], Sample) and batch["nt"].label.dtype == ember.int64
     x, y = next(iter(DataLoader(TensorDataset(np.zeros((4, 2), np.float32), np.arange(4, dtype=np.int32)), batch_size=2)))

@@ -88,9 +88,11 @@ def test_subset_maps_indices_and_forwards_batches():
     assert parent.calls == 2  # only the two __getitem__ calls above
 
 
-def test_subset_of_a_dataset_without_batched_access_collates():
+def test_subset_of_a_dataset_without_batched_access_gives_torchs_list_of_samples():
     sub = Subset(Plain(10), [7, 2, 5])
-    images, labels = sub.__getitems__(np.array([2, 0]))
+    samples = sub.__getitems__(np.array([2, 0]))
+    assert isinstance(samples, list) and [s[1] for s in samples] == [5, 7]  # torch's __getitems__ convention
+    images, labels = default_collate(samples)
     assert isinstance(images, ember.Tensor) and images.shape == (2, 2, 2) and images.dtype == ember.float32
     np.testing.assert_array_equal(labels.numpy(), [5, 7])
     assert labels.dtype == ember.int64
@@ -110,7 +112,13 @@ def test_concat_dataset_indexing():
 def test_concat_dataset_batches_match_per_sample_access():
     ds = ConcatDataset([Batched(3), Plain(4, offset=100), Batched(2, offset=200)])
     order = np.array([5, 0, 7, 3, 8, 1, 6, -1])
-    images, labels = _numpy(ds.__getitems__(order))
+    samples = ds.__getitems__(order)  # a part without batched access: torch's list of samples
+    assert isinstance(samples, list) and len(samples) == len(order)
+    images, labels = _numpy(default_collate(samples))
+    batched = ConcatDataset([Batched(3), Batched(2, offset=200)])
+    b_images, b_labels = _numpy(batched.__getitems__(np.array([4, 0, 3])))  # every part batched: one batch
+    np.testing.assert_array_equal(b_labels, [201, 0, 200])
+    np.testing.assert_array_equal(b_images[:, 0, 0], [201, 0, 200])
     expected = [ds[int(i)] for i in order]
     np.testing.assert_array_equal(labels, [e[1] for e in expected])
     np.testing.assert_array_equal(images, np.stack([e[0] for e in expected]))
@@ -133,12 +141,12 @@ def test_random_split_is_disjoint_complete_and_reproducible():
     assert not np.array_equal(np.sort(parts[0].indices), np.arange(20))  # actually shuffled
 
 
-def test_random_split_default_generator_follows_manual_seed_without_touching_it():
+def test_random_split_default_generator_is_the_global_one_as_in_torch():
     ds = TensorDataset(np.arange(30))
     ember.manual_seed(3)
     state = ember.get_rng_state()
     first = random_split(ds, [0.5, 0.5])
-    assert ember.get_rng_state() == state  # the model's generator was not drawn from
+    assert ember.get_rng_state() != state  # torch draws from its default generator
     ember.manual_seed(3)
     second = random_split(ds, [0.5, 0.5])
     np.testing.assert_array_equal(first[0].indices, second[0].indices)
@@ -171,9 +179,9 @@ def test_default_collate_stacks_nested_samples():
     batch = default_collate(samples)
     assert batch["image"].shape == (4, 2, 3) and batch["image"].dtype == ember.float32
     assert batch["label"].dtype == ember.int64 and batch["label"].tolist() == [0, 1, 2, 3]
-    assert batch["weight"].dtype == ember.float32  # Python floats follow Ember's default dtype
+    assert batch["weight"].dtype == ember.float64  # torch: Python floats -> float64
     assert batch["name"] == ["s0", "s1", "s2", "s3"]
-    assert isinstance(batch["pair"], tuple) and batch["pair"][0].shape == (4, 2)
+    assert isinstance(batch["pair"], list) and batch["pair"][0].shape == (4, 2)  # torch: tuples -> lists
     assert batch["pair"][1].dtype == ember.int32  # NumPy scalars keep their dtype
     assert isinstance(batch["point"], Point) and batch["point"].y.tolist() == [0.0, 1.0, 2.0, 3.0]
     lists = default_collate([[1, 2.0], [3, 4.0]])
@@ -183,7 +191,7 @@ def test_default_collate_stacks_nested_samples():
 def test_default_collate_errors():
     with pytest.raises(RuntimeError, match="same shape"):
         default_collate([np.zeros(2), np.zeros(3)])
-    with pytest.raises(RuntimeError, match="same number of fields"):
+    with pytest.raises(RuntimeError, match="should be of equal size"):
         default_collate([(1, 2), (1,)])
     with pytest.raises(TypeError, match="collate_fn"):
         default_collate([object(), object()])

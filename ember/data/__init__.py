@@ -8,7 +8,9 @@ torchvision.transforms, on NumPy), and text for language models (d2l chapter 8: 
     for x, y in train:      # x float32 (128, 3, 32, 32), y int64 (128,): Tensors
         ...
 
-Random transforms draw from ``ember.data.rng()``, never from the model's generator (see dataloader.py).
+The datasets are ``ember.utils.data``'s (torch.utils.data at torch's path); ``DataLoader`` is its loader
+with ember's extras (``transform=``, ``prefetch=``, ``state_dict``). Random transforms draw from
+``ember.data.rng()``, never from the model's generator (see dataloader.py).
 The concrete datasets live in ``ember.data.datasets``, imported on first use.
 """
 
@@ -17,8 +19,11 @@ import importlib
 from . import color, transforms
 from .dataloader import DataLoader, rng, rng_scope, to_tensors
 from .dataset import (
+    ChainDataset,
     ConcatDataset,
     Dataset,
+    IterableDataset,
+    StackDataset,
     Subset,
     TensorDataset,
     default_collate,
@@ -39,10 +44,13 @@ from .text import (
 )
 
 __all__ = [
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "IterableDataset",
     "SeqDataLoader",
+    "StackDataset",
     "Subset",
     "TensorDataset",
     "Vocab",
