@@ -10,7 +10,8 @@ Every method below is one line that calls an op from ``ember.ops``; the maths li
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
 from . import backend
-from .backend import default_dtype, xp
+from . import devices as _device
+from .backend import xp
 
 
 def as_array(data, dtype=None):
@@ -22,10 +23,12 @@ def as_array(data, dtype=None):
         data = _nested_tensors_to_arrays(data)
     if isinstance(data, (xp.ndarray, xp.generic)):
         array = xp.asarray(data)
+    elif backend.is_device_array(data):  # a CuPy array stays on its GPU
+        array = data
     else:
         array = xp.asarray(data)
         if array.dtype.kind == "f":
-            array = array.astype(default_dtype)
+            array = array.astype(backend.default_dtype)
         elif array.dtype.kind in "iu":
             array = array.astype(xp.int64)
     if dtype is not None:
@@ -206,7 +209,7 @@ class Tensor:
     def __repr__(self):
         body = xp.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.dtype not in (default_dtype, xp.int64, xp.bool_):
+        if self.dtype not in (backend.default_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype=ember.{self.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn={self._ctx!r}")
@@ -214,14 +217,66 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
-    # ---- dtype and copies -------------------------------------------------------------------------------
+    # ---- device, dtype and copies ------------------------------------------------------------------------
 
-    def to(self, dtype):
-        """Convert to ``dtype`` (``ember.float64``, ...). Gradients flow back in the original dtype."""
-        return _ops.cast(self, xp.dtype(dtype))
+    @property
+    def device(self):
+        """Where the array lives: ``device(type='cpu')`` for NumPy, ``device(type='cuda', index=n)`` for CuPy."""
+        return _device.of(self.array)
 
-    def type(self, dtype):
-        return self.to(dtype)
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def get_device(self):
+        """The GPU number for a cuda tensor, -1 for a cpu one (``torch.Tensor.get_device``)."""
+        where = self.device
+        return -1 if where.type == "cpu" else where.index
+
+    def is_floating_point(self):
+        return self.array.dtype.kind == "f"
+
+    def element_size(self):
+        """Bytes per element (4 for float32)."""
+        return self.array.itemsize
+
+    def to(self, *args, **kwargs):
+        """This tensor on another device and/or with another dtype (``torch.Tensor.to``).
+
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its device and dtype),
+        with keywords ``device=``, ``dtype=``, ``non_blocking=``, ``copy=``. Returns ``self`` when nothing
+        changes, unless ``copy=True``. Gradients flow back through both changes, in the original dtype
+        and to the original device.
+        """
+        where, dtype, _, copy = parse_to("Tensor.to", args, kwargs)
+        where = _device.placement(where)
+        out = self
+        if dtype is not None and dtype != self.dtype:
+            out = _ops.cast(out, dtype)
+        if where is not None and where != self.device:
+            from .ops.transfer import to_device
+
+            out = to_device(out, where)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self, memory_format=None):
+        """This tensor in host memory (``self`` when it is there already)."""
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """This tensor on GPU ``device`` (the current one when None): needs CuPy and a GPU."""
+        return self.to(_device.cuda_target(device))
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, the type name ('ember.FloatTensor'); with a dtype (or a name such as
+        'torch.DoubleTensor'), this tensor converted to it (``self`` when it already has it)."""
+        if dtype is None:
+            return f"ember.{_TYPE_NAMES.get(self.dtype.name, self.dtype.name)}"
+        if isinstance(dtype, str):
+            dtype = _dtype_of_type_name(dtype)
+        return self.to(xp.dtype(dtype))
 
     def float(self):
         return self.to(xp.float32)
@@ -518,6 +573,70 @@ class Tensor:
 
 def _as_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(value)
+
+
+# ---- the arguments of .to() (shared with Module.to) ------------------------------------------------------
+
+_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor", "int8": "CharTensor",
+               "uint8": "ByteTensor", "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor",
+               "bool": "BoolTensor"}
+
+
+def _dtype_of_type_name(name):
+    """The dtype behind a legacy type name: 'torch.FloatTensor', 'ember.LongTensor' or 'FloatTensor'."""
+    short = name.rsplit(".", 1)[-1]
+    if ".cuda." in name:
+        raise RuntimeError(f"type({name!r}): use .to('cuda', dtype) to move a tensor to a GPU")
+    for dtype_name, type_name in _TYPE_NAMES.items():
+        if short == type_name:
+            return xp.dtype(dtype_name)
+    raise ValueError(f"invalid type: {name!r} (expected a dtype such as ember.float64 or a name such as "
+                     "'torch.DoubleTensor')")
+
+
+def _is_dtype(value):
+    """A dtype argument: ``ember.float32`` (a NumPy dtype), a NumPy scalar type, or Python's float/int/bool."""
+    return isinstance(value, xp.dtype) or isinstance(value, type) and (
+        value in (float, int, bool) or issubclass(value, xp.generic))
+
+
+def parse_to(where, args, kwargs):
+    """``(device, dtype, non_blocking, copy)`` from torch's ``.to()`` overloads: ``to(dtype, non_blocking,
+    copy)``, ``to(device=None, dtype=None, non_blocking, copy)`` and ``to(tensor, non_blocking, copy)``.
+    The device comes back unchecked (a string, a device or None), the dtype as a NumPy dtype or None."""
+    def invalid(why):
+        return TypeError(f"{where}() received an invalid combination of arguments ({why}); expected "
+                         "to(dtype), to(device=None, dtype=None, non_blocking=False, copy=False) or to(tensor)")
+
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise invalid(f"unexpected keyword {sorted(unknown)[0]!r}")
+    args = list(args)
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    if args and (isinstance(args[0], Tensor) or _is_dtype(args[0])):
+        if "device" in kwargs or "dtype" in kwargs:
+            raise invalid("a dtype or tensor given both positionally and with device=/dtype=")
+        first = args.pop(0)
+        if isinstance(first, Tensor):
+            device, dtype = first.device, first.dtype
+        else:
+            dtype = first
+    elif args:
+        if "device" in kwargs:
+            raise invalid("device given twice")
+        device = args.pop(0)
+        if args and (args[0] is None or _is_dtype(args[0])):
+            if "dtype" in kwargs:
+                raise invalid("dtype given twice")
+            dtype = args.pop(0)
+    if len(args) > 2 or any(not isinstance(a, bool) for a in args):
+        raise invalid(f"got extra positional arguments {tuple(args)}; after the device and dtype come "
+                      "non_blocking and copy, both bools")
+    non_blocking = args[0] if args else kwargs.get("non_blocking", False)
+    copy = args[1] if len(args) > 1 else kwargs.get("copy", False)
+    if dtype is not None and not _is_dtype(dtype):
+        raise invalid(f"dtype must be a dtype such as ember.float64, got {dtype!r}")
+    return device, None if dtype is None else xp.dtype(dtype), non_blocking, copy
 
 
 # The ops are written on top of Tensor, so they are imported after it (tensor methods call them).

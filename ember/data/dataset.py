@@ -15,7 +15,8 @@ import collections.abc
 import itertools
 import math
 
-from ..backend import default_dtype, xp
+from .. import backend
+from ..backend import xp
 from ..tensor import Tensor
 
 
@@ -203,7 +204,7 @@ def default_collate(samples):
     if isinstance(elem, int):
         return Tensor(xp.asarray(samples, dtype=xp.int64))
     if isinstance(elem, float):
-        return Tensor(xp.asarray(samples, dtype=default_dtype))
+        return Tensor(xp.asarray(samples, dtype=backend.default_dtype))
     if isinstance(elem, xp.generic):  # NumPy scalars keep their dtype
         return Tensor(xp.asarray(samples))
     if isinstance(elem, (str, bytes)):

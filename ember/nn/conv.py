@@ -1,6 +1,7 @@
 """Convolution layers (the maths — im2col and one GEMM — is in ember.ops.conv)."""
 
-from ..backend import default_dtype, xp
+from .. import backend
+from ..backend import xp
 from ..ops.conv import conv2d
 from ..ops.window import pair
 from . import init
@@ -36,7 +37,7 @@ class Conv2d(Module):
             raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
         self.padding = padding if isinstance(padding, str) else pair(padding, "padding")
         self.groups, self.padding_mode = groups, padding_mode
-        dtype = default_dtype if dtype is None else dtype
+        dtype = backend.default_dtype if dtype is None else dtype
         self.weight = Parameter(xp.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=dtype))
         if bias:
             self.bias = Parameter(xp.empty(out_channels, dtype=dtype))
