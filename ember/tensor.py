@@ -21,10 +21,10 @@ def as_array(data, dtype=None):
         data = data.array
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_tensors_to_arrays(data)
-    if isinstance(data, (xp.ndarray, xp.generic)):
-        array = xp.asarray(data)
-    elif backend.is_device_array(data):  # a CuPy array stays on its GPU
+    if backend.is_device_array(data):  # a CuPy array stays on its GPU
         array = data
+    elif isinstance(data, (xp.ndarray, xp.generic)):
+        array = xp.asarray(data)
     else:
         array = xp.asarray(data)
         if array.dtype.kind == "f":
@@ -249,7 +249,10 @@ class Tensor:
         and to the original device.
         """
         where, dtype, _, copy = parse_to("Tensor.to", args, kwargs)
-        where = _device.placement(where)
+        requested = None if where is None else _device.device(where)
+        if requested is not None and requested.type == "cpu" and requested.index is not None:
+            copy = True  # torch copies for 'cpu:0': a cpu tensor's device has no index, so the two differ
+        where = _device.placement(requested)
         out = self
         if dtype is not None and dtype != self.dtype:
             out = _ops.cast(out, dtype)
@@ -600,6 +603,19 @@ def _is_dtype(value):
         value in (float, int, bool) or issubclass(value, xp.generic))
 
 
+def _dtype_name(text):
+    """The dtype a string names when it is not a device string ('float64' -> float64), else None."""
+    try:
+        _device.device(text)
+        return None
+    except RuntimeError:
+        pass
+    try:
+        return xp.dtype(text)
+    except TypeError:
+        return None
+
+
 def parse_to(where, args, kwargs):
     """``(device, dtype, non_blocking, copy)`` from torch's ``.to()`` overloads: ``to(dtype, non_blocking,
     copy)``, ``to(device=None, dtype=None, non_blocking, copy)`` and ``to(tensor, non_blocking, copy)``.
@@ -612,6 +628,8 @@ def parse_to(where, args, kwargs):
     if unknown:
         raise invalid(f"unexpected keyword {sorted(unknown)[0]!r}")
     args = list(args)
+    if args and isinstance(args[0], str) and _dtype_name(args[0]) is not None:
+        args[0] = _dtype_name(args[0])  # an Ember extension: to('float64'), where torch wants torch.float64
     device, dtype = kwargs.get("device"), kwargs.get("dtype")
     if args and (isinstance(args[0], Tensor) or _is_dtype(args[0])):
         if "device" in kwargs or "dtype" in kwargs:
