@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from .. import devices as _device
-from ..tensor import Tensor, parse_to
+from ..conversion import parse_to
+from ..tensor import Tensor
 from .parameter import Parameter
 
 
