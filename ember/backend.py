@@ -184,8 +184,15 @@ _cupy = {"module": None, "reason": None, "probed": False}
 
 
 def cupy():
-    """CuPy when it imports and sees at least one GPU, else ``None`` (``cuda_unavailable_reason()`` says
-    why). Probed once, on first use, so ``import ember`` never pays CuPy's start-up."""
+    """CuPy when the cuda device can be used, else ``None`` (``cuda_unavailable_reason()`` says why).
+
+    That takes three things: CuPy imports, it sees at least one GPU, and the process runs its ops on CuPy
+    (``EMBER_BACKEND=cupy``). The last because an op reaches its arrays through the one ``xp`` of the
+    process: NumPy's functions would meet GPU arrays they cannot read, so on the NumPy backend 'cuda' is
+    refused up front (and ``ember.cuda.is_available()`` is False, so the usual
+    ``'cuda' if is_available() else 'cpu'`` picks the CPU) rather than failing inside the first op.
+    Probed once, on first use, so ``import ember`` never pays CuPy's start-up.
+    """
     if not _cupy["probed"]:
         _cupy["probed"] = True
         try:
@@ -194,10 +201,13 @@ def cupy():
         except Exception as error:  # ImportError, or CuPy's CUDARuntimeError when there is no driver
             _cupy["reason"] = f"CuPy is not usable: {type(error).__name__}: {error}"
         else:
-            if count > 0:
-                _cupy["module"] = module
-            else:
+            if count == 0:
                 _cupy["reason"] = "CuPy found no CUDA device"
+            elif xp is not module:
+                _cupy["reason"] = (f"CuPy sees {count} GPU(s), but this process runs Ember's ops on NumPy; "
+                                   "start Python with EMBER_BACKEND=cupy to put tensors on the GPU")
+            else:
+                _cupy["module"] = module
     return _cupy["module"]
 
 

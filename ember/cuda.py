@@ -1,6 +1,7 @@
 """``ember.cuda``: the NVIDIA GPU, through CuPy (``torch.cuda``'s everyday functions).
 
-CUDA is available when CuPy imports and reports at least one GPU. Without it the functions answer as a
+CUDA is available when CuPy imports and reports at least one GPU, and Ember's ops run on CuPy
+(``EMBER_BACKEND=cupy``; see ``ember.backend.cupy`` for why). Otherwise the functions answer as a
 CPU-only build of torch does: ``is_available()`` is False, ``device_count()`` 0, ``memory_allocated()`` 0,
 seeding and ``empty_cache()`` do nothing, and the functions that need a GPU (``current_device()``,
 ``get_device_name()``, ``synchronize()``...) raise ``AssertionError`` "not compiled with CUDA enabled".

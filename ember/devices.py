@@ -4,6 +4,11 @@ A device is a type and an optional index: ``device('cpu')``, ``device('cuda')`` 
 ``device('cuda:1')`` or ``device('cuda', 1)``. Ember keeps a tensor's array in NumPy on the host (the
 ``cpu`` device) or in CuPy on an NVIDIA GPU (``cuda:n``); the tensor's device is read from its array.
 
+The ops of a process run on one array module, ``ember.backend.xp``: NumPy by default, CuPy with
+``EMBER_BACKEND=cupy``. So 'cuda' is usable only on the CuPy backend (see ``backend.cupy``), and there an
+op's results are CuPy arrays whatever device its inputs were moved to: the host is reached through
+``.numpy()``, ``.tolist()`` and ``.item()``, which copy.
+
 Every device type torch knows can be *named* (``device('mps')`` parses, as in torch), but only ``cpu`` and,
 when CuPy imports and sees a GPU, ``cuda`` can hold tensors: ``placement`` says which device a factory or
 ``.to()`` puts its result on, and raises torch's error for the others: ``AssertionError`` "not compiled

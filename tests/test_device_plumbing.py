@@ -3,7 +3,7 @@
 There is no GPU or CuPy on the test machines, so this installs a fake ``cupy`` module whose arrays are
 NumPy arrays that say which "GPU" holds them. That checks Ember's own plumbing (which device a tensor
 reports, what moves where, that gradients come back to the host, that modules move their parameters),
-not CuPy itself: on a real GPU the same calls go to cupy.asarray / cupy.asnumpy.
+not CuPy itself: on a real GPU the same calls go to cupy.asarray and ndarray.get().
 """
 
 import sys
@@ -73,8 +73,11 @@ def _fake_cupy():
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
-    monkeypatch.setattr(backend, "_cupy", {"module": None, "reason": None, "probed": False})
+    """CuPy found and usable, as on a GPU machine started with EMBER_BACKEND=cupy (the probe's own
+    decision is tested below; the ops here still run on NumPy, which reads the fake arrays)."""
+    fake = _fake_cupy()
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setattr(backend, "_cupy", {"module": fake, "reason": None, "probed": True})
     _State.current = 0
     yield
     _State.current = 0
@@ -83,6 +86,25 @@ def fake_gpu(monkeypatch):
 def test_without_cupy_cuda_is_unavailable():
     assert backend.cupy() is None and not ember.cuda.is_available()
     assert "cupy" in backend.cuda_unavailable_reason().lower()
+
+
+def test_cupy_on_the_numpy_backend_is_refused_with_the_fix(monkeypatch):
+    # GPU arrays would reach NumPy's functions inside the ops, so 'cuda' needs EMBER_BACKEND=cupy.
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
+    monkeypatch.setattr(backend, "_cupy", {"module": None, "reason": None, "probed": False})
+    assert not ember.cuda.is_available() and ember.cuda.device_count() == 0
+    assert "EMBER_BACKEND=cupy" in backend.cuda_unavailable_reason()
+    with pytest.raises(AssertionError, match="EMBER_BACKEND=cupy"):
+        ember.ones(2).cuda()
+
+
+def test_a_gpu_less_cupy_is_refused(monkeypatch):
+    fake = _fake_cupy()
+    fake.cuda.runtime.getDeviceCount = lambda: 0
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setattr(backend, "_cupy", {"module": None, "reason": None, "probed": False})
+    assert not ember.cuda.is_available()
+    assert "no CUDA device" in backend.cuda_unavailable_reason()
 
 
 def test_cuda_module_reports_the_gpus(fake_gpu):
