@@ -6,16 +6,18 @@ A device is a type and an optional index: ``device('cpu')``, ``device('cuda')`` 
 
 The ops of a process run on one array module, ``ember.backend.xp``: NumPy by default, CuPy with
 ``EMBER_BACKEND=cupy``. So 'cuda' is usable only on the CuPy backend (see ``backend.cupy``), and there an
-op's results are CuPy arrays whatever device its inputs were moved to: the host is reached through
-``.numpy()``, ``.tolist()`` and ``.item()``, which copy.
+op's results are CuPy arrays whatever device its inputs were moved to, so there ``.cpu()`` and
+``device='cpu'`` leave tensors on the GPU, and the host is reached through ``.numpy()``, ``.tolist()``
+and ``.item()``, which copy.
 
-Every device type torch knows can be *named* (``device('mps')`` parses, as in torch), but only ``cpu`` and,
-when CuPy imports and sees a GPU, ``cuda`` can hold tensors: ``placement`` says which device a factory or
-``.to()`` puts its result on, and raises torch's error for the others: ``AssertionError`` "not compiled
-with CUDA enabled" for cuda without a GPU, ``RuntimeError`` for the device types Ember has no arrays for.
+Every device type torch knows can be *named* (``device('mps')`` parses, as in torch), but only ``cpu`` and
+``cuda`` can hold tensors: ``placement`` says which device a factory or ``.to()`` puts its result on, and
+raises torch's error for the others: ``AssertionError`` "not compiled with CUDA enabled" for cuda without
+a usable GPU, ``RuntimeError`` for the device types Ember has no arrays for.
 
-Tested on CPU-only machines (against a CPU build of torch); the CuPy path is written to CuPy's documented
-API (``cupy.asarray`` under ``cupy.cuda.Device(n)``, ``cupy.asnumpy``) but not run in the test suite.
+Tested on CPU-only machines, against a CPU build of torch. The cuda paths are tested against a stand-in
+CuPy (NumPy arrays tagged with a GPU number, tests/test_device_plumbing.py), not on a GPU; they call
+CuPy's documented API: ``cupy.asarray`` under ``cupy.cuda.Device(n)``, and ``ndarray.get()`` back.
 """
 
 import re
@@ -132,13 +134,15 @@ def cuda_target(where):
 
 def placement(where):
     """The device a tensor is to be put on, checked: ``None`` (leave it where it is) stays ``None``; ``cpu``
-    (any index: there is one host) is ``device('cpu')``; ``cuda`` gets its index (the current GPU when
-    none is given) and raises torch's ``AssertionError`` without CuPy; other device types raise."""
+    (any index: there is one host) is ``device('cpu')``, or ``None`` on the CuPy backend (see above);
+    ``cuda`` gets its index (the current GPU when none is given) and raises torch's ``AssertionError``
+    without CuPy; other device types raise."""
     if where is None:
         return None
     where = where if isinstance(where, device) else device(where)
     if where.type == "cpu":
-        return CPU
+        # On the CuPy backend every op makes GPU arrays, so a host copy would go straight back: leave it.
+        return CPU if backend.xp is backend.host else None
     if where.type == "cuda":
         module = backend.cupy()
         if module is None:

@@ -170,3 +170,13 @@ def test_module_moves_its_parameters_and_runs(fake_gpu):
     model.to("cpu", ember.float64)
     assert all(type(p.array) is np.ndarray and p.dtype == ember.float64 for p in model.parameters())
     assert all(type(p.grad.array) is np.ndarray for p in model.parameters())
+
+
+def test_cpu_on_the_cupy_backend_leaves_tensors_on_the_gpu(fake_gpu, monkeypatch):
+    # There every op makes GPU arrays, so a host copy would go straight back: .cpu() is a no-op.
+    g = ember.ones(2).cuda()
+    monkeypatch.setattr(backend, "xp", sys.modules["cupy"])
+    assert g.cpu() is g and g.to("cpu") is g
+    assert ember.devices.placement("cpu") is None
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0])  # the host is reached by copying
+    assert type(g.numpy()) is np.ndarray
