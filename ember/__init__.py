@@ -19,7 +19,7 @@ from .backend import use_deterministic_algorithms
 from .devices import device
 from .layouts import channels_last, contiguous_format, layout, memory_format, preserve_format, strided
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from . import accelerator, backends, cuda, random  # noqa: E402  torch.cuda & co. work after `import torch`
+from . import accelerator, backends, cuda, random  # as in torch, reachable right after `import ember`
 from .factories import (
     arange,
     eye,
