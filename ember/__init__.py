@@ -13,6 +13,13 @@ from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import bool_, float16, float32, float64, get_rng_state, int32, int64, manual_seed, set_rng_state, uint8
 from .tensor import Tensor
+from .backend import get_default_dtype, get_num_threads, set_default_dtype, set_num_threads
+from .backend import are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled
+from .backend import use_deterministic_algorithms
+from .devices import device
+from .layouts import channels_last, contiguous_format, layout, memory_format, preserve_format, strided
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from . import accelerator, backends, cuda, random  # as in torch, reachable right after `import ember`
 from .factories import (
     arange,
     eye,
@@ -30,6 +37,7 @@ from .factories import (
     zeros,
     zeros_like,
 )
+from .factories import as_tensor, empty, empty_like, normal, rand_like, randint_like, randn_like
 from .ops import (
     abs,
     amax,

@@ -10,7 +10,9 @@ Every method below is one line that calls an op from ``ember.ops``; the maths li
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
 from . import backend
-from .backend import default_dtype, xp
+from . import devices as _device
+from .conversion import TYPE_NAMES, dtype_of_type_name, parse_to
+from .backend import xp
 from .size import Size
 
 
@@ -21,12 +23,14 @@ def as_array(data, dtype=None):
         data = data.array
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_tensors_to_arrays(data)
-    if isinstance(data, (xp.ndarray, xp.generic)):
+    if backend.is_device_array(data):  # a CuPy array stays on its GPU
+        array = data
+    elif isinstance(data, (xp.ndarray, xp.generic)):
         array = xp.asarray(data)
     else:
         array = xp.asarray(data)
         if array.dtype.kind == "f":
-            array = array.astype(default_dtype)
+            array = array.astype(backend.default_dtype)
         elif array.dtype.kind in "iu":
             array = array.astype(xp.int64)
     if dtype is not None:
@@ -219,7 +223,7 @@ class Tensor:
     def __repr__(self):
         body = xp.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.dtype not in (default_dtype, xp.int64, xp.bool_):
+        if self.dtype not in (backend.default_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype=ember.{self.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn={self._ctx!r}")
@@ -227,14 +231,69 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
-    # ---- dtype and copies -------------------------------------------------------------------------------
+    # ---- device, dtype and copies ------------------------------------------------------------------------
 
-    def to(self, dtype):
-        """Convert to ``dtype`` (``ember.float64``, ...). Gradients flow back in the original dtype."""
-        return _ops.cast(self, xp.dtype(dtype))
+    @property
+    def device(self):
+        """Where the array lives: ``device(type='cpu')`` for NumPy, ``device(type='cuda', index=n)`` for CuPy."""
+        return _device.of(self.array)
 
-    def type(self, dtype):
-        return self.to(dtype)
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def get_device(self):
+        """The GPU number for a cuda tensor, -1 for a cpu one (``torch.Tensor.get_device``)."""
+        where = self.device
+        return -1 if where.type == "cpu" else where.index
+
+    def is_floating_point(self):
+        return self.array.dtype.kind == "f"
+
+    def element_size(self):
+        """Bytes per element (4 for float32)."""
+        return self.array.itemsize
+
+    def to(self, *args, **kwargs):
+        """This tensor on another device and/or with another dtype (``torch.Tensor.to``).
+
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its device and dtype),
+        with keywords ``device=``, ``dtype=``, ``non_blocking=``, ``copy=``. Returns ``self`` when nothing
+        changes, unless ``copy=True``. Gradients flow back through both changes, in the original dtype
+        and to the original device.
+        """
+        where, dtype, _, copy = parse_to("Tensor.to", args, kwargs)
+        requested = None if where is None else _device.device(where)
+        if requested is not None and requested.type == "cpu" and requested.index is not None:
+            copy = True  # torch copies for 'cpu:0': a cpu tensor's device has no index, so the two differ
+        where = _device.placement(requested)
+        out = self
+        if dtype is not None and dtype != self.dtype:
+            out = _ops.cast(out, dtype)
+        if where is not None and where != self.device:
+            from .ops.transfer import to_device
+
+            out = to_device(out, where)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self, memory_format=None):
+        """This tensor in host memory (``self`` when it is there already)."""
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """This tensor on GPU ``device`` (the current one when None): needs CuPy and a GPU."""
+        return self.to(_device.cuda_target(device))
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, the type name ('ember.FloatTensor'); with a dtype (or a name such as
+        'torch.DoubleTensor'), this tensor converted to it (``self`` when it already has it)."""
+        if dtype is None:
+            return f"ember.{TYPE_NAMES.get(self.dtype.name, self.dtype.name)}"
+        if isinstance(dtype, str):
+            dtype = dtype_of_type_name(dtype)
+        return self.to(xp.dtype(dtype))
 
     def float(self):
         return self.to(xp.float32)

@@ -54,7 +54,8 @@ from collections import OrderedDict
 
 from .. import nn
 from ..autograd.grad_mode import no_grad
-from ..backend import default_dtype, generator, xp
+from .. import backend
+from ..backend import generator, xp
 from ..ops.activation import tanh
 from ..ops.conv import conv2d
 from ..ops.linalg import matmul
@@ -113,8 +114,8 @@ class Subsampling(nn.Module):
     def __init__(self, channels, kernel_size=2):
         super().__init__()
         self.channels, self.kernel_size = channels, kernel_size
-        self.weight = nn.Parameter(xp.empty(channels, dtype=default_dtype))
-        self.bias = nn.Parameter(xp.empty(channels, dtype=default_dtype))
+        self.weight = nn.Parameter(xp.empty(channels, dtype=backend.default_dtype))
+        self.bias = nn.Parameter(xp.empty(channels, dtype=backend.default_dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -165,9 +166,9 @@ class PartialConv2d(nn.Module):
         self._scatter = xp.zeros((out_channels * in_channels, len(pairs)))
         for k, (o, c) in enumerate(pairs):
             self._scatter[o * in_channels + c, k] = 1
-        self.weight = nn.Parameter(xp.empty((len(pairs), kernel_size, kernel_size), dtype=default_dtype))
+        self.weight = nn.Parameter(xp.empty((len(pairs), kernel_size, kernel_size), dtype=backend.default_dtype))
         if bias:
-            self.bias = nn.Parameter(xp.empty(out_channels, dtype=default_dtype))
+            self.bias = nn.Parameter(xp.empty(out_channels, dtype=backend.default_dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -222,7 +223,8 @@ class EuclideanRBF(nn.Module):
     def __init__(self, in_features, out_features, trainable=False):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        codes = generator().choice(xp.asarray([-1.0, 1.0], dtype=default_dtype), size=(out_features, in_features))
+        signs = xp.asarray([-1.0, 1.0], dtype=backend.default_dtype)
+        codes = generator().choice(signs, size=(out_features, in_features))
         self.weight = nn.Parameter(codes, requires_grad=trainable)
 
     def forward(self, x):

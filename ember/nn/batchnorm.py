@@ -4,7 +4,8 @@ Training normalises with the batch's statistics and updates the running ones (mo
 running variance, as PyTorch); evaluation normalises with the running statistics.
 """
 
-from ..backend import default_dtype, xp
+from .. import backend
+from ..backend import xp
 from ..ops.norm import batch_norm
 from ..tensor import Tensor
 from .module import Module
@@ -19,7 +20,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = default_dtype if dtype is None else dtype
+        dtype = backend.default_dtype if dtype is None else dtype
         if affine:
             self.weight = Parameter(xp.ones(num_features, dtype=dtype))  # γ
         else:

@@ -1,6 +1,7 @@
 """Embedding: a learned lookup table that turns token indices into dense vectors (ember.ops.embedding)."""
 
-from ..backend import default_dtype, xp
+from .. import backend
+from ..backend import xp
 from ..ops.embedding import embedding
 from ..tensor import Tensor
 from . import init
@@ -23,7 +24,7 @@ class Embedding(Module):
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         if _weight is None:
-            dtype = default_dtype if dtype is None else dtype
+            dtype = backend.default_dtype if dtype is None else dtype
             self.weight = Parameter(xp.empty((num_embeddings, embedding_dim), dtype=dtype), requires_grad=not _freeze)
             self.reset_parameters()
         else:

@@ -1,6 +1,7 @@
 """Fully connected layers: y = x Wᵀ + b, and the identity."""
 
-from ..backend import default_dtype, xp
+from .. import backend
+from ..backend import xp
 from ..ops import linear
 from . import init
 from .module import Module
@@ -27,7 +28,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        dtype = default_dtype if dtype is None else dtype
+        dtype = backend.default_dtype if dtype is None else dtype
         self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(xp.empty(out_features, dtype=dtype))

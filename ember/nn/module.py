@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
+from .. import devices as _device
+from ..conversion import parse_to
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -288,32 +290,32 @@ class Module:
         fn(self)
         return self
 
-    def to(self, *args, dtype=None, device=None):
-        """Convert every floating parameter and buffer (and gradient) to a floating ``dtype``, in place.
+    def to(self, *args, **kwargs):
+        """Move and/or convert every parameter and buffer (and gradient), in place; returns the module.
 
-        Takes ``to(ember.float64)``, ``to(dtype=...)``, ``to(tensor)`` (its dtype) and, since Ember runs on
-        one device, accepts ``'cpu'`` as a device and ignores it, so PyTorch code runs unchanged.
+        torch's overloads: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its device
+        and dtype), keywords ``device=``, ``dtype=``, ``non_blocking=``. A dtype must be floating and
+        converts only the floating parameters and buffers (``num_batches_tracked`` stays int64). The
+        Parameter objects stay the same, so an optimiser built before ``.to()`` keeps working.
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) and (arg == "cpu" or arg.startswith(("cpu:", "cuda", "mps"))):
-                device = arg  # a device name; dtype names such as 'float64' fall through to the dtype
-            else:
-                dtype = arg
-        if device is not None and not str(device).startswith("cpu"):
-            raise ValueError(f"Module.to(): Ember runs on the CPU only, got device {device!r}")
-        if dtype is None:
-            return self
-        dtype = xp.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        where, dtype, _, _ = parse_to("Module.to", args, kwargs)
+        where = _device.placement(where)
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}; convert integer buffers one by one with tensor.to()")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.array.dtype.kind == "f":
-                t.array = t.array.astype(dtype, copy=False)  # same object: optimisers keep their references
-                if t.grad is not None:
-                    t.grad = Tensor(t.grad.array.astype(dtype, copy=False))
+            t.array = _converted(t.array, where, dtype)  # same object: optimisers keep their references
+            if t.grad is not None:
+                t.grad = Tensor(_converted(t.grad.array, where, dtype))
         return self
+
+    def cpu(self):
+        """Move every parameter and buffer to host memory."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """Move every parameter and buffer to GPU ``device`` (the current one when None): needs CuPy."""
+        return self.to(_device.cuda_target(device))
 
     def float(self):
         return self.to(xp.float32)
@@ -459,3 +461,10 @@ class _Handle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _converted(array, where, dtype):
+    """``array`` with a floating dtype changed to ``dtype`` (when given) and on device ``where``."""
+    if dtype is not None and array.dtype.kind == "f":
+        array = array.astype(dtype, copy=False)
+    return _device.move(array, where)

@@ -13,7 +13,8 @@ lengths come as a PackedSequence (``ember.nn.utils.rnn``), and the output is pac
 
 import math
 
-from ..backend import default_dtype, xp
+from .. import backend
+from ..backend import xp
 from ..ops.dropout import dropout
 from ..ops.rnn import GATES, recurrence
 from ..ops.shape import cat, stack, transpose, unsqueeze
@@ -48,7 +49,7 @@ class RNNBase(Module):
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
-        dtype = default_dtype if dtype is None else dtype
+        dtype = backend.default_dtype if dtype is None else dtype
         gate_size = GATES[mode] * hidden_size
         num_directions = 2 if bidirectional else 1
         for layer in range(num_layers):
@@ -212,7 +213,7 @@ class RNNCellBase(Module):
     def __init__(self, mode, input_size, hidden_size, bias=True, dtype=None):
         super().__init__()
         self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
-        dtype = default_dtype if dtype is None else dtype
+        dtype = backend.default_dtype if dtype is None else dtype
         gate_size = GATES[mode] * hidden_size
         self.weight_ih = Parameter(xp.empty((gate_size, input_size), dtype=dtype))
         self.weight_hh = Parameter(xp.empty((gate_size, hidden_size), dtype=dtype))

@@ -6,7 +6,8 @@ each backward below is written for equal shapes.
 """
 
 from ..autograd.function import Function
-from ..backend import default_dtype, errstate, xp
+from .. import backend
+from ..backend import errstate, xp
 from ..tensor import Tensor
 
 
@@ -287,7 +288,8 @@ def _is_integer(v):
     return isinstance(v, (int, bool))
 
 
-def _to_float(v, dtype=default_dtype):
+def _to_float(v, dtype=None):
+    dtype = backend.default_dtype if dtype is None else dtype
     if isinstance(v, Tensor):
         return cast(v, dtype)
     if isinstance(v, xp.ndarray):
@@ -298,7 +300,7 @@ def _to_float(v, dtype=default_dtype):
 def _float_dtype(v):
     """The dtype an integer operand meeting ``v`` becomes: ``v``'s if it is a float array, else float32."""
     dtype = getattr(v, "dtype", None)
-    return dtype if dtype is not None and dtype.kind == "f" else default_dtype
+    return dtype if dtype is not None and dtype.kind == "f" else backend.default_dtype
 
 
 def _operands(a, b, true_division=False):

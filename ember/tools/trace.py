@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 from .. import nn
 from ..autograd.grad_mode import enable_grad
-from ..backend import as_dtype, default_dtype, xp
+from .. import backend
+from ..backend import as_dtype, xp
 from ..ops import expand
 from ..ops.conv import conv_padding
 from ..ops.pool import pool_geometry
@@ -110,7 +111,7 @@ def trace(model, input_size, batch_size=1, dtype=None, dry_run=False):
     valid index for any vocabulary."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    dtype = as_dtype(dtype) or default_dtype
+    dtype = as_dtype(dtype) or backend.default_dtype
     sizes = parse_input_size(input_size)
     rng = xp.random.default_rng(0)  # not Ember's generator: a summary must not change the random stream
     inputs = []
