@@ -207,3 +207,55 @@ def new_tensor(self, data, dtype=None, requires_grad=False):
 for _fn in (repeat, numel, nelement, element_size, is_floating_point, detach_, normal_, uniform_, bernoulli_,
             exponential_, random_, new_zeros, new_ones, new_empty, new_full, new_tensor):
     setattr(Tensor, _fn.__name__, _fn)
+
+
+def __format__(self, spec):
+    """``f"{loss:.4f}"`` formats a one-element tensor's value, as torch does; other tensors format as str."""
+    if self.ndim == 0:
+        return format(self.item(), spec)
+    return object.__format__(self, spec)
+
+
+def swapaxes(self, axis0, axis1):
+    """``transpose(axis0, axis1)`` under NumPy's name (torch has both, and ``swapdims``)."""
+    return self.transpose(axis0, axis1)
+
+
+def movedim(self, source, destination):
+    """Move dims ``source`` to positions ``destination`` (ints or sequences), keeping the others in order."""
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({source} dims) should contain the same number "
+            f"of dims as destination ({destination} dims)"
+        )
+    source = [s % self.ndim for s in source]
+    destination = [d % self.ndim for d in destination]
+    order = [d for d in range(self.ndim) if d not in source]
+    for dst, src in sorted(zip(destination, source)):
+        order.insert(dst, src)
+    return self.permute(*order)
+
+
+def type_as(self, other):
+    """This tensor converted to ``other``'s dtype."""
+    return self.to(other.dtype)
+
+
+def reshape_as(self, other):
+    return self.reshape(other.shape)
+
+
+def is_contiguous(self, memory_format=None):
+    return bool(self.array.flags.c_contiguous)
+
+
+def ndimension(self):
+    return self.ndim
+
+
+for _fn in (__format__, swapaxes, movedim, type_as, reshape_as, is_contiguous, ndimension):
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor.swapdims = Tensor.swapaxes
+Tensor.moveaxis = Tensor.movedim

@@ -434,3 +434,17 @@ def test_a_from_scratch_program_runs_unchanged_and_gives_torch_numbers():
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-9)
     assert got[1] == expected[1] and got[2] == expected[2]
     np.testing.assert_allclose(got[3], expected[3], rtol=1e-9)
+
+
+def test_format_swapaxes_movedim_type_as_like_torch():
+    x = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    e, t = ember.tensor(x), torch.tensor(x)
+    assert f"{e.sum():.3f}" == f"{t.sum():.3f}" and f"{e[0, 0, 1]}" == f"{t[0, 0, 1].item()}"
+    for args in [(0, 2), (-1, 1)]:
+        np.testing.assert_array_equal(e.swapaxes(*args).numpy(), t.swapaxes(*args).numpy())
+        np.testing.assert_array_equal(e.swapdims(*args).numpy(), t.swapdims(*args).numpy())
+    for src, dst in [(0, 2), ([0, 1], [2, 0]), (-1, 0)]:
+        np.testing.assert_array_equal(e.movedim(src, dst).numpy(), t.movedim(src, dst).numpy())
+        np.testing.assert_array_equal(e.moveaxis(src, dst).numpy(), t.moveaxis(src, dst).numpy())
+    assert e.type_as(ember.tensor([1])).dtype == ember.int64 and e.ndimension() == 3 and e.is_contiguous()
+    assert e.reshape_as(ember.zeros(6, 4)).shape == (6, 4)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 import torchvision.datasets as dset
 import torchvision.transforms as T
 
-NUM_TRAIN = int(sys.argv[1]) if len(sys.argv) > 1 else 490
+NUM_TRAIN = int(sys.argv[1]) if len(sys.argv) > 1 else 480
 NUM_VAL = 20
 
 transform = T.Compose([
