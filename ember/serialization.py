@@ -47,6 +47,7 @@ def write_atomically(path, write):
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``: a crash
     mid-write leaves the previous file as it was."""
     folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:

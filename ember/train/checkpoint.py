@@ -12,10 +12,9 @@ one: a crash mid-save leaves the previous checkpoint intact.
 
 import io
 import json
-import os
-import tempfile
 
 from ..backend import xp
+from ..serialization import write_atomically
 from ..tensor import Tensor
 
 _META = "__meta__.json"
@@ -59,23 +58,6 @@ def _join(skeleton, arrays):
     if isinstance(skeleton, list):
         return [_join(v, arrays) for v in skeleton]
     return skeleton
-
-
-def write_atomically(path, write):
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it to ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def save(path, tree):

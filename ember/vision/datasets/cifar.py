@@ -52,11 +52,7 @@ class CIFAR10(VisionDataset, _cifar.CIFAR10):
         """``(image, target)``: a mode 'RGB' PIL image through ``transform``, an int through ``target_transform``."""
         img, target = self.data[index], self.targets[index]
         img = pil_image().fromarray(img)  # (32, 32, 3) uint8 is a mode 'RGB' image
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(img, target)
 
     def __len__(self):
         return len(self.data)

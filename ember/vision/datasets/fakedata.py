@@ -33,11 +33,7 @@ class FakeData(VisionDataset):
         pixels = ((img * host.float32(255)).astype(host.int64) & 0xFF).astype(host.uint8)
         pixels = pixels.transpose(1, 2, 0)  # (H, W, C)
         img = pil_image().fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(img, target)
 
     def __len__(self):
         return self.size

@@ -74,11 +74,7 @@ class MNIST(VisionDataset, _mnist.MNIST):
         """``(image, target)``: a mode 'L' PIL image through ``transform``, an int through ``target_transform``."""
         img, target = self.data.array[index], int(self.targets.array[index])
         img = pil_image().fromarray(img)  # a 2-D uint8 array is a mode 'L' image
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(img, target)
 
     def __len__(self):
         return len(self.data)

@@ -72,6 +72,11 @@ class VisionDataset(Dataset):
             transforms = StandardTransform(transform, target_transform)
         self.transforms = transforms
 
+    def _transformed(self, image, target):
+        """``(transform(image), target_transform(target))`` with the transforms set now (programs often
+        assign ``dataset.transform = ...`` after construction)."""
+        return StandardTransform(getattr(self, "transform", None), getattr(self, "target_transform", None))(image, target)
+
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__(index)")
 
