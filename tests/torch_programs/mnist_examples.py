@@ -1,4 +1,4 @@
-"""pytorch/examples' mnist/main.py as published (argparse, torch.accelerator, torchvision datasets and
+"""Modelled on pytorch/examples' mnist/main.py (argparse, torch.accelerator, torchvision datasets and
 transforms, Adadelta + StepLR, torch.save), reading MNIST from ../data."""
 import argparse
 import torch
