@@ -38,6 +38,9 @@ def as_array(data, dtype=None):
     return array
 
 
+_NO_DATA = object()  # Tensor() without arguments
+
+
 def _flat(data):
     for d in data:
         if isinstance(d, (list, tuple)):
@@ -61,8 +64,18 @@ class Tensor:
     __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_index", "__weakref__")
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
 
-    def __init__(self, data, dtype=None, requires_grad=False):
-        self.array = data if (type(data) is xp.ndarray and dtype is None) else as_array(data, dtype)
+    def __init__(self, data=_NO_DATA, *sizes, dtype=None, requires_grad=False):
+        if type(data) is xp.ndarray and dtype is None and not sizes:
+            self.array = data  # the fast path every operation takes: wrap the array as it is
+        elif data is _NO_DATA or sizes or isinstance(data, Size) or (isinstance(data, int) and not isinstance(data, bool)):
+            # torch.Tensor(2, 3) / torch.Tensor(size): a float tensor of that shape (uninitialised in torch,
+            # zeros here); torch.Tensor() is empty.
+            shape = (0,) if data is _NO_DATA else tuple(data) if isinstance(data, Size) else (data, *sizes)
+            self.array = xp.zeros(shape, dtype=dtype or backend.default_dtype)
+        elif (isinstance(data, (list, tuple)) or type(data) is float) and dtype is None:
+            self.array = as_array(data, backend.default_dtype)  # torch.Tensor([1, 2]) is a float tensor
+        else:
+            self.array = as_array(data, dtype)
         self.grad = None
         self._ctx = None
         self._out_index = 0
@@ -464,51 +477,15 @@ class Tensor:
     def __or__(self, other):
         return self._compare(other, xp.logical_or)
 
-    # ---- methods: element-wise ------------------------------------------------------------------------
-
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def abs(self):
-        return _ops.abs(self)
-
-    def pow(self, exponent):
-        return _ops.pow(self, exponent)
+    # ---- methods: element-wise (the one-line delegations, x.exp() is ember.exp(x), are in tensor_methods.py)
 
     def clamp(self, min=None, max=None):
         return _ops.clamp(self, min, max)
 
     clip = clamp
 
-    def maximum(self, other):
-        return _ops.maximum(self, other)
-
-    def minimum(self, other):
-        return _ops.minimum(self, other)
-
     def where(self, condition, other):
         return _ops.where(condition, self, other)
-
-    def relu(self):
-        return _ops.relu(self)
-
-    def sigmoid(self):
-        return _ops.sigmoid(self)
-
-    def tanh(self):
-        return _ops.tanh(self)
-
-    def softmax(self, dim):
-        return _ops.softmax(self, dim)
-
-    def log_softmax(self, dim):
-        return _ops.log_softmax(self, dim)
 
     # ---- methods: reductions --------------------------------------------------------------------------
 
@@ -591,7 +568,7 @@ class Tensor:
 
 
 def _as_tensor(value):
-    return value if isinstance(value, Tensor) else Tensor(value)
+    return value if isinstance(value, Tensor) else Tensor(as_array(value))
 
 
 # The ops are written on top of Tensor, so they are imported after it (tensor methods call them).

@@ -17,6 +17,7 @@ from .tensor import Tensor, as_array
 
 # x.name(*args) is ember.ops.name(x, *args) for each of these.
 DELEGATED = """
+    exp log sqrt abs pow maximum minimum relu sigmoid tanh softmax log_softmax
     erf erfc sin cos tan sinh cosh asin acos atan atan2 arcsin arccos arctan arctan2 log1p expm1 log2 log10 exp2 rsqrt
     reciprocal square floor ceil round trunc fix frac sign sgn
     add sub mul div multiply subtract true_divide floor_divide remainder neg

@@ -448,3 +448,13 @@ def test_format_swapaxes_movedim_type_as_like_torch():
         np.testing.assert_array_equal(e.moveaxis(src, dst).numpy(), t.moveaxis(src, dst).numpy())
     assert e.type_as(ember.tensor([1])).dtype == ember.int64 and e.ndimension() == 3 and e.is_contiguous()
     assert e.reshape_as(ember.zeros(6, 4)).shape == (6, 4)
+
+
+def test_the_tensor_constructor_follows_torchs_legacy_rules():
+    for args in [([1, 2],), ([[1.5, 2], [3, 4]],), (2, 3), ()]:
+        e, t = ember.Tensor(*args), torch.Tensor(*args)
+        assert tuple(e.shape) == tuple(t.shape) and e.dtype == np.float32 and str(t.dtype) == "torch.float32"
+        if args and isinstance(args[0], list):
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
+    assert ember.Tensor(ember.Size([2, 4])).shape == (2, 4)
+    assert ember.Tensor(np.arange(3)).dtype == np.int64  # an array is wrapped as it is (Ember's own use)

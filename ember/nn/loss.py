@@ -4,12 +4,12 @@ Class weights are registered as buffers, as in PyTorch, so they travel with stat
 """
 
 from ..ops import loss as L
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 from .module import Module
 
 
 def _buffer(value):
-    return value if value is None or isinstance(value, Tensor) else Tensor(value)
+    return value if value is None or isinstance(value, Tensor) else Tensor(as_array(value))
 
 
 class _Loss(Module):

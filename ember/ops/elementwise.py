@@ -8,7 +8,7 @@ each backward below is written for equal shapes.
 from ..autograd.function import Function
 from .. import backend
 from ..backend import errstate, xp
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 
 
 class Add(Function):
@@ -276,7 +276,7 @@ def _operand(v):
     if isinstance(v, xp.generic):
         return v.item()
     if isinstance(v, (list, tuple)):
-        return Tensor(v)
+        return Tensor(as_array(v))
     return v
 
 
@@ -426,6 +426,6 @@ def where(condition, a=None, b=None):
     if a is None and b is None:
         return tuple(Tensor(i.astype(xp.int64)) for i in xp.nonzero(cond))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two Python scalars: float32 or int64
-        a, b = Tensor(_operand(a)), Tensor(_operand(b))
+        a, b = Tensor(as_array(_operand(a))), Tensor(as_array(_operand(b)))
     a, b = _operands(a, b)
     return Where.apply(cond.astype(bool, copy=False), a, b)
