@@ -109,6 +109,20 @@ from .tools import receptive_field, summary  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 
+# torch's out= keyword on the torch.* functions that take it: torch.add(x, y, out=result).
+from .out_param import with_out as _with_out  # noqa: E402
+
+for _name in (
+    "abs add addmm atan2 bmm cat ceil clamp cos cosh cumprod cumsum div dot exp exp2 expm1 floor floor_divide "
+    "fmod gather index_select log log10 log1p log2 logsumexp matmul maximum minimum mm mul multiply mv neg outer "
+    "pow prod reciprocal remainder round rsqrt sigmoid sign sin sinh sqrt square stack sub subtract sum tan tanh "
+    "true_divide trunc where concat concatenate eq ne lt le gt ge logical_and logical_or logical_not logical_xor"
+).split():
+    if _name in globals():
+        globals()[_name] = _with_out(globals()[_name])
+del _name
+
+
 def __getattr__(name):
     # ``import ember`` then ``ember.optim.SGD`` works as in torch; the subpackages load on first use.
     if name in ("data", "models", "nn", "onnx", "optim", "serialization", "tools", "train", "utils", "vision"):

@@ -1,0 +1,152 @@
+"""Patterns from the official PyTorch tutorials that Ember got wrong, each checked against torch.
+
+The tutorials themselves are run by hand through ``ember run`` (their code is not ours to copy); these
+tests reproduce, in our own code, the one pattern behind each failure that was fixed.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.helpers import assert_close, gradcheck
+
+
+# ---- repr: torch's layout of the printed values -------------------------------------------------------------
+
+
+def _reprs(array):
+    return repr(torch.from_numpy(array.copy())).replace("torch.", "ember."), repr(ember.from_numpy(array.copy()))
+
+
+@pytest.mark.parametrize("cols", [1, 3, 7, 8, 9, 10, 17, 20, 29])
+@pytest.mark.parametrize("scale", [1.0, 100.0, 1e-3, 1e5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_repr_matches_torch_layout(cols, scale, dtype):
+    rng = np.random.default_rng(cols)
+    array = rng.standard_normal((2, cols)) * scale
+    array = array.round().astype(dtype) if dtype == np.int64 else array.astype(dtype)
+    expected, got = _reprs(array)
+    assert got == expected
+
+
+@pytest.mark.parametrize("values", [
+    [0.4277, 0.6891, 0.8755, 0.824],        # every value padded to 4 decimals: 0.8240
+    [51.2, 512.0, 0.0512],                   # scientific with 4 decimals
+    [100.0, 2e5],                            # whole numbers, but scientific: 1.0000e+02
+    [1.0, 1.0, 2.0],                         # whole numbers: 1.
+    [1.5, float("nan"), float("inf")],
+    [1e9, 1.5],
+])
+def test_repr_number_formats(values):
+    expected, got = _reprs(np.array(values, dtype=np.float32))
+    assert got == expected
+
+
+def test_repr_summarised_large_tensor_and_grad_fn_suffix():
+    array = np.random.default_rng(0).standard_normal((40, 40)).astype(np.float32)
+    expected, got = _reprs(array)
+    assert got == expected  # '...' sits two spaces after the comma, as torch prints it
+    row = np.random.default_rng(1).standard_normal((1, 10))
+    # a suffix that would overflow the last line moves to its own line (float64 adds dtype=...)
+    expected, got = _reprs(row)
+    assert got == expected
+
+
+# ---- scatter_/gather with a 0-d index (the one-hot target_transform of the transforms tutorial) ---------------
+
+
+def test_scatter_zero_dim_index_one_hot():
+    expected = torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(3), value=1)
+    got = ember.zeros(10, dtype=ember.float).scatter_(0, ember.tensor(3), value=1)
+    assert_close(got, expected, "float32")
+    got = ember.zeros(10).scatter_(dim=0, index=ember.tensor(7), value=1)
+    assert got.argmax().item() == 7 and got.sum().item() == 1.0
+
+
+def test_scatter_zero_dim_index_with_src_tensor_and_gradient():
+    src_t = torch.tensor(5.0, dtype=torch.float64, requires_grad=True)
+    src_e = ember.tensor(5.0, dtype=ember.float64, requires_grad=True)
+    out_t = torch.zeros(6, dtype=torch.float64).scatter(0, torch.tensor(2), src_t)
+    out_e = ember.zeros(6, dtype=ember.float64).scatter(0, ember.tensor(2), src_e)
+    assert_close(out_e, out_t)
+    weights = np.arange(6.0)
+    (out_t * torch.from_numpy(weights)).sum().backward()
+    (out_e * ember.from_numpy(weights)).sum().backward()
+    assert_close(src_e.grad, src_t.grad)
+
+
+def test_scatter_index_rank_mismatch_raises_torch_error():
+    with pytest.raises(RuntimeError):
+        torch.zeros(2, 3).scatter_(0, torch.tensor(1), value=1)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        ember.zeros(2, 3).scatter_(0, ember.tensor(1), value=1)
+
+
+def test_gather_zero_dim_index_gives_zero_dim_result():
+    values = np.arange(5.0)
+    expected = torch.from_numpy(values).gather(0, torch.tensor(3))
+    got = ember.from_numpy(values).gather(0, ember.tensor(3))
+    assert tuple(got.shape) == tuple(expected.shape) == ()
+    assert_close(got, expected)
+    gradcheck(lambda a: ember.gather(a, 0, ember.tensor(1)), (4,))
+
+
+# ---- out= on torch.* functions -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, args", [
+    ("add", ((3, 4), (3, 4))), ("mul", ((3, 4), (3, 4))), ("matmul", ((3, 4), (4, 2))),
+    ("sub", ((2, 3), (3,))), ("exp", ((5,),)), ("sum", ((3, 4),)),
+])
+def test_out_keyword_writes_into_out_and_returns_it(name, args):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in args]
+    expected = getattr(torch, name)(*[torch.from_numpy(a) for a in arrays])
+    out = ember.empty(tuple(expected.shape))
+    returned = getattr(ember, name)(*[ember.from_numpy(a) for a in arrays], out=out)
+    assert returned is out
+    assert_close(out, expected, "float32")
+
+
+def test_out_keyword_resizes_and_casts_like_torch():
+    x = ember.ones(2, 2)
+    out = ember.empty(0)
+    ember.add(x, x, out=out)  # an empty out is resized silently
+    assert tuple(out.shape) == (2, 2) and out.sum().item() == 8.0
+    out64 = ember.zeros(2, 2, dtype=ember.float64)
+    ember.mul(x, 3, out=out64)
+    assert out64.dtype == ember.float64 and out64[0, 0].item() == 3.0
+    wrong = ember.zeros(3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.add(x, x, out=wrong)
+    assert tuple(wrong.shape) == (2, 2) and any("resized" in str(w.message) for w in caught)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ember.add(x, x, out=ember.zeros(2, 2, dtype=ember.int64))
+    with pytest.raises(RuntimeError):
+        torch.add(torch.ones(2, 2), torch.ones(2, 2), out=torch.zeros(2, 2, dtype=torch.int64))
+
+
+def test_out_keyword_refuses_autograd_like_torch():
+    a_t = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+        torch.mul(a_t, 2, out=torch.empty(3))
+    a = ember.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+        ember.mul(a, 2, out=ember.empty(3))
+    with ember.no_grad():  # allowed without grad mode, as in torch
+        out = ember.mul(a, 2, out=ember.empty(3))
+    assert out.tolist() == [2.0, 2.0, 2.0] and not out.requires_grad
+
+
+def test_out_keyword_on_cat_and_stack():
+    parts_t = [torch.ones(2, 2), torch.zeros(2, 2)]
+    parts_e = [ember.ones(2, 2), ember.zeros(2, 2)]
+    for name in ("cat", "stack"):
+        expected = getattr(torch, name)(parts_t, dim=1)
+        out = ember.empty(tuple(expected.shape))
+        assert getattr(ember, name)(parts_e, dim=1, out=out) is out
+        assert_close(out, expected, "float32")
