@@ -17,6 +17,7 @@ from .backend import get_default_dtype, get_num_threads, set_default_dtype, set_
 from .backend import are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled
 from .backend import use_deterministic_algorithms
 from .devices import device
+from .devices import get_default_device, set_default_device
 from .layouts import channels_last, contiguous_format, layout, memory_format, preserve_format, strided
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import accelerator, backends, cuda, random  # as in torch, reachable right after `import ember`

@@ -1,4 +1,5 @@
-"""The ``out=`` keyword of torch's functions: ``torch.add(x, y, out=result)`` writes into ``result``.
+"""torch's calling conventions on ``torch.*`` functions: the ``out=`` keyword (``torch.add(x, y, out=result)``
+writes into ``result``) and torch's keyword names for the operands (``torch.matmul(input=a, other=b)``).
 
 PyTorch lets most ``torch.*`` functions write their result into an existing tensor instead of a new one.
 Ember computes the result as usual and then copies it in, which gives torch's observable behaviour:
@@ -10,6 +11,7 @@ Ember computes the result as usual and then copies it in, which gives torch's ob
 """
 
 import functools
+import inspect
 import warnings
 
 from .autograd import is_grad_enabled
@@ -45,12 +47,32 @@ def copy_into(out, result, name):
     return out
 
 
+def _torch_keywords(fn):
+    """{torch's keyword: fn's name for it} for the operands: torch calls the first ``input`` and the second
+    ``other``, where Ember's ops may say ``a`` and ``b``."""
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return {}
+    renames = {}
+    for torch_name, param in zip(("input", "other"), params):
+        if param.name != torch_name and param.kind is param.POSITIONAL_OR_KEYWORD:
+            renames[torch_name] = param.name
+    return renames
+
+
 def with_out(fn):
-    """``fn`` taking torch's keyword ``out=``; without it, ``fn`` is called unchanged."""
+    """``fn`` taking torch's keyword ``out=`` and torch's operand names ``input=``/``other=``; called without
+    them, ``fn`` runs unchanged."""
     name = fn.__name__
+    renames = _torch_keywords(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
+        for torch_name, own_name in renames.items():
+            if torch_name in kwargs and own_name not in kwargs:
+                kwargs[own_name] = kwargs.pop(torch_name)
         if out is None:
             return fn(*args, **kwargs)
         if is_grad_enabled() and (_requires_grad(args, kwargs) or (isinstance(out, Tensor) and out.requires_grad)):

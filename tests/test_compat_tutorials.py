@@ -150,3 +150,39 @@ def test_out_keyword_on_cat_and_stack():
         out = ember.empty(tuple(expected.shape))
         assert getattr(ember, name)(parts_e, dim=1, out=out) is out
         assert_close(out, expected, "float32")
+
+
+# ---- torch's operand keywords (torch.matmul(input=..., other=...)) -------------------------------------------
+
+
+def test_torch_operand_keywords_input_other():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((5,)), rng.standard_normal((5,))
+    expected = torch.matmul(input=torch.from_numpy(a), other=torch.from_numpy(b))
+    got = ember.matmul(input=ember.from_numpy(a), other=ember.from_numpy(b))
+    assert_close(got, expected)
+    got = ember.add(input=ember.from_numpy(a), other=ember.from_numpy(b), alpha=2)
+    assert_close(got, torch.add(input=torch.from_numpy(a), other=torch.from_numpy(b), alpha=2))
+    assert_close(ember.exp(input=ember.from_numpy(a)), torch.exp(input=torch.from_numpy(a)))
+
+
+# ---- torch.set_default_device / get_default_device ------------------------------------------------------------
+
+
+def test_set_default_device_cpu_and_back():
+    assert ember.get_default_device() == ember.device("cpu")
+    assert str(ember.get_default_device()) == str(torch.get_default_device())
+    ember.set_default_device("cpu")
+    try:
+        assert ember.get_default_device() == ember.device("cpu")
+        assert ember.zeros(2).device == ember.device("cpu")
+        assert ember.linspace(0, 1, 3).device.type == "cpu"
+    finally:
+        ember.set_default_device(None)
+    assert ember.get_default_device() == ember.device("cpu")
+
+
+def test_set_default_device_refuses_a_device_without_arrays():
+    with pytest.raises(RuntimeError):
+        ember.set_default_device("mps")
+    assert ember.get_default_device() == ember.device("cpu")
