@@ -186,3 +186,35 @@ def test_set_default_device_refuses_a_device_without_arrays():
     with pytest.raises(RuntimeError):
         ember.set_default_device("mps")
     assert ember.get_default_device() == ember.device("cpu")
+
+
+# ---- old tutorials: p.data.add_(-lr, p.grad.data) and loss.data[0] --------------------------------------------
+
+
+def test_deprecated_alpha_first_overload_of_add_and_sub():
+    rng = np.random.default_rng(5)
+    p, g = rng.standard_normal(4), rng.standard_normal(4)
+    with warnings.catch_warnings():  # torch warns only once per process
+        warnings.simplefilter("ignore")
+        expected = torch.from_numpy(p.copy()).add_(-0.5, torch.from_numpy(g))
+    with pytest.warns(UserWarning, match="This overload of add is deprecated"):
+        got = ember.from_numpy(p.copy()).add_(-0.5, ember.from_numpy(g))
+    assert_close(got, expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = torch.from_numpy(p).sub(2.0, torch.from_numpy(g))
+    with pytest.warns(UserWarning, match="This overload of sub is deprecated"):
+        got = ember.from_numpy(p).sub(2.0, ember.from_numpy(g))
+    assert_close(got, expected)
+    with pytest.raises(TypeError):
+        ember.ones(2).add(ember.ones(2), ember.ones(2))  # the tensor must come last, as in torch
+    with pytest.raises(TypeError):
+        torch.ones(2).add(torch.ones(2), torch.ones(2))
+
+
+def test_indexing_a_zero_dim_tensor_raises_torch_error():
+    with pytest.raises(IndexError, match="invalid index of a 0-dim tensor"):
+        torch.tensor(2.0)[0]
+    with pytest.raises(IndexError, match=r"invalid index of a 0-dim tensor. Use `tensor.item\(\)`"):
+        ember.tensor(2.0).data[0]
+    assert ember.tensor(2.0)[...].item() == 2.0 and ember.tensor(2.0)[None].shape == (1,)
