@@ -218,3 +218,22 @@ def test_indexing_a_zero_dim_tensor_raises_torch_error():
     with pytest.raises(IndexError, match=r"invalid index of a 0-dim tensor. Use `tensor.item\(\)`"):
         ember.tensor(2.0).data[0]
     assert ember.tensor(2.0)[...].item() == 2.0 and ember.tensor(2.0)[None].shape == (1,)
+
+
+# ---- torch.functional's path (from torch.functional import F) -------------------------------------------------
+
+
+def test_functional_module_path_mirrors_torch():
+    import torch.functional as torch_functional
+
+    import ember.functional as functional
+    from ember.functional import F
+
+    assert F is ember.nn.functional and hasattr(torch_functional, "F")
+    x = np.arange(6.0).reshape(2, 3)
+    assert_close(functional.norm(ember.from_numpy(x)), torch_functional.norm(torch.from_numpy(x)))
+    parts = functional.split(ember.from_numpy(x), 1, dim=0)
+    assert len(parts) == 2 and tuple(parts[0].shape) == (1, 3)
+    assert set(functional.FUNCTIONS) <= set(dir(torch_functional))
+    with pytest.raises(AttributeError):
+        functional.not_a_function
