@@ -237,3 +237,26 @@ def test_functional_module_path_mirrors_torch():
     assert set(functional.FUNCTIONS) <= set(dir(torch_functional))
     with pytest.raises(AttributeError):
         functional.not_a_function
+
+
+# ---- Module.type (CS231n's model.type(dtype) with dtype = torch.FloatTensor) ------------------------------------
+
+
+@pytest.mark.parametrize("dst", ["DoubleTensor", "float32", "torch.HalfTensor"])
+def test_module_type_casts_every_parameter_and_buffer_like_torch(dst):
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+
+    def resolve(lib):
+        if dst.startswith("torch."):
+            return dst
+        return getattr(lib, dst)
+
+    model_t, model_e = build(torch), build(ember)
+    params_e = list(model_e.parameters())
+    assert model_t.type(resolve(torch)) is model_t
+    assert model_e.type(resolve(ember)) is model_e
+    dtypes_t = {k: str(v.dtype).replace("torch.", "") for k, v in model_t.state_dict().items()}
+    dtypes_e = {k: str(v.dtype) for k, v in model_e.state_dict().items()}
+    assert dtypes_e == dtypes_t
+    assert list(model_e.parameters())[0] is params_e[0]  # cast in place: an optimiser keeps its references
