@@ -17,6 +17,7 @@ from .backend import get_default_dtype, get_num_threads, set_default_dtype, set_
 from .backend import are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled
 from .backend import use_deterministic_algorithms
 from .devices import device
+from .devices import get_default_device, set_default_device
 from .layouts import channels_last, contiguous_format, layout, memory_format, preserve_format, strided
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import accelerator, backends, cuda, random  # as in torch, reachable right after `import ember`
@@ -107,6 +108,20 @@ __version__ = "0.1.0"
 from .tools import receptive_field, summary  # noqa: E402
 
 from .serialization import load, save  # noqa: E402
+
+
+# torch's out= keyword on the torch.* functions that take it: torch.add(x, y, out=result).
+from .out_param import with_out as _with_out  # noqa: E402
+
+for _name in (
+    "abs add addmm atan2 bmm cat ceil clamp cos cosh cumprod cumsum div dot exp exp2 expm1 floor floor_divide "
+    "fmod gather index_select log log10 log1p log2 logsumexp matmul maximum minimum mm mul multiply mv neg outer "
+    "pow prod reciprocal remainder round rsqrt sigmoid sign sin sinh sqrt square stack sub subtract sum tan tanh "
+    "true_divide trunc where concat concatenate eq ne lt le gt ge logical_and logical_or logical_not logical_xor"
+).split():
+    if _name in globals():
+        globals()[_name] = _with_out(globals()[_name])
+del _name
 
 
 def __getattr__(name):

@@ -161,3 +161,30 @@ def placement(where):
 def move(array, where):
     """``array`` on the checked device ``where`` (from ``placement``): the same array when it is there."""
     return array if where is None else backend.move(array, where.type, where.index)
+
+
+# ---- the default device of the factories (torch.set_default_device) ------------------------------------
+
+_default_device = None
+
+
+def set_default_device(where):
+    """Make ``where`` the device the factories (``zeros``, ``rand``, ``tensor``...) put tensors on when they
+    are given no ``device=``; ``None`` goes back to torch's default, the cpu (``torch.set_default_device``)."""
+    global _default_device
+    if where is None:
+        _default_device = None
+        return
+    where = where if isinstance(where, device) else device(where)
+    placement(where)  # refuse a device that cannot hold tensors now, with torch's error
+    _default_device = where
+
+
+def get_default_device():
+    """The device factories use when given none: ``device(type='cpu')`` unless ``set_default_device`` chose."""
+    return _default_device if _default_device is not None else CPU
+
+
+def factory_device(where):
+    """``where`` for a factory: the default device (see ``set_default_device``) when it is ``None``."""
+    return _default_device if where is None else where

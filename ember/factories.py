@@ -13,7 +13,7 @@ import operator
 
 from . import backend
 from .backend import xp
-from .devices import move, of, placement
+from .devices import factory_device, move, of, placement
 from .layouts import check_layout, check_memory_format
 from .random import as_numpy_generator
 from .tensor import Tensor, as_array
@@ -59,7 +59,7 @@ def _options(name, device, layout=None, pin_memory=False, memory_format=None):
     """Check the keywords that say where and how a result is stored; return the checked device."""
     check_layout(layout, f"{name}()")
     check_memory_format(memory_format, f"{name}()")
-    where = placement(device)
+    where = placement(factory_device(device))
     if pin_memory and backend.cupy() is None:
         raise RuntimeError(f"{name}(): pin_memory=True requires a CUDA or other accelerator backend; no pinned "
                            "memory allocator is available on this system (drop pin_memory, or install CuPy)")
@@ -114,7 +114,7 @@ def as_tensor(data, dtype=None, device=None):
     dtype and device is returned as it is, a NumPy array of that dtype is wrapped without a copy."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    where = placement(device)
+    where = placement(factory_device(device))
     return Tensor(move(as_array(data, dtype), where))
 
 

@@ -234,7 +234,9 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self):
-        body = xp.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
+        from ._tensor_str import add_suffixes, format_values
+
+        body = format_values(self.array)
         extras = []
         if self.dtype not in (backend.default_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype=ember.{self.dtype}")
@@ -242,7 +244,7 @@ class Tensor:
             extras.append(f"grad_fn={self._ctx!r}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        return add_suffixes("tensor(" + body, extras)
 
     # ---- device, dtype and copies ------------------------------------------------------------------------
 

@@ -317,6 +317,17 @@ class Module:
         """Move every parameter and buffer to GPU ``device`` (the current one when None): needs CuPy."""
         return self.to(_device.cuda_target(device))
 
+    def type(self, dst_type):
+        """Cast every parameter and buffer to ``dst_type`` in place and return the module (``Module.type``).
+
+        ``dst_type`` is a dtype, a tensor type (``ember.FloatTensor``) or its name ('torch.DoubleTensor').
+        Unlike ``to(dtype)``, torch casts integer buffers too (``num_batches_tracked`` included)."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.array = t.type(dst_type).array  # same object: optimisers keep their references
+            if t.grad is not None:
+                t.grad = t.grad.type(dst_type)
+        return self
+
     def float(self):
         return self.to(xp.float32)
 

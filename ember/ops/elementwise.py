@@ -331,13 +331,31 @@ def cast(a, dtype):
     return Cast.apply(a, xp.dtype(dtype))
 
 
-def add(a, b, *, alpha=1):
+def _alpha_first(name, alpha, rest):
+    """(other, alpha) from torch's deprecated ``add(input, alpha, other)`` / ``x.add_(alpha, other)`` (old
+    tutorials update weights with ``p.data.add_(-lr, p.grad.data)``); torch still runs it, with a warning."""
+    import warnings
+
+    if len(rest) != 1 or isinstance(alpha, Tensor) or not isinstance(rest[0], Tensor):
+        raise TypeError(f"{name}() takes input, other and the keyword alpha: {name}(input, other, *, alpha=1); "
+                        f"got {2 + len(rest)} positional arguments")
+    warnings.warn(f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\nConsider using "
+                  f"one of the following signatures instead:\n\t{name}(Tensor other, *, Number alpha = 1)",
+                  UserWarning, stacklevel=3)
+    return rest[0], alpha
+
+
+def add(a, b, *deprecated, alpha=1):
     """a + alpha·b (``alpha`` scales the second operand, as in ``torch.add``)."""
+    if deprecated:
+        b, alpha = _alpha_first("add", b, deprecated)
     return Add.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
 
 
-def sub(a, b, *, alpha=1):
+def sub(a, b, *deprecated, alpha=1):
     """a - alpha·b."""
+    if deprecated:
+        b, alpha = _alpha_first("sub", b, deprecated)
     return Sub.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
 
 

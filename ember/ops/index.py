@@ -122,6 +122,8 @@ def _index_array(index, name):
 def gather(a, dim, index):
     """``out[i][j][k] = a[index[i][j][k]][j][k]`` for ``dim=0`` (likewise for the other dims)."""
     index = _index_array(index, "gather")
+    if index.ndim == 0 and a.ndim == 1:  # torch reads a 0-d index as a one-element vector; the result is 0-d
+        return Gather.apply(a, index.reshape(1), 0).reshape(())
     if index.ndim != a.ndim:
         raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as input tensor "
                            f"({index.ndim} vs {a.ndim})")
@@ -132,11 +134,18 @@ def scatter(a, dim, index, src=None, *, value=None):
     """A copy of ``a`` with ``out[index[i][j]][j] = src[i][j]`` for ``dim=0``; ``src`` may be a number
     (or pass ``value=``)."""
     index = _index_array(index, "scatter")
+    if index.ndim == 0 and a.ndim == 1:  # torch reads a 0-d index as a one-element vector (one-hot labels)
+        index = index.reshape(1)
+    if index.ndim != a.ndim:
+        raise RuntimeError(f"scatter(): Index tensor must have the same number of dimensions as self tensor "
+                           f"({index.ndim} vs {a.ndim})")
     src = value if src is None else src
     if src is None:
         raise TypeError("scatter(): give the values to write as src (a tensor or a number) or value=")
     if not isinstance(src, Tensor):
         src = xp.asarray(src, dtype=a.dtype)
+    elif src.ndim == 0 and a.ndim == 1:  # a 0-d src tensor is a one-element vector too (its gradient is 0-d)
+        src = src.reshape(1)
     return Scatter.apply(a, index, src, _axis(dim, a.ndim))
 
 

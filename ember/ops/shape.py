@@ -226,6 +226,9 @@ def index_arrays(index):
 
 
 def getitem(a, index):
+    if a.ndim == 0 and _is_int(index):  # old code's loss.data[0]: torch's error says what to use instead
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
     index = index_arrays(index)
     split = _ints_first(index)
     if split is not None:
