@@ -60,3 +60,9 @@ from .padding import (
 )
 from .pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from . import modules
+from .parameter_containers import ParameterDict, ParameterList
+from .distance import CosineSimilarity, PairwiseDistance
+from .loss import (
+    BCELoss, CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLDivLoss, MarginRankingLoss,
+    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss,
+)

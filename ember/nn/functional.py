@@ -49,3 +49,15 @@ __all__ += [
     "conv1d", "conv_transpose1d", "conv_transpose2d", "alpha_dropout", "dropout1d", "dropout3d", "pad",
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "max_pool1d",
 ]
+from ..ops.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from ..ops.loss_more import (
+    binary_cross_entropy, cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, kl_div,
+    margin_ranking_loss, multilabel_margin_loss, multilabel_soft_margin_loss, poisson_nll_loss, soft_margin_loss,
+    triplet_margin_loss,
+)
+
+__all__ += [
+    "cosine_similarity", "normalize", "pairwise_distance", "pdist", "binary_cross_entropy", "cosine_embedding_loss",
+    "gaussian_nll_loss", "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]
