@@ -603,3 +603,14 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+# The schedules of the second file, at their torch path ember.optim.lr_scheduler.X.
+from .lr_scheduler_extra import (  # noqa: E402
+    ChainedScheduler, ConstantLR, CosineAnnealingWarmRestarts, CyclicLR, MultiplicativeLR, PolynomialLR,
+)
+
+__all__ += ["ChainedScheduler", "ConstantLR", "CosineAnnealingWarmRestarts", "CyclicLR", "MultiplicativeLR",
+            "PolynomialLR"]
+
+_LRScheduler = LRScheduler  # torch's old name, still subclassed by custom schedulers in older code
