@@ -61,3 +61,7 @@ __all__ += [
     "gaussian_nll_loss", "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "multilabel_margin_loss",
     "multilabel_soft_margin_loss", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
 ]
+from ..ops.fold import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold
+from ..ops.grid_sample import affine_grid, grid_sample
+
+__all__ += ["channel_shuffle", "fold", "pixel_shuffle", "pixel_unshuffle", "unfold", "affine_grid", "grid_sample"]
