@@ -69,3 +69,8 @@ from .loss import (
 from .fold import Fold, Unfold
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .channelshuffle import ChannelShuffle
+from .activation_more import GLU, Hardshrink, RReLU, Softmax2d, Softshrink
+from .bilinear import Bilinear
+from .rms_norm import RMSNorm
+from .unpool import LPPool1d, LPPool2d, MaxUnpool2d
+from .upsampling import UpsamplingBilinear2d, UpsamplingNearest2d

@@ -65,3 +65,16 @@ from ..ops.fold import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, un
 from ..ops.grid_sample import affine_grid, grid_sample
 
 __all__ += ["channel_shuffle", "fold", "pixel_shuffle", "pixel_unshuffle", "unfold", "affine_grid", "grid_sample"]
+from ..ops.activation_more import glu, gumbel_softmax, hardshrink, rrelu, softshrink
+from ..ops.bilinear import bilinear
+from ..ops.rms_norm import rms_norm
+from ..ops.unpool import lp_pool1d, lp_pool2d, max_pool2d_with_indices, max_unpool2d
+from ..ops.resample import upsample, upsample_bilinear, upsample_nearest
+from .functional_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
+from .functional_inplace import elu, leaky_relu, relu  # noqa: F811  (the same, plus torch's inplace flag)
+
+__all__ += [
+    "glu", "gumbel_softmax", "hardshrink", "rrelu", "softshrink", "bilinear", "rms_norm", "lp_pool1d", "lp_pool2d",
+    "max_pool2d_with_indices", "max_unpool2d", "upsample", "upsample_bilinear", "upsample_nearest", "celu_", "elu_",
+    "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
+]

@@ -6,3 +6,8 @@ from ._layers import layers_defined_in
 from ..pooling import _AdaptiveAvgPoolNd, _AdaptiveMaxPoolNd, _MaxPoolNd  # noqa: F401  (torch's private bases)
 
 __all__ = layers_defined_in(_defined)
+
+from .. import unpool as _unpool  # noqa: E402
+from ..unpool import *  # noqa: F401,F403,E402
+
+__all__ += layers_defined_in(_unpool)
