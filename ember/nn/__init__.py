@@ -74,3 +74,6 @@ from .bilinear import Bilinear
 from .rms_norm import RMSNorm
 from .unpool import LPPool1d, LPPool2d, MaxUnpool2d
 from .upsampling import UpsamplingBilinear2d, UpsamplingNearest2d
+from .lazy_more import (
+    LazyConv1d, LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d,
+)
