@@ -68,3 +68,23 @@ def test_an_optimizer_trains_through_them():
     opt.step()
     assert not np.allclose(m.ws[0].array, 1.0)
     assert m.d["a"].grad is None
+
+
+def test_buffer_assignment_registers_as_torch():
+    class E(enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = enn.Buffer(ember.zeros(2))
+            self.b = enn.Buffer(ember.ones(1), persistent=False)
+
+    class T(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Buffer(torch.zeros(2))
+            self.b = torch.nn.Buffer(torch.ones(1), persistent=False)
+
+    e, t = E(), T()
+    assert list(e.state_dict()) == list(t.state_dict()) == ["a"]
+    assert [n for n, _ in e.named_buffers()] == [n for n, _ in t.named_buffers()] == ["a", "b"]
+    assert type(e.a) is ember.Tensor and not e.a.requires_grad
+    assert list(e.parameters()) == []

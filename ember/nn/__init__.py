@@ -77,3 +77,8 @@ from .upsampling import UpsamplingBilinear2d, UpsamplingNearest2d
 from .lazy_more import (
     LazyConv1d, LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d,
 )
+from .parameter import Buffer
+from .batchnorm import BatchNorm3d
+from .lazy_more import LazyBatchNorm3d
+from .loss import TripletMarginWithDistanceLoss
+from .unpool import MaxUnpool1d

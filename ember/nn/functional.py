@@ -78,3 +78,7 @@ __all__ += [
     "max_pool2d_with_indices", "max_unpool2d", "upsample", "upsample_bilinear", "upsample_nearest", "celu_", "elu_",
     "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
 ]
+from ..ops.loss_more import triplet_margin_with_distance_loss
+from ..ops.unpool import max_unpool1d
+
+__all__ += ["triplet_margin_with_distance_loss", "max_unpool1d"]

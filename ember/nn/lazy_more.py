@@ -106,3 +106,15 @@ class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
         _LazyInstanceNormMixin.__init__(self, InstanceNorm3d, eps, momentum, affine, track_running_stats, dtype)
+
+
+from .batchnorm import BatchNorm3d  # noqa: E402
+
+
+class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
+    """``BatchNorm3d`` whose ``num_features`` is read from the first input."""
+
+    cls_to_become = BatchNorm3d
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+        _LazyNormMixin.__init__(self, BatchNorm3d, eps, momentum, affine, track_running_stats, dtype)

@@ -43,3 +43,20 @@ class LPPool2d(_LPPoolNd):
 
     def forward(self, input):
         return _U.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class MaxUnpool1d(Module):
+    """Undo MaxPool1d(return_indices=True)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = (kernel_size,) if isinstance(kernel_size, int) else tuple(kernel_size)
+        stride = kernel_size if stride is None else stride
+        self.stride = (stride,) if isinstance(stride, int) else tuple(stride)
+        self.padding = (padding,) if isinstance(padding, int) else tuple(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return _U.max_unpool1d(input, indices, self.kernel_size[0], self.stride[0], self.padding[0], output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

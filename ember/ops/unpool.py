@@ -76,3 +76,16 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(Σ_window x^p)^(1/p) over windows of the last dim."""
     out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
     return (out.sign() * relu(out.abs())).mul(kernel_size) ** (1.0 / norm_type)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """max_unpool2d over (N, C, L) as (N, C, 1, L)."""
+    k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
+    s = k if stride is None else (stride if isinstance(stride, int) else stride[0])
+    p = padding if isinstance(padding, int) else padding[0]
+    size = None if output_size is None else (1, tuple(output_size)[-1])
+    squeeze = input.ndim == 2
+    if squeeze:
+        input, indices = input.unsqueeze(0), indices.unsqueeze(0)
+    out = max_unpool2d(input.unsqueeze(2), indices.unsqueeze(2), (1, k), (1, s), (0, p), size).squeeze(2)
+    return out.squeeze(0) if squeeze else out

@@ -1,0 +1,50 @@
+"""BatchNorm3d/LazyBatchNorm3d, MaxUnpool1d and TripletMarginWithDistanceLoss against torch."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn as enn
+import ember.nn.functional as F
+from tests.helpers import check_module, check_op
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batchnorm3d(dtype):
+    for train in (True, False):
+        e, t = enn.BatchNorm3d(3), torch.nn.BatchNorm3d(3)
+        e.train(train)
+        t.train(train)
+        check_module(e, t, [(2, 3, 2, 3, 4)], dtype=dtype)
+    assert repr(enn.BatchNorm3d(3)) == repr(torch.nn.BatchNorm3d(3))
+    with pytest.raises(ValueError, match="5-D"):
+        enn.BatchNorm3d(3)(ember.zeros(2, 3, 4, 4))
+    lazy = enn.LazyBatchNorm3d()
+    lazy(ember.randn(2, 4, 2, 2, 2))
+    assert type(lazy) is enn.BatchNorm3d and lazy.num_features == 4
+
+
+def test_max_unpool1d():
+    x = np.random.default_rng(0).standard_normal((2, 3, 8))
+    t_out, t_idx = TF.max_pool1d(torch.tensor(x), 2, return_indices=True)
+    e_out, e_idx = F.max_pool1d(ember.tensor(x), 2, return_indices=True)
+    check_op(lambda a: F.max_unpool1d(a, e_idx, 2), lambda a: TF.max_unpool1d(a, t_idx, 2), arrays=[t_out.numpy()])
+    e, t = enn.MaxUnpool1d(2), torch.nn.MaxUnpool1d(2)
+    np.testing.assert_allclose(e(e_out, e_idx).numpy(), t(t_out, t_idx).numpy())
+    assert repr(e) == repr(t)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_triplet_margin_with_distance_loss(swap, reduction):
+    check_op(lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, swap=swap, reduction=reduction),
+             lambda a, p, n: TF.triplet_margin_with_distance_loss(a, p, n, swap=swap, reduction=reduction),
+             [(4, 3)] * 3)
+    cos_e = lambda x, y: 1.0 - F.cosine_similarity(x, y)  # noqa: E731
+    cos_t = lambda x, y: 1.0 - TF.cosine_similarity(x, y)  # noqa: E731
+    check_op(lambda a, p, n: enn.TripletMarginWithDistanceLoss(distance_function=cos_e, margin=0.5, swap=swap,
+                                                               reduction=reduction)(a, p, n),
+             lambda a, p, n: torch.nn.TripletMarginWithDistanceLoss(distance_function=cos_t, margin=0.5, swap=swap,
+                                                                    reduction=reduction)(a, p, n), [(4, 3)] * 3)
