@@ -35,3 +35,7 @@ __all__ += [
     "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "spectral_norm", "remove_spectral_norm",
     "weight_norm", "remove_weight_norm", "clip_grad_norm", "skip_init",
 ]
+
+from . import parametrizations, parametrize  # noqa: E402
+
+__all__ += ["parametrizations", "parametrize"]
