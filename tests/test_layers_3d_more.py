@@ -48,3 +48,16 @@ def test_triplet_margin_with_distance_loss(swap, reduction):
                                                                reduction=reduction)(a, p, n),
              lambda a, p, n: torch.nn.TripletMarginWithDistanceLoss(distance_function=cos_t, margin=0.5, swap=swap,
                                                                     reduction=reduction)(a, p, n), [(4, 3)] * 3)
+
+
+def test_with_indices_variants_match_torch():
+    x = np.random.default_rng(3).standard_normal((2, 3, 8, 9))
+    for e_fn, t_fn, arg in [(F.max_pool1d_with_indices, TF.max_pool1d_with_indices, 3),
+                            (F.adaptive_max_pool1d_with_indices, TF.adaptive_max_pool1d_with_indices, 4)]:
+        (eo, ei), (to, ti) = e_fn(ember.tensor(x[:, :, 0]), arg), t_fn(torch.tensor(x[:, :, 0]), arg)
+        np.testing.assert_allclose(eo.numpy(), to.numpy())
+        np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+    (eo, ei), (to, ti) = F.adaptive_max_pool2d_with_indices(ember.tensor(x), 3), \
+        TF.adaptive_max_pool2d_with_indices(torch.tensor(x), 3)
+    np.testing.assert_allclose(eo.numpy(), to.numpy())
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())

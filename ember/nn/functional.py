@@ -82,3 +82,8 @@ from ..ops.loss_more import triplet_margin_with_distance_loss
 from ..ops.unpool import max_unpool1d
 
 __all__ += ["triplet_margin_with_distance_loss", "max_unpool1d"]
+from ..ops.unpool import (
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, max_pool1d_with_indices,
+)
+
+__all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices"]

@@ -89,3 +89,19 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
         input, indices = input.unsqueeze(0), indices.unsqueeze(0)
     out = max_unpool2d(input.unsqueeze(2), indices.unsqueeze(2), (1, k), (1, s), (0, p), size).squeeze(2)
     return out.squeeze(0) if squeeze else out
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    from .pool import max_pool1d
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    from .pool import adaptive_max_pool1d
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    from .pool import adaptive_max_pool2d
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
