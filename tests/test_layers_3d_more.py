@@ -61,3 +61,24 @@ def test_with_indices_variants_match_torch():
         TF.adaptive_max_pool2d_with_indices(torch.tensor(x), 3)
     np.testing.assert_allclose(eo.numpy(), to.numpy())
     np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+
+
+CONV3D = [dict(), dict(stride=2, padding=1), dict(stride=(1, 2, 1), padding=(2, 0, 1), dilation=(2, 1, 1)),
+          dict(groups=2, padding=1)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kw", CONV3D, ids=str)
+def test_conv3d(kw, dtype):
+    check_module(enn.Conv3d(4, 6, 3, **kw), torch.nn.Conv3d(4, 6, 3, **kw), [(2, 4, 5, 6, 5)], dtype=dtype)
+    assert repr(enn.Conv3d(4, 6, 3, **kw)) == repr(torch.nn.Conv3d(4, 6, 3, **kw))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=(2, 3, 2), stride=1)], ids=str)
+def test_pool3d(kw, dtype):
+    check_op(lambda a: F.max_pool3d(a, **kw), lambda a: TF.max_pool3d(a, **kw), [(2, 3, 5, 6, 5)], dtype=dtype)
+    check_op(lambda a: F.avg_pool3d(a, **kw), lambda a: TF.avg_pool3d(a, **kw), [(2, 3, 5, 6, 5)], dtype=dtype)
+    check_module(enn.MaxPool3d(**kw), torch.nn.MaxPool3d(**kw), [(1, 2, 4, 6, 5)])
+    check_module(enn.AvgPool3d(**kw), torch.nn.AvgPool3d(**kw), [(1, 2, 4, 6, 5)])

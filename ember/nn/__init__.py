@@ -82,3 +82,4 @@ from .batchnorm import BatchNorm3d
 from .lazy_more import LazyBatchNorm3d
 from .loss import TripletMarginWithDistanceLoss
 from .unpool import MaxUnpool1d
+from .conv3d import AvgPool3d, Conv3d, MaxPool3d

@@ -87,3 +87,6 @@ from ..ops.unpool import (
 )
 
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices"]
+from ..ops.conv3d import avg_pool3d, conv3d, max_pool3d
+
+__all__ += ["avg_pool3d", "conv3d", "max_pool3d"]

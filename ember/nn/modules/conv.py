@@ -11,3 +11,6 @@ __all__ = layers_defined_in(_defined) + ["LazyConv2d"]
 from ..lazy_more import LazyConv1d, LazyConvTranspose1d, LazyConvTranspose2d  # noqa: E402,F401
 
 __all__ += ["LazyConv1d", "LazyConvTranspose1d", "LazyConvTranspose2d"]
+from ..conv3d import Conv3d  # noqa: E402,F401
+
+__all__ += ["Conv3d"]

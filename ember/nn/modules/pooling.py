@@ -11,3 +11,6 @@ from .. import unpool as _unpool  # noqa: E402
 from ..unpool import *  # noqa: F401,F403,E402
 
 __all__ += layers_defined_in(_unpool)
+from ..conv3d import AvgPool3d, MaxPool3d  # noqa: E402,F401
+
+__all__ += ["AvgPool3d", "MaxPool3d"]
