@@ -82,3 +82,17 @@ def test_pool3d(kw, dtype):
     check_op(lambda a: F.avg_pool3d(a, **kw), lambda a: TF.avg_pool3d(a, **kw), [(2, 3, 5, 6, 5)], dtype=dtype)
     check_module(enn.MaxPool3d(**kw), torch.nn.MaxPool3d(**kw), [(1, 2, 4, 6, 5)])
     check_module(enn.AvgPool3d(**kw), torch.nn.AvgPool3d(**kw), [(1, 2, 4, 6, 5)])
+
+
+def test_lp_pool3d_lazy_conv3d_and_nll_loss2d():
+    check_op(lambda a: F.lp_pool3d(a, 2.0, 2), lambda a: TF.lp_pool3d(a, 2.0, 2), [(1, 2, 4, 4, 4)], low=0.1, high=2)
+    check_module(enn.LPPool3d(3, 2, stride=1), torch.nn.LPPool3d(3, 2, stride=1), [(1, 2, 3, 4, 4)])
+    lazy, t = enn.LazyConv3d(4, 3), torch.nn.LazyConv3d(4, 3)
+    x = np.random.default_rng(5).standard_normal((1, 2, 4, 5, 4)).astype(np.float32)
+    lazy(ember.tensor(x))
+    t(torch.tensor(x))
+    assert type(lazy) is enn.Conv3d and lazy.weight.shape == tuple(t.weight.shape)
+    logp = np.log(np.random.default_rng(6).dirichlet(np.ones(3), size=(2, 2, 2))).transpose(0, 3, 1, 2)
+    target = np.array([[[0, 1], [2, 1]], [[1, 1], [0, 2]]])
+    e = enn.NLLLoss2d()(ember.tensor(logp), ember.tensor(target))
+    np.testing.assert_allclose(float(e), float(torch.nn.NLLLoss()(torch.tensor(logp), torch.tensor(target))))

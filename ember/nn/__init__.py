@@ -83,3 +83,6 @@ from .lazy_more import LazyBatchNorm3d
 from .loss import TripletMarginWithDistanceLoss
 from .unpool import MaxUnpool1d
 from .conv3d import AvgPool3d, Conv3d, MaxPool3d
+from .conv3d import LPPool3d
+from .lazy_more import LazyConv3d
+from .loss import NLLLoss2d

@@ -90,3 +90,6 @@ __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indice
 from ..ops.conv3d import avg_pool3d, conv3d, max_pool3d
 
 __all__ += ["avg_pool3d", "conv3d", "max_pool3d"]
+from ..ops.conv3d import lp_pool3d
+
+__all__ += ["lp_pool3d"]

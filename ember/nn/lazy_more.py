@@ -118,3 +118,17 @@ class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
         _LazyNormMixin.__init__(self, BatchNorm3d, eps, momentum, affine, track_running_stats, dtype)
+
+
+from .conv3d import Conv3d  # noqa: E402
+
+
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """``Conv3d`` whose ``in_channels`` is the channel count of the first input."""
+
+    cls_to_become = Conv3d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        _LazyConvMixin.__init__(self, Conv3d, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                                padding_mode, dtype)

@@ -251,3 +251,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         return LM.triplet_margin_with_distance_loss(anchor, positive, negative,
                                                     distance_function=self.distance_function, margin=self.margin,
                                                     swap=self.swap, reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """The old name of NLLLoss for (N, C, H, W) inputs (NLLLoss handles any number of dims)."""

@@ -97,3 +97,11 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         y = avg_pool2d(tap, k[1:], s[1:], p[1:])
         out = y if out is None else out + y
     return _unfold_depth(out / k[0], n, d_out)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(Σ_window x^p)^(1/p) over (kD, kH, kW) windows."""
+    from .activation import relu
+    k = _triple(kernel_size, "kernel_size")
+    out = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(k[0] * k[1] * k[2]) ** (1.0 / norm_type)

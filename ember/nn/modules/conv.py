@@ -14,3 +14,6 @@ __all__ += ["LazyConv1d", "LazyConvTranspose1d", "LazyConvTranspose2d"]
 from ..conv3d import Conv3d  # noqa: E402,F401
 
 __all__ += ["Conv3d"]
+from ..lazy_more import LazyConv3d  # noqa: E402,F401
+
+__all__ += ["LazyConv3d"]

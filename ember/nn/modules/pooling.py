@@ -14,3 +14,6 @@ __all__ += layers_defined_in(_unpool)
 from ..conv3d import AvgPool3d, MaxPool3d  # noqa: E402,F401
 
 __all__ += ["AvgPool3d", "MaxPool3d"]
+from ..conv3d import LPPool3d  # noqa: E402,F401
+
+__all__ += ["LPPool3d"]
