@@ -223,3 +223,10 @@ def test_gradcheck_float64():
     assert gradcheck(lambda a: F.normalize(a, p=3.0), (3, 4))
     assert gradcheck(lambda a, b, n: F.triplet_margin_loss(a, b, n), (4, 3), (4, 3), (4, 3))
     assert gradcheck(lambda a, b: F.gaussian_nll_loss(a, a, b), (4, 3), (4, 3), low=0.5, high=2.0)
+
+
+def test_every_function_is_gradchecked_above():
+    from ember.ops import distance, loss_more
+    from tests.helpers import function_classes
+    assert function_classes(loss_more) == {"BinaryCrossEntropy", "KLDiv"}  # both in test_gradcheck_float64
+    assert function_classes(distance) == set()  # compositions of differentiable ops

@@ -11,7 +11,7 @@ import warnings
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 from .activation_extra import logsigmoid, softplus
 from .elementwise import clamp, where
@@ -38,7 +38,7 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, y, weight):
-        with xp.errstate(divide="ignore"):
+        with errstate(divide="ignore"):
             log_x = xp.maximum(xp.log(x), -100)
             log_1mx = xp.maximum(xp.log1p(-x), -100)
         loss = -(y * log_x + (1 - y) * log_1mx)
@@ -68,7 +68,7 @@ class KLDiv(Function):
             loss = p * (t - x)
         else:
             p = t
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with errstate(divide="ignore", invalid="ignore"):
                 log_t = xp.where(t > 0, xp.log(xp.where(t > 0, t, 1)), 0)
             loss = xp.where(t > 0, t * log_t, 0) - t * x
         ctx.save(x, t, p, log_target)
@@ -83,7 +83,7 @@ class KLDiv(Function):
             if log_target:
                 dt = grad * p * (t - x + 1)
             else:
-                with xp.errstate(divide="ignore", invalid="ignore"):
+                with errstate(divide="ignore", invalid="ignore"):
                     dt = grad * (xp.log(t) + 1 - x)
         return dx, dt, None
 
