@@ -60,3 +60,29 @@ from .padding import (
 )
 from .pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from . import modules
+from .parameter_containers import ParameterDict, ParameterList
+from .distance import CosineSimilarity, PairwiseDistance
+from .loss import (
+    BCELoss, CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLDivLoss, MarginRankingLoss,
+    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss,
+)
+from .fold import Fold, Unfold
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
+from .channelshuffle import ChannelShuffle
+from .activation_more import GLU, Hardshrink, RReLU, Softmax2d, Softshrink
+from .bilinear import Bilinear
+from .rms_norm import RMSNorm
+from .unpool import LPPool1d, LPPool2d, MaxUnpool2d
+from .upsampling import UpsamplingBilinear2d, UpsamplingNearest2d
+from .lazy_more import (
+    LazyConv1d, LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d,
+)
+from .parameter import Buffer
+from .batchnorm import BatchNorm3d
+from .lazy_more import LazyBatchNorm3d
+from .loss import TripletMarginWithDistanceLoss
+from .unpool import MaxUnpool1d
+from .conv3d import AvgPool3d, Conv3d, MaxPool3d
+from .conv3d import LPPool3d
+from .lazy_more import LazyConv3d
+from .loss import NLLLoss2d

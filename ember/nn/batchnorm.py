@@ -88,3 +88,10 @@ class BatchNorm2d(_BatchNorm):
 
     expected_dims = (4,)
     layout = "N, C, H, W"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) volumes: statistics per channel over N, D, H and W."""
+
+    expected_dims = (5,)
+    layout = "N, C, D, H, W"

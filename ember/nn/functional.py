@@ -49,3 +49,47 @@ __all__ += [
     "conv1d", "conv_transpose1d", "conv_transpose2d", "alpha_dropout", "dropout1d", "dropout3d", "pad",
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "max_pool1d",
 ]
+from ..ops.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from ..ops.loss_more import (
+    binary_cross_entropy, cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, kl_div,
+    margin_ranking_loss, multilabel_margin_loss, multilabel_soft_margin_loss, poisson_nll_loss, soft_margin_loss,
+    triplet_margin_loss,
+)
+
+__all__ += [
+    "cosine_similarity", "normalize", "pairwise_distance", "pdist", "binary_cross_entropy", "cosine_embedding_loss",
+    "gaussian_nll_loss", "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]
+from ..ops.fold import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold
+from ..ops.grid_sample import affine_grid, grid_sample
+
+__all__ += ["channel_shuffle", "fold", "pixel_shuffle", "pixel_unshuffle", "unfold", "affine_grid", "grid_sample"]
+from ..ops.activation_more import glu, gumbel_softmax, hardshrink, rrelu, softshrink
+from ..ops.bilinear import bilinear
+from ..ops.rms_norm import rms_norm
+from ..ops.unpool import lp_pool1d, lp_pool2d, max_pool2d_with_indices, max_unpool2d
+from ..ops.resample import upsample, upsample_bilinear, upsample_nearest
+from .functional_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
+from .functional_inplace import elu, leaky_relu, relu  # noqa: F811  (the same, plus torch's inplace flag)
+
+__all__ += [
+    "glu", "gumbel_softmax", "hardshrink", "rrelu", "softshrink", "bilinear", "rms_norm", "lp_pool1d", "lp_pool2d",
+    "max_pool2d_with_indices", "max_unpool2d", "upsample", "upsample_bilinear", "upsample_nearest", "celu_", "elu_",
+    "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
+]
+from ..ops.loss_more import triplet_margin_with_distance_loss
+from ..ops.unpool import max_unpool1d
+
+__all__ += ["triplet_margin_with_distance_loss", "max_unpool1d"]
+from ..ops.unpool import (
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, max_pool1d_with_indices,
+)
+
+__all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "max_pool1d_with_indices"]
+from ..ops.conv3d import avg_pool3d, conv3d, max_pool3d
+
+__all__ += ["avg_pool3d", "conv3d", "max_pool3d"]
+from ..ops.conv3d import lp_pool3d
+
+__all__ += ["lp_pool3d"]

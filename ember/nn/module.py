@@ -13,7 +13,7 @@ from ..backend import xp
 from .. import devices as _device
 from ..conversion import parse_to
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -98,6 +98,11 @@ class Module:
                     f"cannot assign '{type(value).__name__}' as parameter '{name}' (Parameter or None expected)"
                 )
             self.register_parameter(name, None)
+        elif isinstance(value, Buffer):  # nn.Buffer: register it (as a plain Tensor on the same data)
+            _remove_from(name, d, self._parameters, self._modules)
+            if "_buffers" in d and name in self._buffers:
+                del self._buffers[name]
+            self.register_buffer(name, Tensor(value.array), persistent=value.persistent)
         elif isinstance(value, Module):
             self._check_ready("module")
             _remove_from(name, d, self._parameters, self._buffers, self._non_persistent)

@@ -16,3 +16,17 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+
+
+class Buffer(Tensor):
+    """A tensor that, assigned to a Module attribute, is registered as a buffer (``nn.Buffer``):
+    ``self.mean = nn.Buffer(torch.zeros(3))`` is ``self.register_buffer('mean', torch.zeros(3))``;
+    ``persistent=False`` keeps it out of ``state_dict``. The module stores a plain Tensor sharing its data."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = Tensor([])
+        super().__init__(data.array if isinstance(data, Tensor) else data)
+        self.persistent = persistent

@@ -28,3 +28,11 @@ __all__ = [
     "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "AdaBound",
     "lr_scheduler", "clip_grad_norm_", "clip_grad_value_",
 ]
+from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .radam import RAdam
+from .rprop import Rprop
+
+__all__ += ["Adamax", "ASGD", "LBFGS", "NAdam", "RAdam", "Rprop"]

@@ -8,3 +8,8 @@ from ..multihead_attention import MultiheadAttention, NonDynamicallyQuantizableL
 from ._layers import layers_defined_in
 
 __all__ = layers_defined_in(_defined) + layers_defined_in(_attention)
+
+from .. import activation_more as _activation_more  # noqa: E402
+from ..activation_more import *  # noqa: F401,F403,E402
+
+__all__ += layers_defined_in(_activation_more)

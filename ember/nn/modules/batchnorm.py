@@ -9,3 +9,6 @@ from ..batchnorm import _BatchNorm  # noqa: F401  (isinstance(m, nn.modules.batc
 from ..lazy import LazyBatchNorm1d, LazyBatchNorm2d  # noqa: E402,F401  (torch keeps the lazy variants beside their layers)
 
 __all__ = layers_defined_in(_defined) + ["LazyBatchNorm1d", "LazyBatchNorm2d"]
+from ..lazy_more import LazyBatchNorm3d  # noqa: E402,F401
+
+__all__ += ["LazyBatchNorm3d"]

@@ -6,3 +6,6 @@ from ..instancenorm import *  # noqa: F401,F403
 from ._layers import layers_defined_in
 
 __all__ = layers_defined_in(_defined)
+from ..lazy_more import LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d  # noqa: E402,F401
+
+__all__ += ["LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]

@@ -7,3 +7,8 @@ from ._layers import layers_defined_in
 from ..lazy import LazyLinear  # noqa: E402,F401  (torch keeps the lazy variants beside their layers)
 
 __all__ = layers_defined_in(_defined) + ["LazyLinear"]
+
+from .. import bilinear as _bilinear  # noqa: E402
+from ..bilinear import *  # noqa: F401,F403,E402
+
+__all__ += layers_defined_in(_bilinear)

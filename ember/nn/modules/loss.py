@@ -6,3 +6,4 @@ from ._layers import layers_defined_in
 from ..loss import _Loss  # noqa: F401  (the base of custom losses in torch code)
 
 __all__ = layers_defined_in(_defined)
+from ..loss import _WeightedLoss  # noqa: E402,F401  (torch's base of the weighted losses)
