@@ -116,3 +116,49 @@ def __getattr__(name):
 
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# More of torch's functions (api-tensor): index writes, statistics, extra maths, contractions, assembly, sampling.
+from .ops.index_more import (
+    argwhere, index_add, index_copy, index_fill, index_put, masked_scatter, masked_select, scatter_add, scatter_reduce,
+    select, take, take_along_dim,
+)
+from .ops.statistics import (
+    aminmax, bincount, cummax, cummin, diff, histc, histogram, kthvalue, logcumsumexp, median, mode, nanmean,
+    nanmedian, nanquantile, nansum, quantile, std_mean, unique, unique_consecutive, var_mean,
+)
+from .ops.pointwise_more import (
+    acosh, addcdiv, addcmul, asinh, atanh, clamp_min, clamp_max, copysign, deg2rad, digamma, erfinv, float_power,
+    fmax, fmin, fmod, heaviside, hypot, i0, kron, lerp, lgamma, logaddexp, logaddexp2, logit, nan_to_num, positive,
+    rad2deg, signbit, sinc, xlogy,
+)
+from .ops.pointwise_more import acosh as arccosh, asinh as arcsinh, atanh as arctanh
+from .ops.contract import cdist, cross, einsum, tensordot, trace
+from .ops.assemble import (
+    atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes, broadcast_tensors, broadcast_to, bucketize,
+    cartesian_prod, column_stack, combinations, cumulative_trapezoid, diag_embed, dsplit, hsplit, hstack, ravel,
+    rot90, searchsorted, tensor_split, trapezoid, trapz, tril_indices, triu_indices, unflatten, vander, vsplit, vstack,
+)
+from .ops.assemble import dstack, vstack as row_stack
+from .ops.sampling import bernoulli, multinomial, poisson
+from .type_info import can_cast, finfo, iinfo, promote_types, result_type
+from .printing import set_printoptions
+from . import linalg
+from .tensor_methods_more import det, inverse, logdet, matrix_power, pinverse, slogdet
+from .ops.elementwise import clamp as clip
+from .ops import neg as negative, abs as absolute
+
+
+def is_nonzero(input):
+    """The truth of a one-element tensor (``torch.is_nonzero``)."""
+    if input.numel() != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no values' if input.numel() == 0 else 'more than one value'} "
+                           "is ambiguous")
+    return bool(input.item())
+
+
+def clone(input, *, memory_format=None):
+    return input.clone()
+
+
+def chain_matmul(*matrices):
+    return linalg.multi_dot(matrices)

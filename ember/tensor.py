@@ -14,6 +14,7 @@ from . import devices as _device
 from .conversion import TYPE_NAMES, dtype_of_type_name, parse_to
 from .backend import xp
 from .size import Size
+from . import printing as _printing
 
 
 def as_array(data, dtype=None):
@@ -221,7 +222,7 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self):
-        body = xp.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
+        body = xp.array2string(self.array, separator=", ", prefix="tensor(", **_printing.array2string_options())
         extras = []
         if self.dtype not in (backend.default_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype=ember.{self.dtype}")
@@ -600,3 +601,6 @@ from . import ops as _ops  # noqa: E402
 # The rest of torch.Tensor's methods (maths, comparisons, indexing, in-place updates, new_* factories) are
 # calls into the ops as well; they are attached from tensor_methods.py so that this file stays readable.
 from . import tensor_methods as _tensor_methods  # noqa: E402,F401
+
+# More of torch.Tensor's methods (index writes, statistics, linear algebra, in-place variants, properties).
+from . import tensor_methods_more as _tensor_methods_more  # noqa: E402,F401

@@ -1,0 +1,248 @@
+"""``torch.linalg`` at torch's path: norms, inverses, determinants, solvers and decompositions.
+
+The maths and the gradients live in ``ember.ops.decompose`` (and the norms are built of the reductions in
+``ember.ops.reduce``, so their gradients come from there); this module checks the arguments and returns
+torch's result types.
+"""
+
+from collections import namedtuple
+
+from .backend import xp
+from .ops import elementwise as _ew
+from .ops import reduce as _reduce
+from .ops.contract import cross as _cross
+from .ops.decompose import QR, Cholesky, Det, Eigh, Inv, Pinv, SlogDet, Solve, SvdVals, _check_square
+from .ops.linalg import matmul
+from .ops.shape import reshape, squeeze, unsqueeze
+from .tensor import Tensor
+
+SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("svd", ["U", "S", "Vh"])
+QRResult = namedtuple("qr", ["Q", "R"])
+LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+InvExResult = namedtuple("inv_ex", ["inverse", "info"])
+CholeskyExResult = namedtuple("cholesky_ex", ["L", "info"])
+
+
+def _floating(a, name):
+    if not isinstance(a, Tensor):
+        raise TypeError(f"linalg.{name}(): argument 'A' must be Tensor, not {type(a).__name__}")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got {a.dtype}")
+    return a
+
+
+def _matrix(a, name):
+    a = _floating(a, name)
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    return a
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ord-norm of all elements or over ``dim`` (ord: a number, inf or -inf)."""
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}; use matrix_norm for 'fro'/'nuc'")
+    return _reduce.norm(_floating(x, "vector_norm"), ord, dim, keepdim, dtype)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The matrix norm: 'fro', 'nuc', 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column
+    sum of |A|), inf / -inf (max / min row sum)."""
+    A = _matrix(A, "matrix_norm")
+    if dtype is not None:
+        A = _ew.cast(A, dtype)
+    d0, d1 = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return _reduce.norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = A.permute(*[d for d in range(A.ndim) if d not in (d0, d1)], d0, d1)
+        s = svdvals(moved)
+        out = _reduce.sum(s, -1) if ord == "nuc" else (_reduce.amax(s, -1) if ord == 2 else _reduce.amin(s, -1))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                out = unsqueeze(out, d)
+        return out
+    if ord in (1, -1, float("inf"), -float("inf")):
+        summed, other = (d0, d1) if abs(ord) == 1 else (d1, d0)
+        sums = _reduce.sum(_ew.abs(A), summed, keepdim=True)
+        pick = _reduce.amax if ord > 0 else _reduce.amin
+        out = pick(sums, other, keepdim=True)
+        return out if keepdim else squeeze(squeeze(out, max(d0, d1)), min(d0, d1))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """``vector_norm`` or ``matrix_norm``: a matrix norm when ``ord`` is given for 2-D input (or dim is a pair)."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, dim or (-2, -1), keepdim, dtype=dtype)
+    if dim is None and ord is not None and A.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def inv(A):
+    A = _matrix(A, "inv")
+    _check_square(A.array, "inv")
+    return Inv.apply(A)
+
+
+def inv_ex(A, *, check_errors=False):
+    A = _matrix(A, "inv_ex")
+    singular = xp.linalg.matrix_rank(A.array) < A.shape[-1]
+    if xp.any(singular):
+        if check_errors:
+            return InvExResult(inv(A), None)
+        return InvExResult(Tensor(xp.full(A.shape, xp.nan, dtype=A.dtype)), Tensor(xp.asarray(singular, dtype=xp.int32)))
+    return InvExResult(inv(A), Tensor(xp.zeros(A.shape[:-2], dtype=xp.int32)))
+
+
+def det(A):
+    A = _matrix(A, "det")
+    _check_square(A.array, "det")
+    return Det.apply(A)
+
+
+def slogdet(A):
+    A = _matrix(A, "slogdet")
+    _check_square(A.array, "slogdet")
+    return SlogdetResult(*SlogDet.apply(A))
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (B a matrix or a batch of vectors)."""
+    A = _matrix(A, "solve")
+    _check_square(A.array, "solve")
+    if not left:  # X A = B  <=>  Aᵀ Xᵀ = Bᵀ
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if vector:
+        return squeeze(Solve.apply(A, unsqueeze(B, -1)), -1)
+    return Solve.apply(A, B)
+
+
+def cholesky(A, *, upper=False):
+    A = _matrix(A, "cholesky")
+    _check_square(A.array, "cholesky")
+    return Cholesky.apply(A, upper=upper)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    try:
+        return CholeskyExResult(cholesky(A, upper=upper), Tensor(xp.zeros(A.shape[:-2], dtype=xp.int32)))
+    except RuntimeError:
+        if check_errors:
+            raise
+        return CholeskyExResult(Tensor(xp.zeros(A.shape, dtype=A.dtype)), Tensor(xp.ones(A.shape[:-2], dtype=xp.int32)))
+
+
+def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (read from its lower triangle)."""
+    A = _matrix(A, "eigh")
+    _check_square(A.array, "eigh")
+    return EighResult(*Eigh.apply(A, UPLO))
+
+
+def eigvalsh(A, UPLO="L"):
+    return eigh(A, UPLO).eigenvalues
+
+
+def svdvals(A):
+    """The singular values, descending."""
+    return SvdVals.apply(_matrix(A, "svdvals"))
+
+
+def svd(A, full_matrices=True):
+    """U, S, Vh with A = U diag(S) Vh. The singular values carry a gradient; U and Vh do not (not implemented)."""
+    A = _matrix(A, "svd")
+    u, s, vh = xp.linalg.svd(A.array, full_matrices=full_matrices)
+    if A.requires_grad:
+        raise NotImplementedError("linalg.svd: the gradient through U and Vh is not implemented in Ember; use "
+                                  "linalg.svdvals(A) when only the singular values need a gradient, or "
+                                  "call svd on A.detach()")
+    return SVDResult(Tensor(u), Tensor(s), Tensor(vh))
+
+
+def qr(A, mode="reduced"):
+    A = _matrix(A, "qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    if mode == "r":
+        r = xp.linalg.qr(A.array, mode="r")
+        return QRResult(Tensor(xp.zeros((0,), dtype=A.dtype)), Tensor(r))
+    return QRResult(*QR.apply(A, mode))
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    A = _matrix(A, "pinv")
+    if atol is not None:
+        raise NotImplementedError("linalg.pinv: atol= is not supported in Ember; use rtol=")
+    return Pinv.apply(A, rtol=rtol, hermitian=hermitian)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    A = _matrix(A, "matrix_rank")
+    s = xp.linalg.svd(A.array, compute_uv=False)
+    largest = s.max(axis=-1, keepdims=True) if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), dtype=s.dtype)
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else max(A.shape[-2:]) * xp.finfo(A.dtype).eps
+    tol = xp.maximum(0.0 if atol is None else atol, rtol * largest)
+    return Tensor((s > tol).sum(axis=-1).astype(xp.int64))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B (through the pseudo-inverse, so it carries gradients)."""
+    A, B = _matrix(A, "lstsq"), _floating(B, "lstsq")
+    vector = B.ndim == A.ndim - 1
+    rhs = unsqueeze(B, -1) if vector else B
+    solution = matmul(pinv(A, rtol=rcond), rhs)
+    if vector:
+        solution = squeeze(solution, -1)
+    empty = Tensor(xp.zeros((0,), dtype=A.dtype))
+    return LstsqResult(solution, empty, Tensor(xp.zeros((0,), dtype=xp.int64)), empty)
+
+
+def matrix_power(A, n):
+    """A multiplied by itself n times (n < 0: the inverse's power; n = 0: the identity)."""
+    A = _matrix(A, "matrix_power")
+    _check_square(A.array, "matrix_power")
+    if n == 0:
+        return Tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    base = inv(A) if n < 0 else A
+    result, power, n = None, base, abs(n)
+    while n:  # square-and-multiply: log2(n) products
+        if n & 1:
+            result = power if result is None else matmul(result, power)
+        n >>= 1
+        if n:
+            power = matmul(power, power)
+    return result
+
+
+def multi_dot(tensors):
+    """The product of a chain of matrices (the first may be a vector, as may the last)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = matmul(result, t)
+    return result
+
+
+def cross(input, other, *, dim=-1):
+    return _cross(input, other, dim)
+
+
+def vecdot(x, y, *, dim=-1):
+    return _reduce.sum(_ew.mul(x, y), dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    from .ops.rearrange import diagonal as _diagonal
+
+    return _diagonal(A, offset, dim1, dim2)
