@@ -153,7 +153,9 @@ def is_nonzero(input):
     if input.numel() != 1:
         raise RuntimeError(f"Boolean value of Tensor with {'no values' if input.numel() == 0 else 'more than one value'} "
                            "is ambiguous")
-    return bool(input.item())
+    import builtins  # this module rebinds bool to the dtype, as torch does
+
+    return builtins.bool(input.item())
 
 
 def clone(input, *, memory_format=None):

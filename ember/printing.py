@@ -22,9 +22,12 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     options["sci_mode"] = sci_mode
 
 
-def array2string_options():
-    """Keyword arguments for ``numpy.array2string`` that follow the current options."""
+def array2string_options(array=None):
+    """Keyword arguments for ``numpy.array2string`` that follow the current options. Like torch, floats print
+    with exactly ``precision`` decimals (``2.0000``) unless every value is a whole number (``2.``)."""
     import sys
+
+    from .backend import xp
 
     threshold = options["threshold"]
     kwargs = {
@@ -33,6 +36,10 @@ def array2string_options():
         "edgeitems": options["edgeitems"],
         "max_line_width": options["linewidth"],
     }
+    if array is not None and array.dtype.kind == "f" and array.size:
+        finite = array[xp.isfinite(array)]
+        if finite.size and xp.any(finite != xp.round(finite)):
+            kwargs["floatmode"] = "fixed"
     if options["sci_mode"] is not None:
         kwargs["suppress_small"] = not options["sci_mode"]
         if options["sci_mode"]:

@@ -30,7 +30,9 @@ def as_array(data, dtype=None):
         array = xp.asarray(data)
     else:
         array = xp.asarray(data)
-        if array.dtype.kind == "f":
+        if dtype is not None:  # straight to the asked dtype: float64 values must not pass through float32
+            pass
+        elif array.dtype.kind == "f":
             array = array.astype(backend.default_dtype)
         elif array.dtype.kind in "iu":
             array = array.astype(xp.int64)
@@ -222,7 +224,7 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self):
-        body = xp.array2string(self.array, separator=", ", prefix="tensor(", **_printing.array2string_options())
+        body = xp.array2string(self.array, separator=", ", prefix="tensor(", **_printing.array2string_options(self.array))
         extras = []
         if self.dtype not in (backend.default_dtype, xp.int64, xp.bool_):
             extras.append(f"dtype=ember.{self.dtype}")

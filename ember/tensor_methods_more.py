@@ -78,7 +78,7 @@ def matrix_power(self, n):
 
 def dist(self, other, p=2):
     """The p-norm of self - other."""
-    return ops.norm(ops.sub(self, other), p)
+    return ops.reduce.norm(ops.sub(self, other), p)
 
 
 def unfold(self, dimension, size, step):

@@ -53,8 +53,8 @@ class iinfo:
 def promote_types(type1, type2):
     """The smallest dtype both convert to without losing their kind (bool < integers < floats)."""
     a, b = xp.dtype(type1), xp.dtype(type2)
-    if a.kind == "u" and b.kind == "i" or a.kind == "i" and b.kind == "u":  # uint8 with int8 -> int16, as torch
-        return xp.promote_types(a, b)
+    if _category(a.kind) != _category(b.kind):  # int32 with float32 is float32 in torch (NumPy says float64)
+        return a if _category(a.kind) > _category(b.kind) else b
     return xp.promote_types(a, b)
 
 
@@ -87,12 +87,10 @@ def result_type(tensor1, tensor2):
         if number > _category(dtype.kind):
             return xp.dtype(backend.default_dtype) if number == 2 else xp.dtype(xp.int64)
         return dtype
-    if dim1 != dim2:  # a dimensioned tensor wins over a 0-d one of the same category
+    if dim1 != dim2:  # a dimensioned tensor wins over a 0-d one, unless the 0-d one is of a higher category
         full, zero = (d1, d2) if dim1 else (d2, d1)
-        if _category(zero.kind) <= _category(full.kind):
-            return full
-        return zero if zero.kind != "f" else zero
-    return xp.promote_types(d1, d2)
+        return zero if _category(zero.kind) > _category(full.kind) else full
+    return promote_types(d1, d2)
 
 
 def can_cast(from_, to):

@@ -126,6 +126,7 @@ class Copysign(Function):
     def forward(ctx, a, b):
         z = xp.copysign(a, b)
         ctx.save(a, z)
+        ctx.b_shape = b.shape
         return z
 
     @staticmethod
@@ -133,7 +134,8 @@ class Copysign(Function):
         a, z = ctx.saved
         with errstate(divide="ignore", invalid="ignore"):
             da = xp.where(a == 0, 0, grad * (z / a))
-        return da.astype(grad.dtype, copy=False), None
+        db = xp.zeros(ctx.b_shape, dtype=grad.dtype) if ctx.needs_input_grad[1] else None  # torch gives zeros
+        return da.astype(grad.dtype, copy=False), db
 
 
 class InverseHyperbolic(Function):
