@@ -210,8 +210,8 @@ def matrix_power(A, n):
     """A multiplied by itself n times (n < 0: the inverse's power; n = 0: the identity)."""
     A = _matrix(A, "matrix_power")
     _check_square(A.array, "matrix_power")
-    if n == 0:
-        return Tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    if n == 0:  # the identity, still joined to A's graph (with a zero gradient) as in torch
+        return _ew.add(_ew.mul(A, 0), Tensor(xp.eye(A.shape[-1], dtype=A.dtype)))
     base = inv(A) if n < 0 else A
     result, power, n = None, base, abs(n)
     while n:  # square-and-multiply: log2(n) products
