@@ -148,6 +148,51 @@ from .ops.elementwise import clamp as clip
 from .ops import neg as negative, abs as absolute
 
 
+from .ops.pointwise_more import (
+    bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, frexp, gcd, lcm, ldexp,
+    nextafter, rsub,
+)
+from .ops.statistics import corrcoef, cov
+from .ops.linalg import addbmm, addmv, addr, baddbmm
+
+
+def swapaxes(input, axis0, axis1):
+    return input.swapaxes(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def movedim(input, source, destination):
+    return input.movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def msort(input):
+    return input.msort()
+
+
+def dist(input, other, p=2):
+    return input.dist(other, p)
+
+
+def narrow_copy(input, dim, start, length):
+    return input.narrow(dim, start, length).clone()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A 0-d tensor holding ``s`` (float32 by default, as in torch)."""
+    from . import backend as _backend
+
+    return Tensor(_backend.xp.asarray(s, dtype=dtype or _backend.default_dtype), requires_grad=requires_grad)
+
+
 def is_nonzero(input):
     """The truth of a one-element tensor (``torch.is_nonzero``)."""
     if input.numel() != 1:

@@ -17,13 +17,15 @@ DELEGATED = {
     index_more: "index_add index_copy index_fill index_put masked_select masked_scatter take take_along_dim "
                 "scatter_add scatter_reduce put select argwhere",
     statistics: "median nanmedian mode kthvalue quantile nanquantile nansum nanmean cummax cummin logcumsumexp "
-                "aminmax bincount histc histogram unique unique_consecutive diff",
+                "aminmax bincount histc histogram unique unique_consecutive diff cov corrcoef",
     pointwise_more: "fmod hypot logaddexp logaddexp2 xlogy sinc logit copysign asinh acosh atanh nan_to_num lgamma "
                     "digamma erfinv i0 signbit heaviside fmax fmin lerp addcmul addcdiv float_power deg2rad rad2deg "
-                    "positive clamp_min clamp_max kron",
+                    "positive clamp_min clamp_max kron bitwise_and bitwise_or bitwise_xor bitwise_not "
+                    "bitwise_left_shift bitwise_right_shift gcd lcm ldexp frexp nextafter",
     assemble: "broadcast_to ravel unflatten tensor_split hsplit vsplit dsplit rot90",
     contract: "trace cross",
     sampling: "multinomial bernoulli",
+    ops.linalg: "addmv addr baddbmm addbmm",
 }
 
 
@@ -174,7 +176,8 @@ INPLACE_MORE = """
     cumsum cumprod absolute negative fmod hypot logit lgamma digamma erfinv i0 sgn frac fix log2 log10 exp2 erfc
     floor_divide true_divide multiply subtract xlogy copysign float_power deg2rad rad2deg sinc heaviside lerp addcmul
     addcdiv nan_to_num index_add index_fill index_copy index_put masked_scatter scatter_add scatter_reduce put
-    addmm
+    addmm addmv addr baddbmm addbmm bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
+    bitwise_right_shift gcd lcm ldexp
 """.split()
 for _name in INPLACE_MORE:
     if hasattr(Tensor, _name) and not hasattr(Tensor, _name + "_"):

@@ -376,3 +376,36 @@ def test_every_new_function_is_gradchecked():
 def test_gradcheck(name):
     fn, shapes = GRADCHECKS[name]
     assert gradcheck(fn, *shapes)
+
+
+MORE = [
+    ("addmv", lambda m, i, a, v: m.addmv(i, a, v, beta=0.5, alpha=2), [(3,), (3, 4), (4,)]),
+    ("addr", lambda m, i, a, b: i.addr(a, b), [(3, 4), (3,), (4,)]),
+    ("baddbmm", lambda m, i, a, b: m.baddbmm(i, a, b, alpha=0.5), [(1, 3, 2), (2, 3, 4), (2, 4, 2)]),
+    ("baddbmm_beta0", lambda m, i, a, b: m.baddbmm(i, a, b, beta=0), [(2, 3, 2), (2, 3, 4), (2, 4, 2)]),
+    ("addbmm", lambda m, i, a, b: i.addbmm(a, b), [(3, 2), (2, 3, 4), (2, 4, 2)]),
+    ("cov", lambda m, a: m.cov(a), [(3, 6)]),
+    ("cov_weights", lambda m, a: a.cov(correction=0, fweights=m.tensor([1, 2, 1, 3, 1, 1]),
+                                        aweights=m.linspace(0.5, 1, 6, dtype=a.dtype)), [(3, 6)]),
+    ("corrcoef", lambda m, a: m.corrcoef(a), [(3, 6)]),
+    ("ldexp", lambda m, a: m.ldexp(a, m.tensor([1, 0, 3])), [(2, 3)]),
+    ("rsub", lambda m, a, b: m.rsub(a, b, alpha=2), [(2, 3), (3,)]),
+]
+
+
+@pytest.mark.parametrize("case", MORE, ids=[c[0] for c in MORE])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_more_matches_torch(case, dtype):
+    _, fn, shapes = case
+    check_op(lambda *a: fn(ember, *a), lambda *a: fn(torch, *a), shapes, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift"])
+def test_integer_binary_ops(name):
+    a, b = np.array([12, 7, 0, 9]), np.array([8, 3, 5, 2])
+    e = getattr(ember, name)(ember.tensor(a), ember.tensor(b))
+    t = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+    assert (~ember.tensor([True, False])).tolist() == ember.bitwise_not(ember.tensor([True, False])).tolist()
+    with pytest.raises(RuntimeError, match="integer"):
+        getattr(ember, name)(ember.ones(2), ember.ones(2))

@@ -359,3 +359,52 @@ def kron(input, other):
     b_shape = [s for d in b.shape for s in (1, d)]  # (1, b1, 1, b2, ...)
     product = ew.mul(reshape(a, a_shape), reshape(b, b_shape))
     return reshape(product, tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def _integer_op(fn, name):
+    def op(input, other):
+        a = input.array
+        b = other.array if isinstance(other, Tensor) else other
+        if a.dtype.kind not in "iub" or getattr(b, "dtype", xp.dtype(xp.int64)).kind not in "iub":
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{a.dtype if a.dtype.kind not in 'iub' else b.dtype}'"
+                               f": {name} takes integer (or bool) tensors")
+        return Tensor(xp.asarray(fn(a, b)))
+
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _integer_op(xp.bitwise_and, "bitwise_and")
+bitwise_or = _integer_op(xp.bitwise_or, "bitwise_or")
+bitwise_xor = _integer_op(xp.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _integer_op(xp.left_shift, "bitwise_left_shift")
+bitwise_right_shift = _integer_op(xp.right_shift, "bitwise_right_shift")
+gcd = _integer_op(xp.gcd, "gcd")
+lcm = _integer_op(xp.lcm, "lcm")
+
+
+def bitwise_not(input):
+    if input.dtype.kind not in "iub":
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype}'")
+    return Tensor(xp.invert(input.array))
+
+
+def ldexp(input, other):
+    """input · 2^other."""
+    return ew.mul(input, ew.pow(2.0, other) if isinstance(other, Tensor) else 2.0 ** other)
+
+
+def frexp(input):
+    """(mantissa, exponent) with input = mantissa · 2^exponent, 0.5 ≤ |mantissa| < 1."""
+    mantissa, exponent = xp.frexp(input.array)
+    return Tensor(mantissa), Tensor(exponent.astype(xp.int32))
+
+
+def nextafter(input, other):
+    b = other.array if isinstance(other, Tensor) else other
+    return Tensor(xp.nextafter(input.array, b).astype(input.dtype, copy=False))
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha · input."""
+    return ew.sub(other, input if alpha == 1 else ew.mul(input, alpha))

@@ -375,3 +375,50 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
         input = logical_xor(later, earlier) if input.dtype == xp.bool_ else ew.sub(later, earlier)
     return input
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in ``input``'s rows (observations in columns), optionally
+    weighted by integer frequencies and/or observation weights (numpy.cov's formula)."""
+    from .linalg import matmul
+
+    x = input if input.ndim == 2 else reshape(input, (1, -1))
+    if x.dtype.kind != "f":
+        x = ew.cast(x, backend.default_dtype)
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights.array.astype(x.dtype)
+    if aweights is not None:
+        w = aweights.array.astype(x.dtype) if w is None else w * aweights.array
+    if w is None:
+        total = float(n)
+        centred = ew.sub(x, mean(x, 1, keepdim=True))
+        norm = total - correction
+        weighted = centred
+    else:
+        wt = Tensor(w)
+        total = float(w.sum())
+        avg = ew.div(sum(ew.mul(x, wt), 1, keepdim=True), total)
+        centred = ew.sub(x, avg)
+        if correction == 0:
+            norm = total
+        elif aweights is None:
+            norm = total - correction
+        else:
+            norm = total - correction * float((w * aweights.array).sum()) / total
+        weighted = ew.mul(centred, wt)
+    c = ew.div(matmul(weighted, centred.mT), max(norm, 0.0) if norm > 0 else float("nan") if norm < 0 else 0.0)
+    return reshape(c, ()) if input.ndim < 2 else c
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients: cov / √(var_i var_j), clipped to [-1, 1]."""
+    from .elementwise import clamp, sqrt
+
+    c = cov(input)
+    if c.ndim == 0:
+        return ew.div(c, c)
+    d = sqrt(c.diagonal())
+    c = ew.div(ew.div(c, reshape(d, (-1, 1))), reshape(d, (1, -1)))
+    return clamp(c, -1, 1)
