@@ -11,7 +11,7 @@ from .backend import xp
 from .ops import elementwise as _ew
 from .ops import reduce as _reduce
 from .ops.contract import cross as _cross
-from .ops.decompose import QR, Cholesky, Det, Eigh, Inv, Pinv, SlogDet, Solve, SvdVals, _check_square
+from .ops.decompose import QR, SVD, Cholesky, Det, Eigh, Inv, Pinv, SlogDet, Solve, SvdVals, _check_square
 from .ops.linalg import matmul
 from .ops.shape import reshape, squeeze, unsqueeze
 from .tensor import Tensor
@@ -156,13 +156,15 @@ def svdvals(A):
 
 
 def svd(A, full_matrices=True):
-    """U, S, Vh with A = U diag(S) Vh. The singular values carry a gradient; U and Vh do not (not implemented)."""
+    """U, S, Vh with A = U diag(S) Vh. Gradients flow through all three with ``full_matrices=False`` (or a
+    square A), as in torch."""
     A = _matrix(A, "svd")
-    u, s, vh = xp.linalg.svd(A.array, full_matrices=full_matrices)
-    if A.requires_grad:
-        raise NotImplementedError("linalg.svd: the gradient through U and Vh is not implemented in Ember; use "
-                                  "linalg.svdvals(A) when only the singular values need a gradient, or "
-                                  "call svd on A.detach()")
+    if A.requires_grad and full_matrices and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError("linalg.svd: The derivative of linalg.svd is not implemented when full_matrices=True "
+                           "for non-square inputs. Use full_matrices=False.")
+    if not full_matrices or A.shape[-1] == A.shape[-2]:
+        return SVDResult(*SVD.apply(A))
+    u, s, vh = xp.linalg.svd(A.array, full_matrices=True)
     return SVDResult(Tensor(u), Tensor(s), Tensor(vh))
 
 

@@ -22,6 +22,13 @@ def _sym(m, a):
     return (a + a.mT) / 2
 
 
+def _signed_svd(m, a):
+    """U, S, Vh with the sign of each singular pair fixed (LAPACK builds may pick either sign)."""
+    u, s, vh = m.linalg.svd(a, full_matrices=False)
+    sign = u[..., :1, :].sign().detach()
+    return u * sign, s, vh * sign.mT
+
+
 CASES = [
     ("vector_norm", lambda m, a: m.linalg.vector_norm(a), [(3, 4)]),
     ("vector_norm_ord3_dim", lambda m, a: m.linalg.vector_norm(a, 3, dim=1, keepdim=True), [(3, 4)]),
@@ -51,6 +58,10 @@ CASES = [
     ("eigvalsh", lambda m, a: m.linalg.eigvalsh(_sym(m, a)), [(2, 3, 3)]),
     ("svdvals", lambda m, a: m.linalg.svdvals(a), [(4, 3)]),
     ("svdvals_wide_batch", lambda m, a: m.linalg.svdvals(a), [(2, 3, 5)]),
+    ("svd_tall", lambda m, a: _signed_svd(m, a), [(5, 3)]),
+    ("svd_wide_batch", lambda m, a: _signed_svd(m, a), [(2, 3, 4)]),
+    ("svd_square", lambda m, a: _signed_svd(m, a), [(3, 3)]),
+    ("svd_only_u", lambda m, a: _signed_svd(m, a)[0], [(4, 3)]),
     ("pinv", lambda m, a: m.linalg.pinv(a), [(4, 3)]),
     ("pinv_wide", lambda m, a: m.linalg.pinv(a), [(2, 5)]),
     ("pinverse", lambda m, a: a.pinverse(), [(3, 3)]),
@@ -109,8 +120,8 @@ def test_errors_are_torchs():
         ember.linalg.det(ember.zeros(2, 3))
     with pytest.raises(RuntimeError, match="floating point"):
         ember.linalg.inv(ember.eye(2).long())
-    with pytest.raises(NotImplementedError, match="svdvals"):
-        ember.linalg.svd(ember.eye(2, requires_grad=True))
+    with pytest.raises(RuntimeError, match="full_matrices=False"):
+        ember.linalg.svd(ember.ones(3, 2, requires_grad=True))
 
 
 GRADCHECKS = {
@@ -121,6 +132,7 @@ GRADCHECKS = {
     "Cholesky": (lambda a: ember.linalg.cholesky(a @ a.mT + 3 * ember.eye(3, dtype=a.dtype)), [(3, 3)]),
     "Eigh": (lambda a: (lambda w, v: w.sum() + (v * v[:1].sign()).sum(0))(*ember.linalg.eigh(a + a.mT)), [(3, 3)]),
     "SvdVals": (lambda a: ember.linalg.svdvals(a), [(4, 3)]),
+    "SVD": (lambda a: _signed_svd(ember, a), [(4, 3)]),
     "Pinv": (lambda a: ember.linalg.pinv(a), [(4, 3)]),
     "QR": (lambda a: ember.linalg.qr(a), [(4, 3)]),
 }

@@ -214,3 +214,52 @@ class QR(Function):
         copyltu = xp.tril(mm) + _t(xp.tril(mm, -1))
         b = gq + q @ copyltu
         return _t(xp.linalg.solve(r, _t(b))), None
+
+
+class SVD(Function):
+    """A = U diag(S) Vh (reduced: k = min(m, n));  with J = skew(Uᵀ Ḡ_U), K = skew(Vᵀ Ḡ_V), skew(X) = X - Xᵀ and
+    E_ij = S_j² - S_i², the core is C = (J S_j + S_i K) / E + diag(Ḡ_S) and dA = U C Vh, plus, for a tall A,
+    (I - U Uᵀ) Ḡ_U S⁻¹ Vh, and for a wide A, U S⁻¹ Ḡ_Vᵀ (I - V Vᵀ) (torch's svd_backward; distinct singular
+    values)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        ctx.save(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, grad_u, grad_s, grad_vh):
+        u, s, vh = ctx.saved
+        m, n = u.shape[-2], vh.shape[-1]
+        v = _t(vh)
+        grad_v = None if grad_vh is None else _t(grad_vh)
+        if grad_u is None and grad_v is None:
+            return (u * grad_s[..., None, :]) @ vh
+        with errstate(divide="ignore", invalid="ignore"):
+            s2 = s * s
+            gap = s2[..., None, :] - s2[..., :, None]
+            idx = xp.arange(s.shape[-1])
+            gap[..., idx, idx] = 1
+            uhgu = None if grad_u is None else _t(u) @ grad_u
+            vhgv = None if grad_v is None else _t(v) @ grad_v
+            j = None if uhgu is None else uhgu - _t(uhgu)
+            k = None if vhgv is None else vhgv - _t(vhgv)
+            if j is not None and k is not None:
+                core = (j * s[..., None, :] + s[..., :, None] * k) / gap
+            elif j is not None:
+                core = (j / gap) * s[..., None, :]
+            else:
+                core = s[..., :, None] * (k / gap)
+            core[..., idx, idx] = 0 if grad_s is None else grad_s
+            if m > n and grad_u is not None:
+                ga = u @ core
+                gu_sinv = grad_u / s[..., None, :]
+                ga = (ga + gu_sinv - u @ (_t(u) @ gu_sinv)) @ vh
+            elif m < n and grad_v is not None:
+                ga = core @ vh
+                gv_sinv = grad_v / s[..., None, :]
+                ga = u @ (ga + _t(gv_sinv) - (_t(gv_sinv) @ v) @ vh)
+            else:
+                ga = u @ core @ vh
+        return ga
