@@ -248,3 +248,70 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     from .ops.rearrange import diagonal as _diagonal
 
     return _diagonal(A, offset, dim1, dim2)
+
+
+def matrix_exp(A):
+    """e^A = Σ Aᵏ / k! for (batches of) square matrices."""
+    from .ops.decompose import MatrixExp
+
+    A = _matrix(A, "matrix_exp")
+    _check_square(A.array, "matrix_exp")
+    return MatrixExp.apply(A)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (``left=False``: X A = B) for a triangular A; only A's ``upper`` or lower triangle is read."""
+    from .ops.decompose import SolveTriangular
+
+    A, B = _matrix(A, "solve_triangular"), _matrix(B, "solve_triangular")
+    if not left:  # X A = B  <=>  Aᵀ Xᵀ = Bᵀ, and Aᵀ has the other triangle
+        return SolveTriangular.apply(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    return SolveTriangular.apply(A, B, upper=upper, unitriangular=unitriangular)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    SolveExResult = namedtuple("solve_ex", ["result", "info"])
+    return SolveExResult(solve(A, B, left=left), Tensor(xp.zeros(A.shape[:-2], dtype=xp.int32)))
+
+
+def cond(A, p=None):
+    """The condition number ‖A‖·‖A⁻¹‖ (p=None or 2: the ratio of the largest to the smallest singular value)."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        ratio = _ew.div(_reduce.amax(s, -1), _reduce.amin(s, -1))
+        return ratio if p != -2 else _ew.div(1.0, ratio)
+    return _ew.mul(matrix_norm(A, p), matrix_norm(inv(A), p))
+
+
+def tensorinv(A, ind=2):
+    """The inverse of A read as a matrix with the first ``ind`` dims as rows (shape: A's last dims, then its first)."""
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    n = 1
+    for d in rows:
+        n *= d
+    return reshape(inv(reshape(A, (n, -1))), cols + rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B."""
+    if dims is not None:
+        rest = [d for d in range(A.ndim) if d not in [d % A.ndim for d in dims]]
+        A = A.permute(*rest, *[d % A.ndim for d in dims])
+    x_shape = tuple(A.shape[B.ndim:])
+    n = 1
+    for d in x_shape:
+        n *= d
+    return reshape(solve(reshape(A, (-1, n)), reshape(B, (-1,))), x_shape)
+
+
+def vander(x, *, N=None):
+    """Columns x^0, x^1, ..., x^(N-1) along a new last dim (batches allowed)."""
+    from .ops.shape import stack
+
+    n = x.shape[-1] if N is None else N
+    if n < 2:
+        raise RuntimeError(f"N must be greater than 1, got {n}")
+    columns = [Tensor(xp.ones(x.shape, dtype=x.dtype)), x]
+    while len(columns) < n:
+        columns.append(_ew.mul(columns[-1], x))
+    return stack(columns, -1)

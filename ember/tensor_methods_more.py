@@ -78,6 +78,10 @@ def matrix_power(self, n):
     return linalg.matrix_power(self, n)
 
 
+def matrix_exp(self):
+    return linalg.matrix_exp(self)
+
+
 def dist(self, other, p=2):
     """The p-norm of self - other."""
     return ops.reduce.norm(ops.sub(self, other), p)
@@ -153,7 +157,7 @@ def _shape_inplace(name, op):
     return method
 
 
-for _fn in (bernoulli, det, inverse, pinverse, logdet, slogdet, matrix_power, dist, unfold, sum_to_size, msort,
+for _fn in (bernoulli, det, inverse, pinverse, logdet, slogdet, matrix_power, matrix_exp, dist, unfold, sum_to_size, msort,
             apply_, fill_diagonal_):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.share_memory_ = Tensor.pin_memory = _returns_self

@@ -263,3 +263,66 @@ class SVD(Function):
             else:
                 ga = u @ core @ vh
         return ga
+
+
+def expm_array(a):
+    """e^A for (batches of) square matrices: scale A by 2^-s until its 1-norm is below 1/2, sum the Taylor
+    series to 20 terms (error below float64's eps there), then square s times."""
+    norm = xp.abs(a).sum(axis=-2).max(axis=-1) if a.size else xp.zeros(a.shape[:-2])
+    s = int(max(0, xp.ceil(xp.log2(max(float(xp.max(norm, initial=0.0)), 1e-300) / 0.5)))) if a.size else 0
+    scaled = a / (2.0 ** s)
+    eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    result, term = eye.copy(), eye.copy()
+    for k in range(1, 21):
+        term = term @ scaled / k
+        result = result + term
+    for _ in range(s):
+        result = result @ result
+    return result
+
+
+class MatrixExp(Function):
+    """Z = e^A;  dA = the upper-right block of exp([[Aᵀ, G], [0, Aᵀ]]) (the Fréchet derivative's adjoint)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save(a)
+        return expm_array(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        n = a.shape[-1]
+        block = xp.zeros(a.shape[:-2] + (2 * n, 2 * n), dtype=a.dtype)
+        at = _t(a)
+        block[..., :n, :n] = at
+        block[..., n:, n:] = at
+        block[..., :n, n:] = grad
+        return expm_array(block)[..., :n, n:]
+
+
+class SolveTriangular(Function):
+    """X with A X = B for triangular A (back substitution, row by row);  dB = A⁻ᵀ G (triangular again),
+    dA = -dB Xᵀ kept on A's triangle."""
+
+    @staticmethod
+    def forward(ctx, a, b, upper, unitriangular=False):
+        tri = xp.triu(a) if upper else xp.tril(a)
+        if unitriangular:
+            idx = xp.arange(a.shape[-1])
+            tri = tri.copy()
+            tri[..., idx, idx] = 1
+        x = xp.linalg.solve(tri, b)
+        ctx.save(tri, x)
+        ctx.upper, ctx.unit = upper, unitriangular
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        tri, x = ctx.saved
+        db = xp.linalg.solve(_t(tri), grad)
+        da = None
+        if ctx.needs_input_grad[0]:
+            full = -(db @ _t(x))
+            da = xp.triu(full, 1 if ctx.unit else 0) if ctx.upper else xp.tril(full, -1 if ctx.unit else 0)
+        return da, db
