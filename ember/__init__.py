@@ -154,6 +154,24 @@ from .ops.pointwise_more import (
 )
 from .ops.statistics import corrcoef, cov
 from .ops.linalg import addbmm, addmv, addr, baddbmm
+from .ops.index_more import diagonal_scatter, index_reduce, select_scatter, slice_scatter
+from .factories_more import as_strided, asarray, empty_strided, frombuffer
+
+
+def _inplace_function(name):
+    def function(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)``: the in-place ``{name[:-1]}``."
+    return function
+
+
+for _name in ("abs_", "relu_", "sigmoid_", "tanh_", "exp_", "ceil_", "floor_", "square_", "sqrt_", "neg_", "log_",
+              "sin_", "cos_", "round_", "trunc_", "clamp_", "clip_", "fill_", "zero_", "rsqrt_", "erf_", "frac_",
+              "reciprocal_", "sgn_", "detach_", "index_put_"):
+    globals()[_name] = _inplace_function(_name)
+del _name
 
 
 def swapaxes(input, axis0, axis1):

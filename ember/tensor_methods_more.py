@@ -15,7 +15,8 @@ from .tensor_methods import _inplace_method, _update
 # x.name(*args) is module.name(x, *args) for each of these.
 DELEGATED = {
     index_more: "index_add index_copy index_fill index_put masked_select masked_scatter take take_along_dim "
-                "scatter_add scatter_reduce put select argwhere",
+                "scatter_add scatter_reduce put select argwhere index_reduce select_scatter slice_scatter "
+                "diagonal_scatter",
     statistics: "median nanmedian mode kthvalue quantile nanquantile nansum nanmean cummax cummin logcumsumexp "
                 "aminmax bincount histc histogram unique unique_consecutive diff cov corrcoef",
     pointwise_more: "fmod hypot logaddexp logaddexp2 xlogy sinc logit copysign asinh acosh atanh nan_to_num lgamma "
@@ -76,6 +77,22 @@ def slogdet(self):
 
 def matrix_power(self, n):
     return linalg.matrix_power(self, n)
+
+
+def renorm(self, p, dim, maxnorm):
+    """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``."""
+    axis = dim % self.ndim
+    others = tuple(d for d in range(self.ndim) if d != axis)
+    norms = ops.reduce.norm(self, p, others, keepdim=True)
+    shrink = ops.div(maxnorm, ops.add(norms, 1e-7))  # the gradient flows through the norm, as in torch
+    scale = ops.where(Tensor(norms.array > maxnorm), shrink, Tensor(xp.ones((), dtype=self.dtype)))
+    return ops.mul(self, scale)
+
+
+def as_strided(self, size, stride, storage_offset=0):
+    from .factories_more import as_strided as _as_strided
+
+    return _as_strided(self, size, stride, storage_offset)
 
 
 def matrix_exp(self):
@@ -157,7 +174,7 @@ def _shape_inplace(name, op):
     return method
 
 
-for _fn in (bernoulli, det, inverse, pinverse, logdet, slogdet, matrix_power, matrix_exp, dist, unfold, sum_to_size, msort,
+for _fn in (bernoulli, det, inverse, pinverse, logdet, slogdet, matrix_power, matrix_exp, renorm, as_strided, dist, unfold, sum_to_size, msort,
             apply_, fill_diagonal_):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.share_memory_ = Tensor.pin_memory = _returns_self
@@ -181,7 +198,7 @@ INPLACE_MORE = """
     floor_divide true_divide multiply subtract xlogy copysign float_power deg2rad rad2deg sinc heaviside lerp addcmul
     addcdiv nan_to_num index_add index_fill index_copy index_put masked_scatter scatter_add scatter_reduce put
     addmm addmv addr baddbmm addbmm bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
-    bitwise_right_shift gcd lcm ldexp
+    bitwise_right_shift gcd lcm ldexp index_reduce renorm
 """.split()
 for _name in INPLACE_MORE:
     if hasattr(Tensor, _name) and not hasattr(Tensor, _name + "_"):

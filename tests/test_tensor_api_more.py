@@ -315,6 +315,18 @@ def test_dtype_info_and_promotion():
         ember.is_nonzero(ember.tensor([1, 2]))
 
 
+def test_factories_more():
+    a = np.arange(6.0)
+    t = ember.asarray(a)
+    assert t.array is a and ember.asarray(a, copy=True).array is not a
+    assert ember.asarray([1, 2]).dtype == ember.int64 and ember.asarray(t) is t
+    b = ember.frombuffer(bytearray(np.arange(4, dtype=np.int32).tobytes()), dtype=ember.int32)
+    assert b.tolist() == torch.frombuffer(bytearray(np.arange(4, dtype=np.int32).tobytes()), dtype=torch.int32).tolist()
+    assert ember.empty_strided((2, 3), (3, 1)).shape == (2, 3)
+    x = ember.tensor([-1.0, 2.0])
+    assert ember.relu_(x) is x and x.tolist() == [0.0, 2.0]
+
+
 def test_set_printoptions():
     try:
         ember.set_printoptions(precision=2)
@@ -390,6 +402,15 @@ MORE = [
     ("corrcoef", lambda m, a: m.corrcoef(a), [(3, 6)]),
     ("ldexp", lambda m, a: m.ldexp(a, m.tensor([1, 0, 3])), [(2, 3)]),
     ("rsub", lambda m, a, b: m.rsub(a, b, alpha=2), [(2, 3), (3,)]),
+    ("select_scatter", lambda m, a, s: m.select_scatter(a, s, 1, 2), [(3, 4), (3,)]),
+    ("slice_scatter", lambda m, a, s: a.slice_scatter(s, dim=1, start=1, step=2), [(3, 5), (3, 2)]),
+    ("diagonal_scatter", lambda m, a, s: m.diagonal_scatter(a, s, 1), [(3, 4), (3,)]),
+    ("diagonal_scatter_dims", lambda m, a, s: m.diagonal_scatter(a, s, 0, 0, 2), [(3, 2, 3), (2, 3)]),
+    ("index_reduce_amax", lambda m, a, s: a.index_reduce(0, m.tensor([0, 2, 0]), s, "amax"), [(3, 2), (3, 2)]),
+    ("index_reduce_mean", lambda m, a, s: m.index_reduce(a, 1, m.tensor([1, 1]), s, "mean", include_self=False),
+     [(3, 2), (3, 2)]),
+    ("renorm", lambda m, a: a.renorm(2, 0, 1.5), [(4, 3)]),
+    ("as_strided", lambda m, a: m.as_strided(a, (3, 2), (2, 3), 1), [(4, 3)]),
 ]
 
 

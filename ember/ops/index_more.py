@@ -295,3 +295,40 @@ def select(input, dim, index):
 def argwhere(input):
     """The indices of the non-zero elements, one row per element (``nonzero``)."""
     return Tensor(xp.argwhere(input.array).astype(xp.int64))
+
+
+def select_scatter(input, src, dim, index):
+    """A copy of ``input`` with ``src`` written where ``input.select(dim, index)`` reads."""
+    axis = _axis(dim, input.ndim)
+    return IndexPut.apply(input, _src(src, input), (slice(None),) * axis + (index,))
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of ``input`` with ``src`` written into the slice start:end:step of ``dim``."""
+    axis = _axis(dim, input.ndim)
+    return IndexPut.apply(input, _src(src, input), (slice(None),) * axis + (slice(start, end, step),))
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of ``input`` with ``src`` written on its ``offset`` diagonal in dims (dim1, dim2)."""
+    d1, d2 = dim1 % input.ndim, dim2 % input.ndim
+    moved = input.movedim((d1, d2), (-2, -1))
+    rows_n, cols_n = moved.shape[-2], moved.shape[-1]
+    n = max(0, min(rows_n - max(-offset, 0), cols_n - max(offset, 0)))
+    rows = xp.arange(n) + max(-offset, 0)
+    cols = xp.arange(n) + max(offset, 0)
+    out = IndexPut.apply(moved, _src(src, input), (Ellipsis, rows, cols))
+    return out.movedim((-2, -1), (d1, d2))
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """``index_add`` that combines with 'prod', 'mean', 'amax' or 'amin' (``scatter_reduce`` along ``dim``)."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    axis = _axis(dim, input.ndim)
+    index = _vector_index(index, "index_reduce")
+    source = _src(source, input)
+    shape = [1] * source.ndim
+    shape[axis] = index.size
+    full_index = xp.broadcast_to(index.reshape(shape), tuple(source.shape)).copy()
+    return ScatterReduce.apply(input, full_index, source, axis, reduce, bool(include_self))
