@@ -30,9 +30,7 @@ def as_array(data, dtype=None):
         array = xp.asarray(data)
     else:
         array = xp.asarray(data)
-        if dtype is not None:  # straight to the asked dtype: float64 values must not pass through float32
-            pass
-        elif array.dtype.kind == "f":
+        if array.dtype.kind == "f" and dtype is None:  # (a dtype asked for is applied directly, below)
             array = array.astype(backend.default_dtype)
         elif array.dtype.kind in "iu":
             array = array.astype(xp.int64)
@@ -603,6 +601,3 @@ from . import ops as _ops  # noqa: E402
 # The rest of torch.Tensor's methods (maths, comparisons, indexing, in-place updates, new_* factories) are
 # calls into the ops as well; they are attached from tensor_methods.py so that this file stays readable.
 from . import tensor_methods as _tensor_methods  # noqa: E402,F401
-
-# More of torch.Tensor's methods (index writes, statistics, linear algebra, in-place variants, properties).
-from . import tensor_methods_more as _tensor_methods_more  # noqa: E402,F401

@@ -282,3 +282,6 @@ def _retains_grad(self):
 
 Tensor.register_hook = register_hook
 Tensor.retains_grad = property(_retains_grad)
+
+# More of torch.Tensor's methods (index writes, statistics, linear algebra, in-place variants, properties).
+from . import tensor_methods_more as _tensor_methods_more  # noqa: E402,F401
