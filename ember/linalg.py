@@ -315,3 +315,83 @@ def vander(x, *, N=None):
     while len(columns) < n:
         columns.append(_ew.mul(columns[-1], x))
     return stack(columns, -1)
+
+
+LUFactorResult = namedtuple("lu_factor", ["LU", "pivots"])
+LUResult = namedtuple("lu", ["P", "L", "U"])
+
+
+def _lu_factor_array(a):
+    """Gaussian elimination with partial pivoting (LAPACK's getrf): L and U packed in one matrix, and the
+    1-based row swapped with row j at step j (applied in order)."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    lu = a.reshape((-1, m, n)).astype(a.dtype, copy=True)
+    pivots = xp.zeros((lu.shape[0], k), dtype=xp.int32)
+    rows = xp.arange(lu.shape[0])
+    for j in range(k):
+        p = xp.argmax(xp.abs(lu[:, j:, j]), axis=-1) + j  # the largest pivot candidate (the first on ties)
+        pivots[:, j] = p + 1
+        top = lu[rows, j].copy()
+        lu[rows, j] = lu[rows, p]
+        lu[rows, p] = top
+        pivot = lu[:, j, j][:, None]
+        with_pivot = pivot != 0
+        lu[:, j + 1:, j] = xp.where(with_pivot, lu[:, j + 1:, j] / xp.where(with_pivot, pivot, 1), lu[:, j + 1:, j])
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    return lu.reshape(batch + (m, n)), pivots.reshape(batch + (k,))
+
+
+def _permutation(pivots, m):
+    """Row order ``perm`` with A[perm] = L U, from the pivots (batched)."""
+    flat = pivots.reshape(-1, pivots.shape[-1]) - 1
+    perm = xp.tile(xp.arange(m), (flat.shape[0], 1))
+    rows = xp.arange(flat.shape[0])
+    for j in range(flat.shape[1]):
+        top = perm[rows, j].copy()
+        perm[rows, j] = perm[rows, flat[:, j]]
+        perm[rows, flat[:, j]] = top
+    return perm.reshape(pivots.shape[:-1] + (m,))
+
+
+def lu_factor(A, *, pivot=True):
+    """(LU, pivots): A = P L U packed as in LAPACK (L unit lower below the diagonal, U on and above it).
+    No gradient flows through the factorisation itself (use ``lu_solve`` on it, or ``solve``)."""
+    A = _matrix(A, "lu_factor")
+    if not pivot:
+        raise NotImplementedError("linalg.lu_factor: pivot=False is only supported on CUDA in torch, and not in Ember")
+    if A.requires_grad:
+        raise NotImplementedError("linalg.lu_factor: Ember computes no gradient through the LU factorisation; call it "
+                                  "on A.detach(), or use linalg.solve / linalg.inv, which carry gradients")
+    lu, pivots = _lu_factor_array(A.array)
+    return LUFactorResult(Tensor(lu), Tensor(pivots))
+
+
+def lu(A, *, pivot=True):
+    """(P, L, U) with A = P L U (no gradient, see ``lu_factor``)."""
+    packed, pivots = lu_factor(A, pivot=pivot)
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    perm = _permutation(pivots.array, m)
+    eye = xp.eye(m, dtype=A.dtype)
+    p = xp.swapaxes(eye[perm], -1, -2)
+    low = xp.tril(packed.array[..., :, :k], -1) + xp.eye(m, k, dtype=A.dtype)
+    up = xp.triu(packed.array[..., :k, :])
+    return LUResult(Tensor(p), Tensor(low), Tensor(up))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B from ``lu_factor``'s result (two triangular solves; gradients flow to LU and B)."""
+    from .ops.shape import getitem
+
+    if not left or adjoint:
+        raise NotImplementedError("linalg.lu_solve: only left=True, adjoint=False is supported in Ember")
+    perm = _permutation(pivots.array, LU.shape[-2])
+    if perm.ndim == 1:
+        rhs = getitem(B, perm)
+    else:
+        batch = xp.indices(perm.shape[:-1] + (1,))[:-1]
+        rhs = getitem(B, tuple(batch) + (perm,))
+    y = solve_triangular(LU, rhs, upper=False, unitriangular=True)
+    return solve_triangular(LU, y, upper=True)

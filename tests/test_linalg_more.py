@@ -165,3 +165,31 @@ def test_every_decomposition_is_gradchecked():
 def test_gradcheck(name):
     fn, shapes = GRADCHECKS[name]
     assert gradcheck(fn, *shapes)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (2, 3, 3), (5, 3), (3, 5)])
+def test_lu_matches_torch(shape):
+    a = np.random.default_rng(3).standard_normal(shape)
+    e_lu, e_piv = ember.linalg.lu_factor(ember.tensor(a))
+    t_lu, t_piv = torch.linalg.lu_factor(torch.tensor(a))
+    np.testing.assert_allclose(e_lu.numpy(), t_lu.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(e_piv.numpy(), t_piv.numpy())
+    assert e_piv.dtype == ember.int32
+    for e, t in zip(ember.linalg.lu(ember.tensor(a)), torch.linalg.lu(torch.tensor(a))):
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_lu_solve_values_and_gradients():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3), rng.standard_normal((2, 3, 2))
+
+    def run(m):
+        packed, piv = m.linalg.lu_factor(m.tensor(a))
+        packed.requires_grad_(True)
+        rhs = m.tensor(b, requires_grad=True)
+        x = m.linalg.lu_solve(packed, piv, rhs)
+        (x * x).sum().backward()
+        return x.detach().numpy(), packed.grad.numpy(), rhs.grad.numpy()
+
+    for e, t in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-12)
