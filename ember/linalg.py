@@ -395,3 +395,32 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
         rhs = getitem(B, tuple(batch) + (perm,))
     y = solve_triangular(LU, rhs, upper=False, unitriangular=True)
     return solve_triangular(LU, y, upper=True)
+
+
+EigResult = namedtuple("eig", ["eigenvalues", "eigenvectors"])
+
+
+def _complex_dtype(dtype):
+    return xp.complex128 if dtype == xp.float64 else xp.complex64
+
+
+def eig(A):
+    """Eigenvalues and eigenvectors of a general square matrix, as complex tensors (no gradient in Ember; use
+    ``eigh`` for symmetric matrices)."""
+    A = _matrix(A, "eig")
+    _check_square(A.array, "eig")
+    if A.requires_grad:
+        raise NotImplementedError("linalg.eig: Ember computes no gradient through the general eigendecomposition; "
+                                  "use linalg.eigh for symmetric matrices, or call eig on A.detach()")
+    w, v = xp.linalg.eig(A.array)
+    dtype = _complex_dtype(A.dtype)
+    return EigResult(Tensor(w.astype(dtype)), Tensor(v.astype(dtype)))
+
+
+def eigvals(A):
+    A = _matrix(A, "eigvals")
+    _check_square(A.array, "eigvals")
+    if A.requires_grad:
+        raise NotImplementedError("linalg.eigvals: no gradient in Ember (see linalg.eig); use linalg.eigvalsh for "
+                                  "symmetric matrices")
+    return Tensor(xp.linalg.eigvals(A.array).astype(_complex_dtype(A.dtype)))

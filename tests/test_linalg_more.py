@@ -193,3 +193,15 @@ def test_lu_solve_values_and_gradients():
 
     for e, t in zip(run(ember), run(torch)):
         np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-12)
+
+
+def test_eig_and_eigvals_values():
+    a = np.array([[2.0, 1.0], [-1.0, 2.0]])  # eigenvalues 2 ± i
+    w = ember.linalg.eigvals(ember.tensor(a))
+    assert str(w.dtype) == "complex128"
+    np.testing.assert_allclose(np.sort_complex(w.numpy()), np.sort_complex(torch.linalg.eigvals(torch.tensor(a)).numpy()))
+    w, v = ember.linalg.eig(ember.tensor(a, dtype=ember.float32))
+    assert str(v.dtype) == "complex64"
+    np.testing.assert_allclose(a @ v.numpy(), v.numpy() * w.numpy(), atol=1e-5)
+    with pytest.raises(NotImplementedError, match="eigh"):
+        ember.linalg.eig(ember.eye(2, requires_grad=True))
