@@ -143,7 +143,7 @@ from .ops.sampling import bernoulli, multinomial, poisson
 from .type_info import can_cast, finfo, iinfo, promote_types, result_type
 from .printing import set_printoptions
 from . import linalg
-from .tensor_methods_more import det, inverse, logdet, matrix_exp, matrix_power, pinverse, slogdet
+from .tensor_methods_more import det, inverse, logdet, matrix_exp, matrix_power, pinverse, renorm, slogdet
 from .ops.elementwise import clamp as clip
 from .ops import neg as negative, abs as absolute
 
