@@ -131,3 +131,114 @@ def __getattr__(name):
 
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# More of torch's functions (api-tensor): index writes, statistics, extra maths, contractions, assembly, sampling.
+from .ops.index_more import (
+    argwhere, index_add, index_copy, index_fill, index_put, masked_scatter, masked_select, scatter_add, scatter_reduce,
+    select, take, take_along_dim,
+)
+from .ops.statistics import (
+    aminmax, bincount, cummax, cummin, diff, histc, histogram, kthvalue, logcumsumexp, median, mode, nanmean,
+    nanmedian, nanquantile, nansum, quantile, std_mean, unique, unique_consecutive, var_mean,
+)
+from .ops.pointwise_more import (
+    acosh, addcdiv, addcmul, asinh, atanh, clamp_min, clamp_max, copysign, deg2rad, digamma, erfinv, float_power,
+    fmax, fmin, fmod, heaviside, hypot, i0, kron, lerp, lgamma, logaddexp, logaddexp2, logit, nan_to_num, positive,
+    rad2deg, signbit, sinc, xlogy,
+)
+from .ops.pointwise_more import acosh as arccosh, asinh as arcsinh, atanh as arctanh
+from .ops.contract import cdist, cross, einsum, tensordot, trace
+from .ops.assemble import (
+    atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes, broadcast_tensors, broadcast_to, bucketize,
+    cartesian_prod, column_stack, combinations, cumulative_trapezoid, diag_embed, dsplit, hsplit, hstack, ravel,
+    rot90, searchsorted, tensor_split, trapezoid, trapz, tril_indices, triu_indices, unflatten, vander, vsplit, vstack,
+)
+from .ops.assemble import dstack, vstack as row_stack
+from .ops.sampling import bernoulli, multinomial, poisson
+from .type_info import can_cast, finfo, iinfo, promote_types, result_type
+from .printing import set_printoptions
+from . import linalg
+from .tensor_methods_more import det, inverse, logdet, matrix_exp, matrix_power, pinverse, renorm, slogdet
+from .ops.elementwise import clamp as clip
+from .ops import neg as negative, abs as absolute
+
+
+from .ops.pointwise_more import (
+    bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, frexp, gcd, lcm, ldexp,
+    nextafter, rsub,
+)
+from .ops.statistics import corrcoef, cov
+from .ops.linalg import addbmm, addmv, addr, baddbmm
+from .ops.index_more import diagonal_scatter, index_reduce, select_scatter, slice_scatter
+from .factories_more import as_strided, asarray, empty_strided, frombuffer
+
+
+def _inplace_function(name):
+    def function(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)``: the in-place ``{name[:-1]}``."
+    return function
+
+
+for _name in ("abs_", "relu_", "sigmoid_", "tanh_", "exp_", "ceil_", "floor_", "square_", "sqrt_", "neg_", "log_",
+              "sin_", "cos_", "round_", "trunc_", "clamp_", "clip_", "fill_", "zero_", "rsqrt_", "erf_", "frac_",
+              "reciprocal_", "sgn_", "detach_", "index_put_"):
+    globals()[_name] = _inplace_function(_name)
+del _name
+
+
+def swapaxes(input, axis0, axis1):
+    return input.swapaxes(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def movedim(input, source, destination):
+    return input.movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def msort(input):
+    return input.msort()
+
+
+def dist(input, other, p=2):
+    return input.dist(other, p)
+
+
+def narrow_copy(input, dim, start, length):
+    return input.narrow(dim, start, length).clone()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A 0-d tensor holding ``s`` (float32 by default, as in torch)."""
+    from . import backend as _backend
+
+    return Tensor(_backend.xp.asarray(s, dtype=dtype or _backend.default_dtype), requires_grad=requires_grad)
+
+
+def is_nonzero(input):
+    """The truth of a one-element tensor (``torch.is_nonzero``)."""
+    if input.numel() != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no values' if input.numel() == 0 else 'more than one value'} "
+                           "is ambiguous")
+    import builtins  # this module rebinds bool to the dtype, as torch does
+
+    return builtins.bool(input.item())
+
+
+def clone(input, *, memory_format=None):
+    return input.clone()
+
+
+def chain_matmul(*matrices):
+    return linalg.multi_dot(matrices)

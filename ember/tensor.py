@@ -29,7 +29,7 @@ def as_array(data, dtype=None):
         array = xp.asarray(data)
     else:
         array = xp.asarray(data)
-        if array.dtype.kind == "f":
+        if array.dtype.kind == "f" and dtype is None:  # (a dtype asked for is applied directly, below)
             array = array.astype(backend.default_dtype)
         elif array.dtype.kind in "iu":
             array = array.astype(xp.int64)
@@ -61,7 +61,7 @@ class Tensor:
     ``p.data = other`` swaps the array behind ``p``.
     """
 
-    __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_index", "__weakref__")
+    __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
 
     def __init__(self, data=_NO_DATA, *sizes, dtype=None, requires_grad=False):

@@ -260,3 +260,29 @@ for _fn in (__format__, swapaxes, movedim, type_as, reshape_as, is_contiguous, n
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.swapdims = Tensor.swapaxes
 Tensor.moveaxis = Tensor.movedim
+
+
+# ---- gradient hooks -----------------------------------------------------------------------------------------
+
+
+def register_hook(self, hook):
+    """Call ``hook(grad)`` whenever this tensor's gradient is computed; a returned tensor replaces the
+    gradient. Returns a handle whose ``remove()`` unregisters it (see ``ember.autograd.hooks``)."""
+    from .autograd.hooks import register_hook as _register
+
+    return _register(self, hook)
+
+
+def _retains_grad(self):
+    """True for a non-leaf tensor on which ``retain_grad()`` was called (always False for a leaf)."""
+    if self._ctx is None:
+        return False
+    ref = getattr(self._ctx, "retained", {}).get(self._out_index)
+    return ref is not None and ref() is self
+
+
+Tensor.register_hook = register_hook
+Tensor.retains_grad = property(_retains_grad)
+
+# More of torch.Tensor's methods (index writes, statistics, linear algebra, in-place variants, properties).
+from . import tensor_methods_more as _tensor_methods_more  # noqa: E402,F401

@@ -13,6 +13,7 @@
 import weakref
 
 from ..backend import writeable, xp
+from .hooks import leaf_hooks, run_hooks
 
 
 def unbroadcast(grad, shape):
@@ -137,6 +138,7 @@ def run(roots, retain_graph=False, capture=None):
     handed = {id(_base(seed)) for _, seed in roots}
     captured = {}  # id(tensor) -> gradient, for capture mode
     wanted = {id(t): t for t in capture} if capture is not None else None
+    hooked = {}  # id(leaf with hooks) -> (leaf, gradient summed so far), handed over after the walk
     by_node = {}  # non-leaf captured tensors: node -> {output index: tensor}
     for t in capture or ():
         if t._ctx is not None:
@@ -148,18 +150,25 @@ def run(roots, retain_graph=False, capture=None):
         if grad.dtype != parent.array.dtype:
             grad = grad.astype(parent.array.dtype)
         if parent._ctx is None:
-            if wanted is not None:
-                if id(parent) in wanted:
-                    captured[id(parent)] = grad if id(parent) not in captured else captured[id(parent)] + grad
+            if leaf_hooks(parent):  # a leaf's hooks see the sum over every path: wait for all of them
+                held = hooked.get(id(parent))
+                hooked[id(parent)] = (parent, grad if held is None else held[1] + grad)
                 return
-            if id(_base(grad)) in handed or not writeable(grad):
-                grad = grad.copy()
-            handed.add(id(_base(grad)))
-            parent._accumulate_grad(grad)
+            accumulate(parent, grad)
             return
         slots = pending.setdefault(parent._ctx, {})
         i = parent._out_index
         slots[i] = grad if i not in slots else slots[i] + grad
+
+    def accumulate(parent, grad):
+        if wanted is not None:
+            if id(parent) in wanted:
+                captured[id(parent)] = grad if id(parent) not in captured else captured[id(parent)] + grad
+            return
+        if id(_base(grad)) in handed or not writeable(grad):
+            grad = grad.copy()
+        handed.add(id(_base(grad)))
+        parent._accumulate_grad(grad)
 
     nodes = []
     for tensor, seed in roots:
@@ -178,6 +187,11 @@ def run(roots, retain_graph=False, capture=None):
             continue
         node.check_alive()
         n_out = len(node.outputs_meta) if hasattr(node, "outputs_meta") else 1
+        tensor_hooks = getattr(node, "tensor_hooks", None)
+        if tensor_hooks:  # hooks of non-leaf tensors see (and may replace) the gradient before anything else
+            for i, store in tensor_hooks.items():
+                if i in slots and store:
+                    slots[i] = run_hooks(store, slots[i])
         grads = [slots[i] if i in slots else _zeros_for(node, i) for i in range(n_out)]
         for i, t in by_node.get(node, {}).items():
             if i in slots:
@@ -197,6 +211,8 @@ def run(roots, retain_graph=False, capture=None):
         for parent, grad in zip(parents, input_grads):
             if parent is not None and grad is not None and parent.requires_grad:
                 deliver(parent, grad)
+    for parent, grad in hooked.values():
+        accumulate(parent, run_hooks(leaf_hooks(parent), grad))
     if capture is not None:
         return [captured.get(id(t)) for t in capture]
     return None

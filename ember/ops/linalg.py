@@ -187,3 +187,37 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if alpha != 1:
         product = mul(product, alpha)
     return add(input if beta == 1 else mul(input, beta), product)
+
+
+def _scaled_sum(input, product, beta, alpha):
+    from .elementwise import add, mul
+
+    if alpha != 1:
+        product = mul(product, alpha)
+    if beta == 0:  # torch ignores input (even nan in it) when beta is 0, but still broadcasts to its shape
+        from .pointwise_more import nan_to_num
+
+        return add(product, mul(nan_to_num(input), 0))  # input's gradient: zeros, as in torch
+    return add(input if beta == 1 else mul(input, beta), product)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta · input + alpha · (mat @ vec)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta · input + alpha · outer(vec1, vec2)."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta · input + alpha · (batch1 @ batch2), batch by batch."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta · input + alpha · Σ_b batch1[b] @ batch2[b]."""
+    from .reduce import sum
+
+    return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha)

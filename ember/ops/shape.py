@@ -181,11 +181,15 @@ def expand(a, *shape):
     shape = _shape_arg(shape)
     lead = len(shape) - a.ndim
     if lead < 0:
-        raise ValueError(f"expand(): the number of sizes given ({len(shape)}) is smaller than the tensor's dims ({a.ndim})")
+        raise RuntimeError(f"expand(): the number of sizes given ({len(shape)}) must be greater or equal to the number "
+                           f"of dimensions in the tensor ({a.ndim})")
+    if any(n == -1 for n in shape[:lead]):
+        raise RuntimeError(f"expand(): -1 is not allowed in a leading, non-existing dimension (sizes {list(shape)}); "
+                           "give the new leading dims' sizes")
     full = tuple(a.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
     for i, n in enumerate(a.shape):
         if n != 1 and n != full[i + lead]:
-            raise ValueError(
+            raise RuntimeError(
                 f"expand(): the expanded size {full[i + lead]} must match the existing size {n} at "
                 f"dimension {i}; only size-1 dims can be expanded"
             )
