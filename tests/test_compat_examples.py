@@ -1,0 +1,105 @@
+"""Patterns from pytorch/examples programs that failed under `ember run`, each checked against torch.
+
+- torch's layer constructors take ``device`` (before ``dtype``) positionally and by keyword; a subclass of
+  ``nn.Linear`` that forwards ``(in, out, bias, device, dtype)`` (mnist_forward_forward) must build;
+- ``torch.xpu`` / ``torch.mps`` answer the availability probes programs run before choosing the CPU.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn as enn
+
+FACTORY_LAYERS = [
+    ("Linear", (3, 4)), ("Conv1d", (2, 3, 3)), ("Conv2d", (2, 3, 3)), ("ConvTranspose2d", (2, 3, 3)),
+    ("BatchNorm1d", (4,)), ("BatchNorm2d", (4,)), ("InstanceNorm2d", (4,)), ("LayerNorm", (4,)),
+    ("GroupNorm", (2, 4)), ("Embedding", (5, 3)), ("PReLU", ()), ("RNN", (3, 4)), ("GRU", (3, 4)),
+    ("LSTM", (3, 4)), ("RNNCell", (3, 4)), ("GRUCell", (3, 4)), ("LSTMCell", (3, 4)),
+]
+
+
+@pytest.mark.parametrize("name,args", FACTORY_LAYERS, ids=[n for n, _ in FACTORY_LAYERS])
+def test_layers_take_device_and_dtype_keywords_as_torch(name, args):
+    for device in ("cpu", torch.device("cpu")):
+        t = getattr(torch.nn, name)(*args, device=device, dtype=torch.float64)
+        e = getattr(enn, name)(*args, device=str(device), dtype=ember.float64)
+        t_params = dict(t.named_parameters())
+        e_params = dict(e.named_parameters())
+        assert sorted(t_params) == sorted(e_params)
+        for key, p in e_params.items():
+            assert p.dtype == ember.float64 and p.device.type == "cpu"
+            assert tuple(p.shape) == tuple(t_params[key].shape)
+
+
+@pytest.mark.parametrize("name", ["Linear", "BatchNorm1d", "BatchNorm2d", "PReLU", "LSTMCell", "GRUCell", "RNNCell",
+                                  "Conv2d", "LayerNorm", "GroupNorm", "Embedding"])
+def test_device_sits_before_dtype_in_the_positional_signature(name):
+    def tail(cls):
+        names = [p.name for p in inspect.signature(cls.__init__).parameters.values()
+                 if p.kind == p.POSITIONAL_OR_KEYWORD]
+        return names[names.index("device"):names.index("dtype") + 1]
+
+    assert tail(getattr(enn, name)) == tail(getattr(torch.nn, name)) == ["device", "dtype"]
+
+
+def test_linear_subclass_forwarding_factory_arguments_positionally():
+    """mnist_forward_forward: ``class Layer(nn.Linear)`` calls ``super().__init__(in, out, bias, device, dtype)``."""
+    outputs = {}
+    for lib, nn in (("torch", torch.nn), ("ember", enn)):
+        class Layer(nn.Linear):
+            def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+                super().__init__(in_features, out_features, bias, device, dtype)
+
+            def forward(self, x):
+                direction = x / (x.norm(2, 1, keepdim=True) + 1e-4)
+                return (direction @ self.weight.T + self.bias.unsqueeze(0)).relu()
+
+        outputs[lib] = Layer(4, 3, True, None, None)
+    w = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    b = np.random.default_rng(1).standard_normal(3).astype(np.float32)
+    x = np.random.default_rng(2).standard_normal((5, 4)).astype(np.float32)
+    with torch.no_grad():
+        outputs["torch"].weight.copy_(torch.from_numpy(w))
+        outputs["torch"].bias.copy_(torch.from_numpy(b))
+    outputs["ember"].weight.data = ember.tensor(w)
+    outputs["ember"].bias.data = ember.tensor(b)
+    expected = outputs["torch"](torch.from_numpy(x)).detach().numpy()
+    got = outputs["ember"](ember.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_layer_asked_for_a_missing_gpu_fails_as_torch_does():
+    if torch.cuda.is_available() or ember.cuda.is_available():
+        pytest.skip("a GPU is present: this compares the CPU-only answer")  # the oracle is a CPU build of torch
+    with pytest.raises(AssertionError):
+        torch.nn.Linear(2, 2, device="cuda")
+    with pytest.raises(AssertionError, match="CUDA"):
+        enn.Linear(2, 2, device="cuda")
+
+
+def test_xpu_answers_the_availability_probe_as_a_torch_build_without_xpu():
+    assert ember.xpu.is_available() is torch.xpu.is_available() is False
+    assert ember.xpu.device_count() == torch.xpu.device_count() == 0
+    assert ember.xpu.is_initialized() is torch.xpu.is_initialized() is False
+    assert ember.xpu.memory_allocated() == torch.xpu.memory_allocated() == 0
+    ember.xpu.manual_seed(1), ember.xpu.manual_seed_all(1), ember.xpu.empty_cache()
+    for call in ("current_device", "synchronize", "get_device_name"):
+        with pytest.raises(AssertionError):
+            getattr(torch.xpu, call)()
+        with pytest.raises(AssertionError, match="XPU"):
+            getattr(ember.xpu, call)()
+
+
+def test_mps_module_answers_as_a_torch_build_without_mps():
+    assert ember.mps.is_available() is torch.mps.is_available() is False
+    assert ember.mps.device_count() == torch.mps.device_count() == 0
+    ember.mps.manual_seed(3)
+    for call in ("synchronize", "empty_cache", "current_allocated_memory"):
+        with pytest.raises(RuntimeError):
+            getattr(torch.mps, call)()
+        with pytest.raises(RuntimeError, match="without MPS backend"):
+            getattr(ember.mps, call)()
