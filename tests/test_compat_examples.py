@@ -103,3 +103,22 @@ def test_mps_module_answers_as_a_torch_build_without_mps():
             getattr(torch.mps, call)()
         with pytest.raises(RuntimeError, match="without MPS backend"):
             getattr(ember.mps, call)()
+
+
+def test_the_classes_word_language_model_allowlists_exist_at_torchs_paths():
+    """word_language_model/main.py names these in ``torch.serialization.safe_globals([...])`` before loading."""
+    import importlib
+
+    for path in ("nn.modules.linear.NonDynamicallyQuantizableLinear", "nn.modules.sparse.Embedding",
+                 "nn.modules.rnn.LSTM", "nn.modules.rnn.GRU", "nn.modules.rnn.RNN", "nn.modules.dropout.Dropout",
+                 "nn.modules.activation.MultiheadAttention", "nn.modules.container.ModuleList",
+                 "nn.modules.normalization.LayerNorm", "nn.modules.transformer.TransformerEncoderLayer"):
+        module, _, name = path.rpartition(".")
+        t_cls = getattr(importlib.import_module("torch." + module), name)
+        e_cls = getattr(importlib.import_module("ember." + module), name)
+        assert e_cls.__name__ == t_cls.__name__
+    from ember.nn.modules.linear import NonDynamicallyQuantizableLinear
+
+    assert issubclass(NonDynamicallyQuantizableLinear, enn.Linear)
+    assert type(enn.MultiheadAttention(4, 2).out_proj) is NonDynamicallyQuantizableLinear
+    assert type(torch.nn.MultiheadAttention(4, 2).out_proj).__name__ == "NonDynamicallyQuantizableLinear"
