@@ -122,3 +122,80 @@ def test_the_classes_word_language_model_allowlists_exist_at_torchs_paths():
     assert issubclass(NonDynamicallyQuantizableLinear, enn.Linear)
     assert type(enn.MultiheadAttention(4, 2).out_proj) is NonDynamicallyQuantizableLinear
     assert type(torch.nn.MultiheadAttention(4, 2).out_proj).__name__ == "NonDynamicallyQuantizableLinear"
+
+
+# ---- torch.save(model, f) / torch.load(f) of a whole module (word_language_model) ------------------------
+
+
+class TiedLanguageModel(enn.Module):
+    """The shape of word_language_model's RNNModel: embedding, LSTM, decoder tied to the embedding."""
+
+    def __init__(self, ntoken=11, nhid=6):
+        super().__init__()
+        self.encoder = enn.Embedding(ntoken, nhid)
+        self.rnn = enn.LSTM(nhid, nhid, 2, dropout=0.2)
+        self.decoder = enn.Linear(nhid, ntoken)
+        self.decoder.weight = self.encoder.weight
+        self.rnn_type, self.nhid = "LSTM", nhid
+
+    def forward(self, input, hidden):
+        output, hidden = self.rnn(self.encoder(input), hidden)
+        return self.decoder(output), hidden
+
+
+def test_a_whole_module_saved_and_loaded_with_its_class_allowlisted(tmp_path):
+    import io
+
+    ember.manual_seed(0)
+    model = TiedLanguageModel().eval()
+    buffer = io.BytesIO()
+    ember.save(model, buffer)
+    buffer.seek(0)
+    with ember.serialization.safe_globals([TiedLanguageModel]):
+        loaded = ember.load(buffer)
+    assert type(loaded) is TiedLanguageModel and loaded.rnn_type == "LSTM" and not loaded.training
+    assert loaded.decoder.weight is loaded.encoder.weight  # tied weights stay one Parameter
+    assert type(loaded.rnn) is enn.LSTM and loaded.rnn.num_layers == 2 and loaded.rnn.dropout == 0.2
+    assert sorted(loaded.state_dict()) == sorted(model.state_dict())
+    tokens = ember.tensor([[1, 2], [3, 4], [5, 6]])
+    hidden = (ember.zeros(2, 2, 6), ember.zeros(2, 2, 6))
+    with ember.no_grad():
+        np.testing.assert_array_equal(loaded(tokens, hidden)[0].numpy(), model(tokens, hidden)[0].numpy())
+    loaded.train()  # the rebuilt module trains: parameters are leaves that receive gradients
+    loaded(tokens, hidden)[0].sum().backward()
+    assert loaded.encoder.weight.grad is not None and loaded.rnn.weight_hh_l1.grad is not None
+
+
+def test_loading_a_module_whose_class_is_not_allowlisted_is_refused_as_torch_does(tmp_path):
+    import pickle
+
+    ember.save(TiedLanguageModel(), tmp_path / "m.pt")
+    with pytest.raises(pickle.UnpicklingError, match="safe_globals"):
+        ember.load(tmp_path / "m.pt")
+    t_model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    torch.save(_TorchWrapper(t_model), tmp_path / "t.pt")
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(tmp_path / "t.pt")  # torch's default weights_only load refuses an unlisted class too
+
+
+class _TorchWrapper(torch.nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+
+def test_embers_own_layers_and_functions_load_without_an_allowlist(tmp_path):
+    layer = enn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)  # holds activation=F.relu
+    model = enn.Sequential(enn.Linear(3, 8), enn.ReLU(), layer).eval()
+    ember.save(model, tmp_path / "seq.pt")
+    loaded = ember.load(tmp_path / "seq.pt")
+    x = ember.randn(4, 5, 3)
+    with ember.no_grad():
+        np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_a_module_holding_a_lambda_cannot_be_saved():
+    model = enn.Linear(2, 2)
+    model.act = lambda x: x
+    with pytest.raises(TypeError, match="lambda"):
+        ember.save(model, __import__("io").BytesIO())
