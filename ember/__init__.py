@@ -21,6 +21,7 @@ from .devices import get_default_device, set_default_device
 from .layouts import channels_last, contiguous_format, layout, memory_format, preserve_format, strided
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import accelerator, backends, cuda, random  # as in torch, reachable right after `import ember`
+from . import mps, xpu  # noqa: E402  (torch.xpu/torch.mps: programs probe them before picking the CPU)
 from .factories import (
     arange,
     eye,

@@ -7,7 +7,10 @@ object tagged with ``"$"``: ``list``, ``tuple``, ``set``, ``dict`` / ``OrderedDi
 ``[key, value]`` pairs, so int keys stay ints), ``tensor`` (``array`` index, ``requires_grad``,
 ``parameter``: nn.Parameter or plain Tensor), ``ndarray``, ``scalar`` (a NumPy scalar), ``dtype``,
 ``bytes``, ``float`` (nan and infinities). A Tensor that appears twice is stored once and comes back as
-one object, as in torch.
+one object, as in torch. A whole ``nn.Module`` (``torch.save(model, f)``) is an ``object`` node: its class's
+import name and its attributes (parameters, buffers, submodules, settings) as data; ``load`` rebuilds it
+with ``cls.__new__`` and those attributes, running none of the class's code, and only for Ember's own layers
+and the classes the program allowlists with ``safe_globals`` (as torch's ``weights_only`` load requires).
 
 **PyTorch's format** (``torch.save`` since 1.6) is a zip archive: ``<name>/data.pkl`` (a pickle of the
 object, in which every tensor is ``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)``
@@ -21,12 +24,14 @@ Views saved by torch come back as views: tensors that shared a storage share one
 """
 
 import collections
+import importlib
 import io
 import json
 import math
 import os
 import re
 import tempfile
+import types
 import zipfile
 
 from .backend import as_strided, xp
@@ -65,7 +70,7 @@ class _Encoder:
     """Splits an object tree into the JSON structure and the list of arrays."""
 
     def __init__(self):
-        self.arrays, self.tensors = [], {}
+        self.arrays, self.tensors, self.objects = [], {}, {}
 
     def array(self, a, where):
         if a.dtype.kind not in "biufc":
@@ -91,6 +96,16 @@ class _Encoder:
             return self.tensors[id(obj)]
         if isinstance(obj, xp.ndarray):
             return {"$": "ndarray", "array": self.array(obj, where)}
+        from .nn.module import Module
+
+        if isinstance(obj, Module):
+            if id(obj) in self.objects:  # a submodule shared by two parents comes back as one object
+                return {"$": "ref", "id": self.objects[id(obj)]}
+            self.objects[id(obj)] = len(self.objects)
+            state = self.encode(dict(vars(obj)), f"{where} ({type(obj).__name__})")
+            return {"$": "object", "id": self.objects[id(obj)], "class": _global_name(type(obj), where), "state": state}
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+            return {"$": "global", "name": _global_name(obj, where)}  # e.g. a layer's activation=F.relu
         if isinstance(obj, xp.generic):
             return {"$": "scalar", "array": self.array(xp.asarray(obj), where)}
         if isinstance(obj, xp.dtype):
@@ -107,6 +122,14 @@ class _Encoder:
         raise TypeError(_cannot_save(obj, where))
 
 
+def _global_name(obj, where):
+    name = f"{obj.__module__}.{obj.__qualname__}"
+    if "<" in name:  # a lambda or a class/function defined inside a function: nothing can import it back
+        raise TypeError(f"ember.save: cannot save {name} (at {where}): only importable classes and functions "
+                        "can be named in a file; define it at the top level of a module")
+    return name
+
+
 def _base(obj):
     for kind in (list, tuple, set, frozenset):
         if isinstance(obj, kind):
@@ -115,7 +138,7 @@ def _base(obj):
 
 def _cannot_save(obj, where):
     name = type(obj).__name__
-    if hasattr(obj, "state_dict") and callable(obj.state_dict):
+    if hasattr(obj, "state_dict") and callable(obj.state_dict):  # an optimizer, a scheduler
         return (
             f"ember.save: cannot save a {name} object (at {where}): Ember's files hold data, never pickled "
             f"objects. Save its state instead: ember.save(model.state_dict(), path), and later "
@@ -133,8 +156,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     Args:
         obj: Tensors (nn.Parameter stays a Parameter, ``requires_grad`` is kept), NumPy arrays and scalars,
             None/bool/int/float/str/bytes, dtypes, and dicts (any of those as keys), OrderedDicts, lists,
-            tuples and sets of them. A whole ``nn.Module`` or optimizer is refused with a ``TypeError``:
-            save its ``state_dict()``.
+            tuples and sets of them; a whole ``nn.Module`` as data (its class's name and its attributes;
+            ``load`` rebuilds Ember's layers, and the program's own classes once allowlisted with
+            ``safe_globals``). An optimizer is refused with a ``TypeError``: save its ``state_dict()``.
         f: a path (str or os.PathLike), written atomically (a temporary file renamed over ``f``), or a
             writable binary file object such as ``io.BytesIO``.
         pickle_module, pickle_protocol, _use_new_zipfile_serialization: accepted for torch's signature;
@@ -168,6 +192,21 @@ def _decode(node, arrays, tensors):
     if not isinstance(node, dict):
         return node
     kind = node.get("$")
+    if kind == "object":
+        cls = _resolve_global(node["class"])
+        if not isinstance(cls, type):
+            raise UnsafePickleError(f"ember.load: {node['class']} is not a class")
+        obj = cls.__new__(cls)  # no __init__: the file's data only, none of the class's code
+        tensors[("object", node["id"])] = obj
+        state = _decode(node["state"], arrays, tensors)
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            raise UnsafePickleError(f"ember.load: the attributes of a {node['class']} are not a dict of names")
+        obj.__dict__.update(state)
+        return obj
+    if kind == "ref":
+        return tensors[("object", node["id"])]
+    if kind == "global":
+        return _resolve_global(node["name"])
     if kind == "tensor":
         key = node["array"]
         if key not in tensors:
@@ -453,6 +492,36 @@ class safe_globals:
 
     def __exit__(self, *exc):
         _safe_globals[:] = self.saved
+
+
+def _resolve_global(full):
+    """The class or function an Ember file names: one allowlisted with :func:`add_safe_globals`, or one of
+    Ember's own layers and functions; anything else is refused before any object is built."""
+    for obj, name in _safe_globals:
+        if name == full:
+            return obj
+    if full.startswith("ember."):
+        parts = full.split(".")
+        for cut in range(len(parts) - 1, 0, -1):  # the longest importable module prefix, then attributes
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr, None)
+            from .nn.module import Module
+
+            if (isinstance(obj, type) and issubclass(obj, Module)) or (
+                    isinstance(obj, types.FunctionType) and obj.__module__.startswith("ember.")):
+                return obj
+            break
+    short = full.rpartition(".")[2]
+    raise UnsafePickleError(
+        f"ember.load: the file holds a {full}, which is not an allowed global: Ember rebuilds only its own "
+        f"layers and the classes and functions you trust. If you trust this file, allow it: "
+        f"ember.serialization.add_safe_globals([{short}]) or `with ember.serialization.safe_globals([{short}]):` "
+        "around the load (torch.serialization's names)"
+    )
 
 
 def _allowed_by_user(module, name):

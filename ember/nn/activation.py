@@ -285,12 +285,14 @@ class PReLU(Module):
     """x for x > 0, else a · x with a learnt slope ``weight`` (one shared, or one per channel = dim 1),
     initialised to ``init`` (0.25)."""
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters, self.init = num_parameters, init
         dtype = backend.default_dtype if dtype is None else dtype
         self.weight = Parameter(backend.xp.empty(num_parameters, dtype=dtype))
         self.reset_parameters()
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         self.weight.array[...] = self.init

@@ -32,7 +32,7 @@ class _ConvNd(Module):
     transposed = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 padding_mode, output_padding=0, dtype=None):
+                 padding_mode, output_padding=0, dtype=None, device=None):
         super().__init__()
         layer, n = type(self).__name__, self.dims
         if groups <= 0:
@@ -73,6 +73,8 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         init.default_layer_init_(self.weight, self.bias)
@@ -124,7 +126,7 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype=dtype)
+                         padding_mode, dtype=dtype, device=device)
 
     def forward(self, x):
         x, padding = self._padded_input(x)
@@ -139,7 +141,7 @@ class Conv1d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype=dtype)
+                         padding_mode, dtype=dtype, device=device)
 
     def forward(self, x):
         x, padding = self._padded_input(x)
@@ -181,7 +183,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, dtype=dtype)
+                         padding_mode, output_padding, dtype=dtype, device=device)
 
     def forward(self, x, output_size=None):
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
@@ -196,7 +198,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, dtype=dtype)
+                         padding_mode, output_padding, dtype=dtype, device=device)
 
     def forward(self, x, output_size=None):
         return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,

@@ -15,7 +15,8 @@ class Embedding(Module):
     Initialised N(0, 1) as in PyTorch; the ``padding_idx`` row starts at zero and receives no gradient.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, _freeze=False, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, _freeze=False, device=None,
+                 dtype=None):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -33,6 +34,8 @@ class Embedding(Module):
                                  f"({num_embeddings}, {embedding_dim})")
             data = _weight.array if isinstance(_weight, Tensor) else _weight
             self.weight = Parameter(xp.array(data), requires_grad=not _freeze)
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         init.normal_(self.weight)

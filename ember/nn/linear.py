@@ -25,7 +25,7 @@ class Linear(Module):
     ±1/√in_features (kaiming_uniform_ with a = √5).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         dtype = backend.default_dtype if dtype is None else dtype
@@ -35,6 +35,8 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         init.default_layer_init_(self.weight, self.bias)

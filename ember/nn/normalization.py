@@ -34,6 +34,8 @@ class LayerNorm(Module):
             self.bias = Parameter(xp.zeros(self.normalized_shape, dtype=dtype))
         else:
             self.register_parameter("bias", None)
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         if self.weight is not None:
@@ -68,6 +70,8 @@ class GroupNorm(Module):
             self.bias = Parameter(xp.zeros(num_channels, dtype=dtype))
         else:
             self.register_parameter("bias", None)
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         if self.weight is not None:

@@ -35,7 +35,7 @@ class RNNBase(Module):
     """The machinery shared by RNN, GRU and LSTM (``mode`` picks the cell)."""
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, dtype=None):
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
         if proj_size:
@@ -61,6 +61,8 @@ class RNNBase(Module):
                     setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(xp.empty(gate_size, dtype=dtype)))
                     setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(xp.empty(gate_size, dtype=dtype)))
         self.reset_parameters()
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         _uniform_by_hidden_size(self)
@@ -177,21 +179,21 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype=dtype)
+                         bidirectional, device=device, dtype=dtype)
 
 
 class GRU(RNNBase):
     """Gated recurrent unit (Cho et al. 2014), gates r, z, n in torch's order; returns (output, h_n)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, dtype=None):
+                 bidirectional=False, device=None, dtype=None):
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype)
+                         device=device, dtype=dtype)
 
 
 class LSTM(RNNBase):
@@ -201,16 +203,16 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, dtype=None):
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, dtype=dtype)
+                         proj_size, device=device, dtype=dtype)
 
 
 class RNNCellBase(Module):
     """One time step of a recurrent layer: (x_t, h_{t-1}) -> h_t. It runs the same Function as the
     sequence layers on a sequence of length one, so the cell's formula lives in one place."""
 
-    def __init__(self, mode, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, mode, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
         self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
         dtype = backend.default_dtype if dtype is None else dtype
@@ -224,6 +226,8 @@ class RNNCellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
+        if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
+            self.to(device)
 
     def reset_parameters(self):
         _uniform_by_hidden_size(self)
@@ -256,11 +260,11 @@ class RNNCellBase(Module):
 class RNNCell(RNNCellBase):
     """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or ReLU); h defaults to zeros."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, bias, dtype)
+        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         return self._step(input, (hx, None))[0]
@@ -269,8 +273,8 @@ class RNNCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """One GRU step (gates r, z, n); h defaults to zeros."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
-        super().__init__("gru", input_size, hidden_size, bias, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("gru", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         return self._step(input, (hx, None))[0]
@@ -279,8 +283,8 @@ class GRUCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step (gates i, f, g, o): (x, (h, c)) -> (h', c'); the state defaults to zeros."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
-        super().__init__("lstm", input_size, hidden_size, bias, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("lstm", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         h, c = (None, None) if hx is None else hx
