@@ -259,3 +259,15 @@ for _fn in (__format__, swapaxes, movedim, type_as, reshape_as, is_contiguous, n
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.swapdims = Tensor.swapaxes
 Tensor.moveaxis = Tensor.movedim
+
+
+def __reversed__(self):
+    """``reversed(t)`` is ``t.flip(0)`` (a Tensor, differentiable), as in torch; a 0-d tensor is returned as is.
+    Without it Python would fall back to a lazy ``reversed`` iterator, and code such as d2l's bidirectional RNN,
+    which passes ``reversed(inputs)`` on as a tensor, would break."""
+    if self.ndim == 0:
+        return self
+    return self.flip(0)
+
+
+Tensor.__reversed__ = __reversed__
