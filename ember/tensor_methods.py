@@ -286,3 +286,15 @@ Tensor.retains_grad = property(_retains_grad)
 
 # More of torch.Tensor's methods (index writes, statistics, linear algebra, in-place variants, properties).
 from . import tensor_methods_more as _tensor_methods_more  # noqa: E402,F401
+
+
+def __reversed__(self):
+    """``reversed(t)`` is ``t.flip(0)`` (a Tensor, differentiable), as in torch; a 0-d tensor is returned as is.
+    Without it Python would fall back to a lazy ``reversed`` iterator, and code such as d2l's bidirectional RNN,
+    which passes ``reversed(inputs)`` on as a tensor, would break."""
+    if self.ndim == 0:
+        return self
+    return self.flip(0)
+
+
+Tensor.__reversed__ = __reversed__

@@ -43,7 +43,8 @@ def workdir(tmp_path_factory):
 def run_program(name, workdir, *args, timeout=600):
     result = subprocess.run([sys.executable, "-m", "ember.run", str(PROGRAMS / name), *map(str, args)],
                             cwd=workdir, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                            env={**os.environ, "PYTHONWARNINGS": "ignore",  # this checkout's ember, first
+                                 "PYTHONPATH": os.pathsep.join([str(PROGRAMS.parent.parent), os.environ.get("PYTHONPATH", "")])})
     assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
     return result.stdout
 

@@ -66,8 +66,27 @@ class LazyModuleMixin:
                 raise TypeError(f"{type(self).__name__}: the first call needs the input tensor to infer its size")
             with no_grad():
                 self.initialize_parameters(*args, **kwargs)
+        if self.cls_to_become is not None:  # also after load_state_dict gave the weights their shapes
             self.__class__ = self.cls_to_become
         return Module.__call__(self, *args, **kwargs)
+
+    def _prepare_load(self, state_dict, prefix):
+        """As torch's lazy load hook: an uninitialised parameter or buffer whose key is in the checkpoint
+        takes the checkpoint's shape (the values are copied by ``load_state_dict``), so a freshly built lazy
+        model loads a saved ``state_dict`` before it has seen any input. The size attributes
+        (``in_features``...) stay unset, and the module becomes the ordinary layer at its first call."""
+        for store in (self._parameters, self._buffers):
+            for name, value in store.items():
+                key = prefix + name
+                if is_lazy(value) and key in state_dict:
+                    incoming = state_dict[key]
+                    value.materialize(tuple(incoming.shape))
+        if not self.has_uninitialized_params():
+            self._sizes_from_weights()
+
+    def _sizes_from_weights(self):
+        """Set the inferred size attribute from the materialised weights (torch leaves it 0 after a load;
+        Ember's layers check their input against it, so it is set here)."""
 
     def _infer(self, x, axis, what):
         if x.ndim <= abs(axis) - (axis < 0):
@@ -94,6 +113,9 @@ class LazyLinear(LazyModuleMixin, Linear):
             self.bias.materialize((self.out_features,))
         self.reset_parameters()
 
+    def _sizes_from_weights(self):
+        self.in_features = self.weight.shape[1]
+
 
 class _LazyConvMixin(LazyModuleMixin):
     def __init__(self, conv_class, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
@@ -118,6 +140,9 @@ class _LazyConvMixin(LazyModuleMixin):
         if self.bias is not None:
             self.bias.materialize((self.out_channels,))
         self.reset_parameters()
+
+    def _sizes_from_weights(self):
+        self.in_channels = self.weight.shape[1] * self.groups
 
 
 class LazyConv2d(_LazyConvMixin, Conv2d):
@@ -147,6 +172,11 @@ class _LazyNormMixin(LazyModuleMixin):
             if tensor is not None:
                 tensor.materialize((self.num_features,))
         self.reset_parameters()
+
+    def _sizes_from_weights(self):
+        sized = next((t for t in (self.weight, self.running_mean) if t is not None), None)
+        if sized is not None:
+            self.num_features = sized.shape[0]
 
 
 class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):

@@ -372,6 +372,8 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}")
+        for path, module in self.named_modules():
+            module._prepare_load(state_dict, f"{path}." if path else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = self._order_like_torch([k for k in state_dict if k not in own])
@@ -407,6 +409,10 @@ class Module:
                 target = own[key].array
                 target[...] = value.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
+
+    def _prepare_load(self, state_dict, prefix):
+        """Called on every submodule before ``load_state_dict`` compares shapes (``prefix`` is the module's
+        key prefix, e.g. ``"net.0."``); lazy layers use it to take their shapes from the checkpoint."""
 
     def _order_like_torch(self, keys):
         """Order unexpected keys as PyTorch reports them: by the module that would own them (in traversal

@@ -25,12 +25,18 @@ def _describe(layer, default):
     return str(layer) if layer is not None else default
 
 
+class WindowSizeError(ValueError, RuntimeError):
+    """The window does not fit the (padded) input. torch raises RuntimeError here ("Output size is too
+    small"), so PyTorch code catching RuntimeError catches it; it stays a ValueError for Ember's own callers."""
+
+
 def output_size(n, k, stride, pad_before, pad_after, dilation, ceil_mode=False, layer=None, axis="height"):
-    """Number of window positions along one axis; raises ValueError if the window does not fit."""
+    """Number of window positions along one axis; raises WindowSizeError (a RuntimeError, as in torch, and
+    a ValueError) if the window does not fit."""
     span = dilation * (k - 1) + 1
     padded = n + pad_before + pad_after
     if span > padded:
-        raise ValueError(
+        raise WindowSizeError(
             f"{_describe(layer, 'window')}: the kernel spans {span} pixels in {axis} but the padded input has "
             f"only {padded} ({n} + padding {pad_before + pad_after}); use a larger input, more padding or a "
             "smaller kernel"
