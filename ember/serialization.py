@@ -24,6 +24,7 @@ Views saved by torch come back as views: tensors that shared a storage share one
 """
 
 import collections
+import contextvars
 import importlib
 import io
 import json
@@ -494,13 +495,17 @@ class safe_globals:
         _safe_globals[:] = self.saved
 
 
+# Set by load(weights_only=False): the program's own nn.Module classes may be looked up by their module path.
+_trusted = contextvars.ContextVar("ember_serialization_trusted", default=False)
+
+
 def _resolve_global(full):
     """The class or function an Ember file names: one allowlisted with :func:`add_safe_globals`, or one of
     Ember's own layers and functions; anything else is refused before any object is built."""
     for obj, name in _safe_globals:
         if name == full:
             return obj
-    if full.startswith("ember."):
+    if full.startswith("ember.") or _trusted.get():
         parts = full.split(".")
         for cut in range(len(parts) - 1, 0, -1):  # the longest importable module prefix, then attributes
             try:
@@ -519,8 +524,9 @@ def _resolve_global(full):
     raise UnsafePickleError(
         f"ember.load: the file holds a {full}, which is not an allowed global: Ember rebuilds only its own "
         f"layers and the classes and functions you trust. If you trust this file, allow it: "
-        f"ember.serialization.add_safe_globals([{short}]) or `with ember.serialization.safe_globals([{short}]):` "
-        "around the load (torch.serialization's names)"
+        f"ember.serialization.add_safe_globals([{short}]), `with ember.serialization.safe_globals([{short}]):` "
+        "around the load (torch.serialization's names), or load(..., weights_only=False) for a whole model of "
+        "your own nn.Module classes"
     )
 
 
@@ -574,10 +580,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         map_location: accepted as in torch ('cpu', a device, a dict of locations, or a callable
             ``(storage, location) -> storage``, which is called with each storage as a flat Tensor). Ember
             runs on the CPU, so every tensor lands on the CPU whatever the file says.
-        weights_only: accepted for torch's signature. Ember's loader is always "weights only": even with
-            ``weights_only=False`` it never runs code from the file; a PyTorch file that names any global
-            besides tensors and plain containers (or those added with :func:`add_safe_globals`) is refused
-            with ``pickle.UnpicklingError``.
+        weights_only: as torch's flag. Ember never runs code from a file: a PyTorch file that names any
+            global besides tensors and plain containers (or those added with :func:`add_safe_globals`) is
+            refused with ``pickle.UnpicklingError``. ``weights_only=False`` (torch's "I trust this file")
+            lets an Ember file's whole model be rebuilt from the program's own ``nn.Module`` classes,
+            imported by the module name the file records (as pickle would), built with ``__new__`` and
+            given the file's attributes: nothing but nn.Module subclasses is accepted, and no method runs.
         mmap: accepted for torch's signature; the data are read into memory.
 
     Raises:
@@ -588,13 +596,17 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError("ember.load: pickle_module is not supported: Ember never unpickles with a pickle module")
     _check_map_location(map_location)
     source = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", type(f).__name__)
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "rb") as stream:
-            return _load_stream(stream, source, map_location)
-    if not hasattr(f, "read"):
+    if not isinstance(f, (str, os.PathLike)) and not hasattr(f, "read"):
         raise TypeError(f"ember.load: f must be a path or a readable binary file object, got {type(f).__name__}")
-    stream = f if hasattr(f, "seek") and f.seekable() else io.BytesIO(f.read())
-    return _load_stream(stream, source, map_location)
+    token = _trusted.set(weights_only is False)
+    try:
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "rb") as stream:
+                return _load_stream(stream, source, map_location)
+        stream = f if hasattr(f, "seek") and f.seekable() else io.BytesIO(f.read())
+        return _load_stream(stream, source, map_location)
+    finally:
+        _trusted.reset(token)
 
 
 def _load_stream(stream, source, map_location):

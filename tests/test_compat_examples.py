@@ -199,3 +199,29 @@ def test_a_module_holding_a_lambda_cannot_be_saved():
     model.act = lambda x: x
     with pytest.raises(TypeError, match="lambda"):
         ember.save(model, __import__("io").BytesIO())
+
+
+class TrustedNet(ember.nn.Module):
+    """A program's own model class, saved whole and loaded back with weights_only=False."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = ember.nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.body(x).relu()
+
+
+def test_weights_only_false_rebuilds_the_programs_own_module_classes(tmp_path):
+    import pickle
+
+    net = TrustedNet()
+    ember.save(net, tmp_path / "net.pt")
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        ember.load(tmp_path / "net.pt")
+    back = ember.load(tmp_path / "net.pt", weights_only=False)
+    x = ember.randn(4, 3)
+    assert type(back) is TrustedNet
+    np.testing.assert_array_equal(back(x).detach().numpy(), net(x).detach().numpy())
+    with pytest.raises(pickle.UnpicklingError):  # the flag is not left on after the load
+        ember.load(tmp_path / "net.pt")
