@@ -93,3 +93,6 @@ __all__ += ["avg_pool3d", "conv3d", "max_pool3d"]
 from ..ops.conv3d import lp_pool3d
 
 __all__ += ["lp_pool3d"]
+from .functional_losses import (  # noqa: F811  torch's signatures, with the legacy size_average/reduce
+    binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, multi_margin_loss, nll_loss, smooth_l1_loss,
+)

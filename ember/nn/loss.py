@@ -22,8 +22,9 @@ class _Loss(Module):
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy from logits: -log softmax(z)_y (class indices) or -Σ q log softmax(z) (probabilities)."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(_reduction(size_average, reduce, reduction))
         self.register_buffer("weight", _buffer(weight))
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
@@ -34,8 +35,8 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities: -x_y (use after LogSoftmax)."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(_reduction(size_average, reduce, reduction))
         self.register_buffer("weight", _buffer(weight))
         self.ignore_index = ignore_index
 
@@ -46,8 +47,8 @@ class NLLLoss(_Loss):
 class MultiMarginLoss(_Loss):
     """Multiclass SVM (hinge) loss: Σ_{j≠y} max(0, margin - x_y + x_j)^p / C."""
 
-    def __init__(self, p=1, margin=1.0, weight=None, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(_reduction(size_average, reduce, reduction))
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p}")
         self.p, self.margin = p, margin
@@ -60,12 +61,18 @@ class MultiMarginLoss(_Loss):
 class MSELoss(_Loss):
     """Mean squared error (x - y)²."""
 
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(_reduction(size_average, reduce, reduction))
+
     def forward(self, input, target):
         return L.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
     """Mean absolute error |x - y|."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(_reduction(size_average, reduce, reduction))
 
     def forward(self, input, target):
         return L.l1_loss(input, target, self.reduction)
@@ -74,8 +81,8 @@ class L1Loss(_Loss):
 class SmoothL1Loss(_Loss):
     """½(x - y)²/β below β, |x - y| - ½β above: robust to outliers, smooth near 0."""
 
-    def __init__(self, reduction="mean", beta=1.0):
-        super().__init__(reduction)
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(_reduction(size_average, reduce, reduction))
         self.beta = beta
 
     def forward(self, input, target):
@@ -96,8 +103,8 @@ class HuberLoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on logits (sigmoid folded in, numerically stable); ``pos_weight`` weighs positives."""
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(_reduction(size_average, reduce, reduction))
         self.register_buffer("weight", _buffer(weight))
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
