@@ -68,3 +68,24 @@ def test_loss_modules_accept_legacy_arguments(cls, kwargs):
     got = mine(ember.tensor(x), ember.tensor(y))
     want = theirs(torch.tensor(x), torch.tensor(y))
     assert_close(got.array, want.numpy())
+
+
+def test_add_inplace_takes_the_deprecated_number_then_tensor_overload():
+    # char_rnn_generation: p.data.add_(-learning_rate, p.grad.data)
+    a, g = np.arange(4.0), np.array([1.0, -2.0, 0.5, 3.0])
+    mine, theirs = ember.tensor(a.copy()), torch.tensor(a.copy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mine.add_(-0.5, ember.tensor(g))
+        theirs.add_(-0.5, torch.tensor(g))
+    assert_close(mine.array, theirs.numpy())
+
+
+def test_topk_index_of_a_log_softmax_row_indexes_a_python_string():
+    # char_rnn_generation: topv, topi = output.topk(1); all_letters[topi[0][0]]
+    letters = "abcdef"
+    x = np.array([[0.1, 2.0, -1.0, 0.3, 0.0, 1.5]])
+    _, topi = EF.log_softmax(ember.tensor(x), dim=1).topk(1)
+    _, ttopi = torch.log_softmax(torch.tensor(x), dim=1).topk(1)
+    assert letters[topi[0][0]] == letters[ttopi[0][0]] == "b"
+    assert (topi[0][0] == 1) and not (topi[0][0] == 5)
