@@ -249,6 +249,37 @@ def setitem(data, index, value):
     data[index] = value
 
 
+class SetItem(Function):
+    """z = a with z[index] = value: ``tensor[index] = value`` on a tensor that is part of a graph.
+
+    The written elements no longer depend on a, so a's gradient is the incoming one with zeros there; value's
+    gradient is the incoming one read back at ``index`` (the engine sums it down where value was broadcast).
+    ``index`` is already in NumPy form (``index_arrays``).
+    """
+
+    @staticmethod
+    def forward(ctx, a, value, index):
+        ctx.index = index
+        out = a.copy()
+        setitem(out, index, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad.copy()
+        setitem(grad_a, ctx.index, 0)
+        grad_value = None
+        if ctx.needs_input_grad[1]:
+            split = _ints_first(ctx.index)
+            grad_value = grad[split[0]][split[1]] if split is not None else grad[ctx.index]
+        return grad_a, grad_value, None
+
+
+def setitem_op(a, index, value):
+    """``a`` with ``a[index] = value``, recorded for autograd (the out-of-place form of ``__setitem__``)."""
+    return SetItem.apply(a, value, index_arrays(index))
+
+
 def _is_int(part):
     if isinstance(part, xp.ndarray):
         return part.ndim == 0 and part.dtype.kind in "iu"

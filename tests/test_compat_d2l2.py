@@ -1,0 +1,65 @@
+"""d2l's attention, seq2seq and optimisation chapters under Ember: the patterns that failed, against torch."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import assert_close
+
+
+def _masked_scores(lib, scores, valid):
+    """The book's masked softmax pattern: write -1e6 into a graph tensor through a boolean mask."""
+    X = scores.reshape(-1, scores.shape[-1])
+    mask = lib.arange(X.shape[1], dtype=lib.float32)[None, :] < valid[:, None]
+    X[~mask] = -1e6
+    return lib.nn.functional.softmax(X.reshape(scores.shape), dim=-1)
+
+
+def test_setitem_into_a_graph_tensor_matches_torch():
+    rng = np.random.default_rng(0)
+    w0, q0 = rng.normal(size=(4, 5)), rng.normal(size=(3, 2, 4))
+    valid0 = np.array([2, 5, 1, 3, 4, 2])
+    outs, grads = [], []
+    for lib in (torch, ember):
+        w = lib.tensor(w0, requires_grad=True)
+        scores = lib.tensor(q0) @ w
+        p = _masked_scores(lib, scores, lib.tensor(valid0))
+        (p * lib.arange(5.0)).sum().backward()
+        outs.append(np.asarray(p.detach().numpy()))
+        grads.append(np.asarray(w.grad.numpy()))
+    assert_close(outs[1], outs[0])
+    assert_close(grads[1], grads[0])
+
+
+@pytest.mark.parametrize("index", [(slice(None), 1), (0, [0, 2]), "mask"])
+def test_setitem_tensor_value_gets_the_gradient(index):
+    rng = np.random.default_rng(1)
+    a0, v0 = rng.normal(size=(3, 4)), rng.normal(size=(1,))
+    results = []
+    for lib in (torch, ember):
+        a = lib.tensor(a0, requires_grad=True)
+        v = lib.tensor(v0, requires_grad=True)
+        y = a * 2
+        idx = (y > 0) if index == "mask" else index
+        y[idx] = v * 3
+        (y * y).sum().backward()
+        results.append([np.asarray(t.detach().numpy()) for t in (y, a.grad, v.grad)])
+    for got, want in zip(results[1], results[0]):
+        assert_close(got, want)
+
+
+def test_setitem_on_a_leaf_that_requires_grad_is_still_refused():
+    a = ember.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        a[0] = 1.0
+    with ember.no_grad():
+        a[0] = 1.0
+    assert a.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_setitem_outside_a_graph_still_writes_in_place():
+    a = ember.zeros(2, 3)
+    view_before = a.array
+    a[:, 1] = ember.tensor([5.0, 6.0])
+    assert a.array is view_before and a[:, 1].tolist() == [5.0, 6.0]
