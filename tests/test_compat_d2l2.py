@@ -63,3 +63,22 @@ def test_setitem_outside_a_graph_still_writes_in_place():
     view_before = a.array
     a[:, 1] = ember.tensor([5.0, 6.0])
     assert a.array is view_before and a[:, 1].tolist() == [5.0, 6.0]
+
+
+@pytest.mark.parametrize("cls,kw", [("GRU", dict(num_layers=2)), ("LSTM", dict(bidirectional=True)),
+                                    ("RNN", dict(num_layers=2, bias=False))])
+def test_rnn_flat_weights_names_match_torch(cls, kw):
+    t = getattr(torch.nn, cls)(3, 4, **kw)
+    e = getattr(ember.nn, cls)(3, 4, **kw)
+    assert e._flat_weights_names == t._flat_weights_names
+    assert [tuple(p.shape) for p in e._flat_weights] == [tuple(p.shape) for p in t._flat_weights]
+    assert [[tuple(p.shape) for p in ws] for ws in e.all_weights] == \
+        [[tuple(p.shape) for p in ws] for ws in t.all_weights]
+
+
+def test_init_seq2seq_pattern_reinitialises_gru_weights_through_parameters_dict():
+    gru = ember.nn.GRU(3, 4, 2)
+    for name in gru._flat_weights_names:
+        if "weight" in name:
+            ember.nn.init.zeros_(gru._parameters[name])
+    assert float(gru.weight_hh_l1.abs().sum()) == 0.0 and float(gru.bias_ih_l0.abs().sum()) > 0.0
