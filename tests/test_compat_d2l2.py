@@ -82,3 +82,34 @@ def test_init_seq2seq_pattern_reinitialises_gru_weights_through_parameters_dict(
         if "weight" in name:
             ember.nn.init.zeros_(gru._parameters[name])
     assert float(gru.weight_hh_l1.abs().sum()) == 0.0 and float(gru.bias_ih_l0.abs().sum()) > 0.0
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sigmoid"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_float_functions_of_integer_tensors_give_the_default_dtype(name, dtype):
+    values = [1, 2, 3] if dtype != "bool" else [True, False, True]
+    want = getattr(torch, name)(torch.tensor(values, dtype=getattr(torch, dtype)))
+    got = getattr(ember, name)(ember.tensor(values, dtype=getattr(ember, dtype)))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    assert_close(got.numpy(), want.numpy(), dtype="float32")
+
+
+@pytest.mark.parametrize("fn", ["cat", "stack"])
+@pytest.mark.parametrize("dtypes", [("int64", "float32"), ("float32", "float64"), ("bool", "int64"),
+                                    ("int32", "int64"), ("bool", "float32"), ("float64", "int32")])
+def test_cat_and_stack_promote_like_torch(fn, dtypes):
+    parts = [[1, 0], [0, 1]]
+    want = getattr(torch, fn)([torch.tensor(p, dtype=getattr(torch, d)) for p, d in zip(parts, dtypes)])
+    got = getattr(ember, fn)([ember.tensor(p, dtype=getattr(ember, d)) for p, d in zip(parts, dtypes)])
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    assert_close(got.numpy(), want.numpy(), dtype="float32")
+
+
+def test_cat_of_an_integer_id_column_with_float_scores_keeps_float32_and_grads():
+    # d2l's multibox_detection joins int64 class ids with float32 confidences and boxes
+    ids = ember.tensor([0, 1])
+    conf = ember.tensor([0.9, 0.8], requires_grad=True)
+    out = ember.cat((ids.unsqueeze(1), conf.unsqueeze(1)), dim=1)
+    assert out.dtype == ember.float32
+    out.sum().backward()
+    assert conf.grad.tolist() == [1.0, 1.0]

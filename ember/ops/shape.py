@@ -202,7 +202,7 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of tensors")
     (axis,) = normalize_dims(dim, tensors[0].ndim)
-    return Cat.apply(axis, *tensors)
+    return Cat.apply(axis, *_promoted(tensors))
 
 
 @numpy_names
@@ -214,7 +214,20 @@ def stack(tensors, dim=0):
     if len(shapes) > 1:
         raise ValueError(f"stack(): expects every tensor to have the same shape, got {sorted(shapes)}")
     axis = dim % (tensors[0].ndim + 1)
-    return Stack.apply(axis, *tensors)
+    return Stack.apply(axis, *_promoted(tensors))
+
+
+def _promoted(tensors):
+    """The tensors cast to torch's common dtype. torch ranks categories (bool < integer < float): a float
+    joined with integers keeps the float's width (int64 with float32 is float32), where NumPy would widen
+    to float64; within a category the wider type wins, as in NumPy."""
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    floats = [d for d in dtypes if d.kind in "fc"]
+    target = xp.result_type(*(floats or dtypes))
+    from .elementwise import cast  # a sibling family; imported here to keep shape free of import cycles
+    return [t if t.dtype == target else cast(t, target) for t in tensors]
 
 
 def index_arrays(index):
