@@ -356,6 +356,12 @@ class Tensor:
         return self
 
     def __setitem__(self, index, value):
+        if is_grad_enabled() and (self._ctx is not None or (isinstance(value, Tensor) and value.requires_grad)):
+            # A write into a graph (``scores[~mask] = -1e6`` in a masked softmax) is recorded like torch's
+            # index_put_: this tensor becomes the new node, its old value the node's input.
+            from .tensor_methods import _update
+            _update(self, _ops.shape.setitem_op, index, value, what="tensor[index] = value")
+            return
         self._check_inplace("tensor[index] = value")
         _ops.shape.setitem(self.array, index, value.array if isinstance(value, Tensor) else value)
 

@@ -274,6 +274,7 @@ GRADCHECK = {
     "Cat": (lambda a, b: ember.cat([a, b], 1) ** 2, [(2, 2), (2, 3)]),
     "Stack": (lambda a, b: ember.stack([a, b], -1) ** 2, [(2, 2), (2, 2)]),
     "GetItem": (lambda a: a[[0, 0, 2]][:, 1:] ** 2 + a[..., None, 0], [(3, 3)]),
+    "SetItem": (lambda a, v: shape_ops.setitem_op(a * 1, (slice(None), [0, 2]), v) ** 2, [(3, 3), (3, 1)]),
 }
 
 

@@ -73,6 +73,27 @@ class RNNBase(Module):
         and the recurrence reads them in place. Kept so that torch code calling it runs unchanged."""
         return None
 
+    @property
+    def _flat_weights_names(self):
+        """The parameter names in torch's flat order (layer, then direction, then w_ih, w_hh, b_ih, b_hh):
+        torch code initialises an RNN by walking them (``module._parameters[name]``)."""
+        suffixes = ("", "_reverse")[:2 if self.bidirectional else 1]
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")[:4 if self.bias else 2]
+        return [f"{kind}_l{layer}{suffix}" for layer in range(self.num_layers) for suffix in suffixes
+                for kind in kinds]
+
+    @property
+    def _flat_weights(self):
+        """The parameters themselves, in the order of ``_flat_weights_names``."""
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        """torch's ``all_weights``: per layer and direction, the list [w_ih, w_hh, b_ih, b_hh]."""
+        per = 4 if self.bias else 2
+        flat = self._flat_weights
+        return [flat[i:i + per] for i in range(0, len(flat), per)]
+
     def _weights(self, layer, suffix):
         return tuple(getattr(self, f"{kind}_l{layer}{suffix}", None)
                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))

@@ -7,6 +7,7 @@ instead of calling ``where``, which is an order of magnitude slower in NumPy.
 
 from ..autograd.function import Function
 from ..backend import xp
+from .elementwise import float_input
 from .reduce import normalize_dims
 
 
@@ -153,11 +154,11 @@ def elu(x, alpha=1.0):
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(float_input(x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(float_input(x))
 
 
 def implicit_softmax_dim(ndim):

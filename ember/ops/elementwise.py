@@ -394,16 +394,24 @@ def neg(a):
     return Neg.apply(a)
 
 
+def float_input(a):
+    """``a``, with an integer or bool tensor converted to the default float dtype first: torch's exp, log,
+    sqrt, tanh and sigmoid of ``torch.tensor([1, 2])`` are float32, not NumPy's float64."""
+    if isinstance(a, Tensor) and a.dtype.kind in "iub":
+        return cast(a, backend.default_dtype)
+    return a
+
+
 def exp(a):
-    return Exp.apply(a)
+    return Exp.apply(float_input(a))
 
 
 def log(a):
-    return Log.apply(a)
+    return Log.apply(float_input(a))
 
 
 def sqrt(a):
-    return Sqrt.apply(a)
+    return Sqrt.apply(float_input(a))
 
 
 def abs(a):

@@ -202,7 +202,7 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of tensors")
     (axis,) = normalize_dims(dim, tensors[0].ndim)
-    return Cat.apply(axis, *tensors)
+    return Cat.apply(axis, *_promoted(tensors))
 
 
 @numpy_names
@@ -214,7 +214,20 @@ def stack(tensors, dim=0):
     if len(shapes) > 1:
         raise ValueError(f"stack(): expects every tensor to have the same shape, got {sorted(shapes)}")
     axis = dim % (tensors[0].ndim + 1)
-    return Stack.apply(axis, *tensors)
+    return Stack.apply(axis, *_promoted(tensors))
+
+
+def _promoted(tensors):
+    """The tensors cast to torch's common dtype. torch ranks categories (bool < integer < float): a float
+    joined with integers keeps the float's width (int64 with float32 is float32), where NumPy would widen
+    to float64; within a category the wider type wins, as in NumPy."""
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    floats = [d for d in dtypes if d.kind in "fc"]
+    target = xp.result_type(*(floats or dtypes))
+    from .elementwise import cast  # a sibling family; imported here to keep shape free of import cycles
+    return [t if t.dtype == target else cast(t, target) for t in tensors]
 
 
 def index_arrays(index):
@@ -247,6 +260,37 @@ def setitem(data, index, value):
     if split is not None:
         data, index = data[split[0]], split[1]  # integers and slices only: a view, so the write goes through
     data[index] = value
+
+
+class SetItem(Function):
+    """z = a with z[index] = value: ``tensor[index] = value`` on a tensor that is part of a graph.
+
+    The written elements no longer depend on a, so a's gradient is the incoming one with zeros there; value's
+    gradient is the incoming one read back at ``index`` (the engine sums it down where value was broadcast).
+    ``index`` is already in NumPy form (``index_arrays``).
+    """
+
+    @staticmethod
+    def forward(ctx, a, value, index):
+        ctx.index = index
+        out = a.copy()
+        setitem(out, index, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad.copy()
+        setitem(grad_a, ctx.index, 0)
+        grad_value = None
+        if ctx.needs_input_grad[1]:
+            split = _ints_first(ctx.index)
+            grad_value = grad[split[0]][split[1]] if split is not None else grad[ctx.index]
+        return grad_a, grad_value, None
+
+
+def setitem_op(a, index, value):
+    """``a`` with ``a[index] = value``, recorded for autograd (the out-of-place form of ``__setitem__``)."""
+    return SetItem.apply(a, value, index_arrays(index))
 
 
 def _is_int(part):
