@@ -127,7 +127,7 @@ del _name
 
 def __getattr__(name):
     # ``import ember`` then ``ember.optim.SGD`` works as in torch; the subpackages load on first use.
-    if name in ("data", "models", "nn", "onnx", "optim", "serialization", "tools", "train", "utils", "vision"):
+    if name in ("data", "models", "nn", "onnx", "optim", "serialization", "special", "tools", "train", "utils", "vision"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
