@@ -94,3 +94,89 @@ def test_spawn_runs_fn_with_the_index(tmp_path):
 def test_spawn_reraises_a_childs_exception_with_its_traceback():
     with pytest.raises(mp.ProcessRaisedException, match="child one failed"):
         mp.spawn(_fail, nprocs=2, start_method="fork")
+
+
+# ---- share_memory_: Hogwild (mnist_hogwild) trains one model from several processes ----------------------------
+
+def _hogwild_step(model, value):
+    with ember.no_grad():
+        for p in model.parameters():
+            p -= value  # what an optimizer's in-place step does
+
+
+def _sgd_step(model):
+    opt = ember.optim.SGD(model.parameters(), lr=0.5)
+    model(ember.ones(1, 3)).sum().backward()
+    opt.step()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_shared_parameters_see_a_child_processs_update(method):
+    ember.manual_seed(0)
+    model = ember.nn.Linear(3, 2)
+    before = [p.detach().clone() for p in model.parameters()]
+    assert model.share_memory() is model
+    assert all(p.is_shared() for p in model.parameters())
+    child = multiprocessing.get_context(method).Process(target=_hogwild_step, args=(model, 1.0))
+    child.start()
+    child.join()
+    assert child.exitcode == 0
+    for old, new in zip(before, model.parameters()):
+        assert (new - old).tolist() == (ember.zeros_like(old) - 1.0).tolist()
+
+
+def test_optimizer_step_in_a_child_matches_torchs_in_process_step():
+    ember.manual_seed(0)
+    ours = ember.nn.Linear(3, 2).share_memory()
+    start = ours.weight.tolist()
+    theirs = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.tolist()))
+        theirs.bias.copy_(torch.tensor(ours.bias.tolist()))
+    child = multiprocessing.get_context("fork").Process(target=_sgd_step, args=(ours,))
+    child.start()
+    child.join()
+    opt = torch.optim.SGD(theirs.parameters(), lr=0.5)
+    theirs(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    for mine, torchs in ((ours.weight, theirs.weight), (ours.bias, theirs.bias)):
+        assert mine.detach().numpy().ravel().tolist() == pytest.approx(torchs.detach().numpy().ravel().tolist(),
+                                                                        rel=1e-6)
+    assert ours.weight.tolist() != start  # the child's step moved the parent's weights
+
+
+def test_shared_tensor_arithmetic_is_private_and_views_pickle_as_copies():
+    import pickle
+    x = ember.arange(6.0).reshape(2, 3)
+    assert not x.is_shared() and x.share_memory_() is x and x.is_shared()
+    y = x + 1
+    assert not y.is_shared() and y.tolist() == [[1, 2, 3], [4, 5, 6]]
+    again = pickle.loads(pickle.dumps(x.array))  # the whole block: by reference, same memory
+    again[0, 0] = 7.0
+    assert x[0, 0].item() == 7.0
+    part = pickle.loads(pickle.dumps(x.array[1]))  # a view of part of it: a private copy
+    part[0] = -1.0
+    assert x[1, 0].item() == 3.0
+
+
+def test_ember_run_maps_torch_in_spawned_children(tmp_path):
+    import subprocess
+    import sys
+    program = tmp_path / "prog.py"
+    program.write_text(
+        "import torch\n"
+        "import torch.multiprocessing as mp\n"
+        "def work(i, q):\n"
+        "    q.put((i, torch.__name__, torch.ones(2).sum().item()))\n"
+        "if __name__ == '__main__':\n"
+        "    mp.set_start_method('spawn', force=True)\n"
+        "    q = mp.get_context('spawn').SimpleQueue()\n"
+        "    mp.spawn(work, args=(q,), nprocs=2)\n"
+        "    print(sorted([q.get(), q.get()]))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-m", "ember.run", str(program)], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[(0, 'ember', 2.0), (1, 'ember', 2.0)]"
