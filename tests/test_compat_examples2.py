@@ -154,6 +154,8 @@ def test_shared_tensor_arithmetic_is_private_and_views_pickle_as_copies():
     again = pickle.loads(pickle.dumps(x.array))  # the whole block: by reference, same memory
     again[0, 0] = 7.0
     assert x[0, 0].item() == 7.0
+    import copy
+    assert not copy.deepcopy(x).is_shared() and not x.clone().is_shared()  # copies are private, as in torch
     part = pickle.loads(pickle.dumps(x.array[1]))  # a view of part of it: a private copy
     part[0] = -1.0
     assert x[1, 0].item() == 3.0

@@ -57,6 +57,15 @@ class SharedArray(np.ndarray):
 
         return func(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
 
+    def copy(self, order="C"):
+        return self.view(np.ndarray).copy(order)  # a copy is new, private memory
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
     def _is_whole_block(self):
         block = self._shared_block
         return (block is not None and self.flags.c_contiguous
