@@ -182,3 +182,14 @@ def test_ember_run_maps_torch_in_spawned_children(tmp_path):
                          env=env, cwd=tmp_path, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[(0, 'ember', 2.0), (1, 'ember', 2.0)]"
+
+
+
+def test_data_parallel_function_without_a_gpu_raises_like_torch():
+    # dcgan's older main.py calls nn.parallel.data_parallel(self.main, input, None) in every forward.
+    from ember.nn.parallel import data_parallel
+    with pytest.raises(RuntimeError) as theirs:
+        torch.nn.parallel.data_parallel(torch.nn.Linear(4, 3), torch.ones(2, 4), None)
+    with pytest.raises(RuntimeError) as ours:
+        data_parallel(ember.nn.Linear(4, 3), ember.ones(2, 4), None)
+    assert str(ours.value).startswith(str(theirs.value))
