@@ -177,7 +177,28 @@ def _shape_inplace(name, op):
 for _fn in (bernoulli, det, inverse, pinverse, logdet, slogdet, matrix_power, matrix_exp, renorm, as_strided, dist, unfold, sum_to_size, msort,
             apply_, fill_diagonal_):
     setattr(Tensor, _fn.__name__, _fn)
-Tensor.share_memory_ = Tensor.pin_memory = _returns_self
+Tensor.pin_memory = _returns_self
+
+
+def share_memory_(self):
+    """Move this tensor's data into memory shared between processes (torch's ``share_memory_``; in place).
+
+    A child process, forked or spawned, that receives the tensor maps the same memory, so an in-place update
+    there (an optimizer step) is seen here. Tensors that already shared this tensor's array keep the old one.
+    """
+    from .multiprocessing.shared_array import SharedArray, share, shareable
+    if shareable(self.array) and not isinstance(self.array, SharedArray):  # device (CuPy) memory: as torch, a no-op
+        self.array = share(self.array)
+    return self
+
+
+def is_shared(self):
+    """Whether the data is in memory shared between processes (after ``share_memory_()``)."""
+    from .multiprocessing.shared_array import SharedArray
+    return isinstance(self.array, SharedArray)
+
+
+Tensor.share_memory_, Tensor.is_shared = share_memory_, is_shared
 Tensor.squeeze_ = _shape_inplace("squeeze_", ops.squeeze)
 Tensor.unsqueeze_ = _shape_inplace("unsqueeze_", ops.unsqueeze)
 Tensor.t_ = _shape_inplace("t_", lambda x: x.t())
@@ -254,7 +275,6 @@ Tensor.nbytes = property(lambda self: self.array.nbytes)
 Tensor.is_sparse = Tensor.is_quantized = Tensor.is_meta = property(lambda self: False)
 Tensor.is_signed = lambda self: self.array.dtype.kind in "if"
 Tensor.is_complex = lambda self: self.array.dtype.kind == "c"
-Tensor.is_shared = lambda self: False
 
 
 # ---- dtype conversions ------------------------------------------------------------------------------------------

@@ -71,6 +71,35 @@ def install():
             )
     if not any(isinstance(f, TorchAliasFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, TorchAliasFinder())
+    _carry_into_spawned_processes()
+
+
+class _InstallInChild:
+    """Unpickled by a spawned child before it re-imports the program (``import torch``): maps torch there too."""
+
+    def __reduce__(self):
+        return install, ()
+
+
+def _carry_into_spawned_processes():
+    """Make processes started with the 'spawn'/'forkserver' methods map torch onto Ember as this one does.
+
+    Such a child starts a fresh interpreter, unpickles the parent's preparation data, then imports the
+    program's main module and unpickles the target: the mapping has to be in place between the first and
+    the second step, so it travels inside the preparation data (a forked child simply inherits it).
+    """
+    import multiprocessing.spawn as spawn
+    if getattr(spawn.get_preparation_data, "_ember_alias", False):
+        return
+    original = spawn.get_preparation_data
+
+    def get_preparation_data(name):
+        data = original(name)
+        data["ember_torch_alias"] = _InstallInChild()  # prepare() ignores keys it does not know
+        return data
+
+    get_preparation_data._ember_alias = True
+    spawn.get_preparation_data = get_preparation_data
 
 
 def _is_ember(module):

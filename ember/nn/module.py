@@ -314,6 +314,14 @@ class Module:
                 t.grad = Tensor(_converted(t.grad.array, where, dtype))
         return self
 
+    def share_memory(self):
+        """Move every parameter, gradient and buffer into memory shared between processes (Hogwild training)."""
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            tensor.share_memory_()
+            if tensor.grad is not None:
+                tensor.grad.share_memory_()
+        return self
+
     def cpu(self):
         """Move every parameter and buffer to host memory."""
         return self.to("cpu")

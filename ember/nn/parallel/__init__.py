@@ -1,3 +1,4 @@
 """Parallel wrappers with torch's names (``torch.nn.parallel``)."""
 
 from .data_parallel import DataParallel
+from .data_parallel import data_parallel

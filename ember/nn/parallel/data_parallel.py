@@ -22,3 +22,21 @@ class DataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)
+
+
+
+def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
+    """torch.nn.parallel.data_parallel: DataParallel's forward as a function, ``module(*inputs, **module_kwargs)``.
+
+    ``inputs`` is one input or a tuple of them, as in torch. With a GPU the module runs on the whole batch on
+    that one device. With none, torch raises (it has no device to scatter to), and so does this.
+    """
+    from ... import cuda
+    if not cuda.is_available():
+        raise RuntimeError(
+            "device type could not be determined: data_parallel needs a GPU; on the CPU call the module "
+            "directly, module(*inputs)"
+        )
+    if not isinstance(inputs, tuple):
+        inputs = (inputs,) if inputs is not None else ()
+    return module(*inputs, **(module_kwargs or {}))
