@@ -13,6 +13,7 @@ from ..backend import xp
 from .. import devices as _device
 from ..conversion import parse_to
 from ..tensor import Tensor
+from ..autograd.hooks import RemovableHandle as _Handle
 from .parameter import Buffer, Parameter
 
 
@@ -471,26 +472,6 @@ def _remove_from(name, *stores):
             store.discard(name)
         else:
             store.pop(name, None)
-
-
-class _Handle:
-    """Returned by ``register_*_hook``; ``remove()`` takes the hook away again."""
-
-    _next_id = 0
-
-    def __init__(self, store, hook):
-        self.store, self.id = store, _Handle._next_id
-        _Handle._next_id += 1
-        store[self.id] = hook
-
-    def remove(self):
-        self.store.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _converted(array, where, dtype):

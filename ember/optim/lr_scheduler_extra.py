@@ -9,7 +9,7 @@ the lr in the group) is the base class's: see ember/optim/lr_scheduler.py.
 import copy
 import math
 
-from .lr_scheduler import LambdaLR, LRScheduler, _check_optimizer, _per_group
+from .lr_scheduler import LambdaLR, LRScheduler, _check_optimizer, _ComposedScheduler, _per_group
 
 __all__ = ["MultiplicativeLR", "ConstantLR", "PolynomialLR", "CyclicLR", "CosineAnnealingWarmRestarts",
            "ChainedScheduler", "OneCycleLR"]
@@ -215,7 +215,7 @@ class CyclicLR(LRScheduler):
             self._scale_fn_custom.__dict__.update(copy.deepcopy(saved))
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_ComposedScheduler):
     """Step several schedulers together, each acting on the lr the previous one left (their effects multiply):
     ``ChainedScheduler([ConstantLR(opt, 0.1, total_iters=2), ExponentialLR(opt, 0.9)])``."""
 
@@ -238,17 +238,6 @@ class ChainedScheduler(LRScheduler):
             scheduler.step()
         self._last_lr = self._group_lrs()
 
-    def state_dict(self):
-        state = {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        saved = state_dict.pop("_schedulers")
-        super().load_state_dict(state_dict)
-        for scheduler, s in zip(self._schedulers, saved):
-            scheduler.load_state_dict(s)
 
 
 class OneCycleLR(LRScheduler):
