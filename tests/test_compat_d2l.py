@@ -138,3 +138,12 @@ def test_d2l_style_program_runs_and_learns(tmp_path):
     assert "clone matches: True" in out
     assert "birnn outputs 4 (2, 6) grad (4, 2, 5)" in out
     assert "too small input: RuntimeError caught" in out
+
+
+def test_a_lazy_transposed_conv_takes_its_sizes_from_a_loaded_state_dict():
+    source = ember.nn.ConvTranspose2d(6, 4, 3, groups=2)
+    lazy = ember.nn.LazyConvTranspose2d(4, 3, groups=2)
+    lazy.load_state_dict(source.state_dict())
+    assert lazy.in_channels == 6
+    x = ember.randn(1, 6, 5, 5)
+    np.testing.assert_array_equal(lazy(x).detach().numpy(), source(x).detach().numpy())

@@ -136,13 +136,18 @@ class _LazyConvMixin(LazyModuleMixin):
                 f"{type(self).__name__}: the input has {self.in_channels} channels, not divisible by groups "
                 f"({self.groups})"
             )
-        self.weight.materialize((self.out_channels, self.in_channels // self.groups, *self.kernel_size))
+        if getattr(self, "transposed", False):  # a transposed convolution's weight is (in, out / groups, *kernel)
+            shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        self.weight.materialize(shape)
         if self.bias is not None:
             self.bias.materialize((self.out_channels,))
         self.reset_parameters()
 
     def _sizes_from_weights(self):
-        self.in_channels = self.weight.shape[1] * self.groups
+        transposed = getattr(self, "transposed", False)
+        self.in_channels = self.weight.shape[0] if transposed else self.weight.shape[1] * self.groups
 
 
 class LazyConv2d(_LazyConvMixin, Conv2d):
@@ -167,10 +172,13 @@ class _LazyNormMixin(LazyModuleMixin):
             self.running_var = UninitializedBuffer(dtype=dtype)
 
     def initialize_parameters(self, x, *args, **kwargs):
-        self.num_features = self._infer(x, 1 if x.ndim > 1 else 0, "num_features")
+        self._materialize(self._infer(x, 1 if x.ndim > 1 else 0, "num_features"))
+
+    def _materialize(self, num_features):
+        self.num_features = num_features
         for tensor in (self.weight, self.bias, self.running_mean, self.running_var):
             if tensor is not None:
-                tensor.materialize((self.num_features,))
+                tensor.materialize((num_features,))
         self.reset_parameters()
 
     def _sizes_from_weights(self):

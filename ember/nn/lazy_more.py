@@ -1,7 +1,9 @@
 """More lazy layers on ember/nn/lazy.py's mechanism: LazyConv1d, LazyConvTranspose1d/2d and
 LazyInstanceNorm1d/2d/3d read their channel count from the first input, then become the ordinary layer."""
 
+from .batchnorm import BatchNorm3d
 from .conv import Conv1d, ConvTranspose1d, ConvTranspose2d
+from .conv3d import Conv3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .lazy import UninitializedParameter, _LazyConvMixin, _LazyNormMixin
 
@@ -27,18 +29,6 @@ class _LazyConvTransposeMixin(_LazyConvMixin):
         if bias:
             self.bias = UninitializedParameter(dtype=dtype)
 
-    def initialize_parameters(self, x, *args, **kwargs):
-        channels_axis = 0 if x.ndim == len(self.kernel_size) + 1 else 1
-        self.in_channels = self._infer(x, channels_axis, "in_channels")
-        if self.in_channels % self.groups:
-            raise ValueError(f"{type(self).__name__}: the input has {self.in_channels} channels, not divisible by "
-                             f"groups ({self.groups})")
-        # A transposed convolution's weight is (in, out / groups, *kernel).
-        self.weight.materialize((self.in_channels, self.out_channels // self.groups, *self.kernel_size))
-        if self.bias is not None:
-            self.bias.materialize((self.out_channels,))
-        self.reset_parameters()
-
 
 class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
     """``ConvTranspose1d`` whose ``in_channels`` is the channel count of the first input."""
@@ -63,9 +53,6 @@ class LazyConvTranspose2d(_LazyConvTransposeMixin, ConvTranspose2d):
 
 
 class _LazyInstanceNormMixin(_LazyNormMixin):
-    def __init__(self, norm_class, eps, momentum, affine, track_running_stats, dtype):
-        _LazyNormMixin.__init__(self, norm_class, eps, momentum, affine, track_running_stats, dtype)
-
     def has_uninitialized_params(self):
         # Without affine parameters or running statistics there is nothing to materialise, but num_features
         # is still read from the first input (as torch does).
@@ -74,11 +61,7 @@ class _LazyInstanceNormMixin(_LazyNormMixin):
     def initialize_parameters(self, x, *args, **kwargs):
         if x.ndim not in (self.no_batch_dim, self.no_batch_dim + 1):
             raise ValueError(f"expected {self.no_batch_dim}D or {self.no_batch_dim + 1}D input (got {x.ndim}D input)")
-        self.num_features = x.shape[0 if x.ndim == self.no_batch_dim else 1]
-        for tensor in (self.weight, self.bias, self.running_mean, self.running_var):
-            if tensor is not None:
-                tensor.materialize((self.num_features,))
-        self.reset_parameters()
+        self._materialize(x.shape[0 if x.ndim == self.no_batch_dim else 1])
 
 
 class LazyInstanceNorm1d(_LazyInstanceNormMixin, InstanceNorm1d):
@@ -87,7 +70,7 @@ class LazyInstanceNorm1d(_LazyInstanceNormMixin, InstanceNorm1d):
     cls_to_become = InstanceNorm1d
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyInstanceNormMixin.__init__(self, InstanceNorm1d, eps, momentum, affine, track_running_stats, dtype)
+        _LazyNormMixin.__init__(self, InstanceNorm1d, eps, momentum, affine, track_running_stats, dtype)
 
 
 class LazyInstanceNorm2d(_LazyInstanceNormMixin, InstanceNorm2d):
@@ -96,7 +79,7 @@ class LazyInstanceNorm2d(_LazyInstanceNormMixin, InstanceNorm2d):
     cls_to_become = InstanceNorm2d
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyInstanceNormMixin.__init__(self, InstanceNorm2d, eps, momentum, affine, track_running_stats, dtype)
+        _LazyNormMixin.__init__(self, InstanceNorm2d, eps, momentum, affine, track_running_stats, dtype)
 
 
 class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
@@ -105,10 +88,7 @@ class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
     cls_to_become = InstanceNorm3d
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyInstanceNormMixin.__init__(self, InstanceNorm3d, eps, momentum, affine, track_running_stats, dtype)
-
-
-from .batchnorm import BatchNorm3d  # noqa: E402
+        _LazyNormMixin.__init__(self, InstanceNorm3d, eps, momentum, affine, track_running_stats, dtype)
 
 
 class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
@@ -118,9 +98,6 @@ class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
         _LazyNormMixin.__init__(self, BatchNorm3d, eps, momentum, affine, track_running_stats, dtype)
-
-
-from .conv3d import Conv3d  # noqa: E402
 
 
 class LazyConv3d(_LazyConvMixin, Conv3d):
