@@ -13,6 +13,23 @@ from .module import Module
 from .parameter import Parameter
 
 
+def register_affine(module, shape, weight, bias, dtype):
+    """The per-feature scale γ (``weight``, starting at 1) and shift β (``bias``, starting at 0) of a
+    normalisation layer, each registered as None when switched off; ``bias=None``: the layer has no shift."""
+    dtype = backend.default_dtype if dtype is None else dtype
+    module.register_parameter("weight", Parameter(xp.ones(shape, dtype=dtype)) if weight else None)
+    if bias is not None:
+        module.register_parameter("bias", Parameter(xp.zeros(shape, dtype=dtype)) if bias else None)
+
+
+def reset_affine(module):
+    """γ back to 1 and β back to 0 (those that exist)."""
+    if module.weight is not None:
+        module.weight.array[...] = 1
+    if getattr(module, "bias", None) is not None:
+        module.bias.array[...] = 0
+
+
 class LayerNorm(Module):
     """y = γ ⊙ (x - μ)/√(σ² + ε) + β, with μ and σ² over the last ``len(normalized_shape)`` dims of each sample.
 
@@ -25,23 +42,12 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = backend.default_dtype if dtype is None else dtype
-        if elementwise_affine:
-            self.weight = Parameter(xp.ones(self.normalized_shape, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-        if elementwise_affine and bias:
-            self.bias = Parameter(xp.zeros(self.normalized_shape, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_affine(self, self.normalized_shape, elementwise_affine, elementwise_affine and bias, dtype)
         if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
             self.to(device)
 
     def reset_parameters(self):
-        if self.weight is not None:
-            self.weight.array[...] = 1
-        if self.bias is not None:
-            self.bias.array[...] = 0
+        reset_affine(self)
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -61,23 +67,12 @@ class GroupNorm(Module):
         if num_channels % num_groups != 0:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        dtype = backend.default_dtype if dtype is None else dtype
-        if affine:
-            self.weight = Parameter(xp.ones(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-        if affine and bias:
-            self.bias = Parameter(xp.zeros(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_affine(self, (num_channels,), affine, affine and bias, dtype)
         if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
             self.to(device)
 
     def reset_parameters(self):
-        if self.weight is not None:
-            self.weight.array[...] = 1
-        if self.bias is not None:
-            self.bias.array[...] = 0
+        reset_affine(self)
 
     def forward(self, input):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

@@ -1,9 +1,8 @@
 """RMSNorm (at torch.nn.modules.normalization)."""
 
-from .. import backend
 from ..ops.rms_norm import rms_norm
 from .module import Module
-from .parameter import Parameter
+from .normalization import register_affine, reset_affine
 
 
 class RMSNorm(Module):
@@ -13,15 +12,10 @@ class RMSNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        if elementwise_affine:
-            dtype = backend.default_dtype if dtype is None else dtype
-            self.weight = Parameter(backend.xp.ones(shape, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
+        register_affine(self, shape, elementwise_affine, None, dtype)  # a scale, no shift
 
     def reset_parameters(self):
-        if self.weight is not None:
-            self.weight.array[...] = 1
+        reset_affine(self)
 
     def forward(self, x):
         return rms_norm(x, self.normalized_shape, self.weight, self.eps)
