@@ -30,6 +30,17 @@ def adam_moments(state, param, grad, beta1, beta2, amsgrad):
     return exp_avg, xp.sqrt(exp_avg_sq, out=scratch), state["step"]
 
 
+def apply_weight_decay(param, grad, lr, weight_decay, decoupled):
+    """The weight decay of the Adam family: the L2 penalty g + λθ (returned as the new gradient), or with
+    ``decoupled`` AdamW's θ ← θ(1 - ηλ) in place (the gradient is returned unchanged)."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        param *= 1 - lr * weight_decay
+        return grad
+    return grad + weight_decay * param
+
+
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015), as ``torch.optim.Adam``; ``amsgrad=True`` is AMSGrad (Reddi et al., 2018).
 
@@ -65,11 +76,7 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        if weight_decay != 0:
-            if group.get("decoupled_weight_decay", False):
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = apply_weight_decay(param, grad, lr, weight_decay, group.get("decoupled_weight_decay", False))
         exp_avg, denom, t = adam_moments(state, param, grad, beta1, beta2, group["amsgrad"])
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t

@@ -2,6 +2,7 @@
 
 from .. import backend
 from ..backend import xp
+from .adam import adam_moments, apply_weight_decay
 from .optimizer import Optimizer
 
 
@@ -38,27 +39,16 @@ class NAdam(Optimizer):
     def _update(self, param, grad, state, group):
         lr, eps, wd, psi = (float(group[k]) for k in ("lr", "eps", "weight_decay", "momentum_decay"))
         beta1, beta2 = (float(b) for b in group["betas"])
-        if not state:
-            state["step"] = 0
+        grad = apply_weight_decay(param, grad, lr, wd, group["decoupled_weight_decay"])
+        first = not state
+        exp_avg, denom, t = adam_moments(state, param, grad, beta1, beta2, amsgrad=False)
+        if first:
             state["mu_product"] = 1.0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-        state["step"] += 1
-        t = state["step"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * wd
-            else:
-                grad = grad + wd * param
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         sdt = scalar_dtype()
         state["mu_product"] = mu_product = float(sdt(state["mu_product"]) * sdt(mu))
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)                    # m ← β1 m + (1 - β1) g (torch's lerp)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad                      # v ← β2 v + (1 - β2) g²
-        denom = xp.sqrt(exp_avg_sq / (1 - beta2**t))
+        denom /= (1 - beta2**t) ** 0.5                              # √v̂
         denom += eps
         param -= (lr * (1.0 - mu) / (1.0 - mu_product)) * (grad / denom)
         param -= (lr * mu_next / (1.0 - mu_product * mu_next)) * (exp_avg / denom)

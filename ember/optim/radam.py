@@ -2,7 +2,7 @@
 
 import math
 
-from ..backend import xp
+from .adam import adam_moments, apply_weight_decay
 from .optimizer import Optimizer
 
 
@@ -32,21 +32,8 @@ class RAdam(Optimizer):
     def _update(self, param, grad, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-        state["step"] += 1
-        t = state["step"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * wd
-            else:
-                grad = grad + wd * param
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        grad = apply_weight_decay(param, grad, lr, wd, group["decoupled_weight_decay"])
+        exp_avg, sqrt_v, t = adam_moments(state, param, grad, beta1, beta2, amsgrad=False)
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         m_hat = exp_avg / bias_correction1
@@ -54,7 +41,8 @@ class RAdam(Optimizer):
         rho_t = rho_inf - 2 * t * (beta2**t) / bias_correction2
         if rho_t > 5.0:
             rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive = (bias_correction2**0.5) / (xp.sqrt(exp_avg_sq) + eps)
+            sqrt_v += eps
+            adaptive = (bias_correction2**0.5) / sqrt_v
             param -= m_hat * lr * adaptive * rect
         else:
             param -= m_hat * lr
