@@ -24,7 +24,7 @@ layout, and the next convolution finds its input already in this order.
 
 from ..autograd.function import Function
 from ..backend import as_strided, xp
-from .window import output_size, pair
+from .window import output_size, pair, single as _single
 
 
 def batch_last_padded(x, pads):
@@ -212,16 +212,6 @@ class ConvTranspose2d(Function):
         if need_b:
             db = grad.sum(axis=(0, 2, 3))
         return dx, dw, db
-
-
-def _single(value, name):
-    """2 or (2,) -> 2 (the 1-D layers' arguments)."""
-    if isinstance(value, int):
-        return value
-    value = tuple(value)
-    if len(value) != 1 or not isinstance(value[0], int):
-        raise ValueError(f"{name} must be an int or a 1-tuple of ints, got {value}")
-    return value[0]
 
 
 def _check_1d(x, weight, name, transposed=False):

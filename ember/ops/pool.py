@@ -15,7 +15,7 @@ accumulating (windows cannot overlap).
 from ..autograd.function import Function
 from ..backend import as_strided, xp
 from ..tensor import Tensor
-from .window import output_size, padded, pair, tap
+from .window import output_size, padded, pair, single as _single, tap
 
 
 def pool_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode, layer=None):
@@ -408,15 +408,6 @@ def _check_1d(x, name):
             f"{name}: Expected 2D or 3D (batch mode) tensor (C, L) or (N, C, L), but got: {list(x.shape)}; "
             "use the 2-D layer for images"
         )
-
-
-def _single(value, name):
-    if isinstance(value, int):
-        return value
-    value = tuple(value)
-    if len(value) != 1 or not isinstance(value[0], int):
-        raise ValueError(f"{name} must be an int or a 1-tuple of ints, got {value}")
-    return value[0]
 
 
 def _squeeze_height(result):

@@ -21,6 +21,16 @@ def pair(value, name="argument"):
     return value
 
 
+def single(value, name="argument"):
+    """2 or (2,) -> 2 (the 1-D layers' arguments)."""
+    if isinstance(value, int):
+        return value
+    value = tuple(value)
+    if len(value) != 1 or not isinstance(value[0], int):
+        raise ValueError(f"{name} must be an int or a 1-tuple of ints, got {value}")
+    return value[0]
+
+
 def _describe(layer, default):
     return str(layer) if layer is not None else default
 
