@@ -8,6 +8,7 @@ blends truncate, resampling rounds.
 """
 
 from ...backend import xp
+from ...data import color
 
 # ---- dtypes and checks -------------------------------------------------------------------------------------
 
@@ -147,33 +148,13 @@ def adjust_saturation(img, factor):
 
 
 def rgb_to_hsv(img):
-    """torchvision's ``_rgb2hsv`` on float (..., 3, H, W): H in [0, 1), S = C / V, V = max."""
-    r, g, b = img[..., 0, :, :], img[..., 1, :, :], img[..., 2, :, :]
-    maxc, minc = img.max(axis=-3), img.min(axis=-3)
-    equal = maxc == minc
-    chroma = maxc - minc
-    s = chroma / xp.where(equal, 1, maxc)
-    divisor = xp.where(equal, 1, chroma)
-    rc, gc, bc = (maxc - r) / divisor, (maxc - g) / divisor, (maxc - b) / divisor
-    h = (maxc == r) * (bc - gc) + ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
-    h = h + ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
-    h = xp.fmod(h / 6.0 + 1.0, 1.0)
-    return xp.stack((h, s, maxc), axis=-3).astype(img.dtype, copy=False)
+    """HSV of a float (..., 3, H, W) image: the colour-space conversion of ember.data.color."""
+    return color.rgb_to_hsv(img, dim=-3)
 
 
 def hsv_to_rgb(img):
-    """torchvision's ``_hsv2rgb``: sector i = floor(6H) picks (R, G, B) from (V, p, q, t)."""
-    h, s, v = img[..., 0, :, :], img[..., 1, :, :], img[..., 2, :, :]
-    i = xp.floor(h * 6.0)
-    f = h * 6.0 - i
-    i = i.astype(xp.int64) % 6
-    p = xp.clip(v * (1.0 - s), 0.0, 1.0)
-    q = xp.clip(v * (1.0 - s * f), 0.0, 1.0)
-    t = xp.clip(v * (1.0 - s * (1.0 - f)), 0.0, 1.0)
-    r = xp.choose(i, (v, q, p, p, t, v))
-    g = xp.choose(i, (t, v, v, q, p, p))
-    b = xp.choose(i, (p, p, t, v, v, q))
-    return xp.stack((r, g, b), axis=-3).astype(img.dtype, copy=False)
+    """RGB of a float (..., 3, H, W) HSV image (ember.data.color)."""
+    return color.hsv_to_rgb(img, dim=-3)
 
 
 def convert_image_dtype(img, dtype):
