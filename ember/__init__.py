@@ -77,6 +77,7 @@ from .ops import (
 )
 
 from .autograd import inference_mode, is_inference_mode_enabled
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .size import Size
 from .tensor_types import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,

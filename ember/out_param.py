@@ -38,6 +38,7 @@ def copy_into(out, result, name):
                            f"{out.dtype}; pass an out tensor of dtype {array.dtype} (or drop out=)")
     if out.shape == array.shape:
         out.array[...] = array
+        out._bump_version()
     else:
         if out.array.size:  # torch's warning: resizing a tensor that held values is deprecated
             warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "

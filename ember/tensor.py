@@ -7,7 +7,7 @@ that need gradients, the context of that operation (``._ctx``): a node of the co
 Every method below is one line that calls an op from ``ember.ops``; the maths lives there.
 """
 
-from .autograd import engine
+from .autograd import engine, version
 from .autograd.grad_mode import is_grad_enabled
 from . import backend
 from . import devices as _device
@@ -333,26 +333,37 @@ class Tensor:
 
     # ---- in-place updates (on data that is not part of a graph) -----------------------------------------
 
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's storage (shared with its views) has had."""
+        return version.current(self.array)
+
+    def _bump_version(self):
+        version.bump(self.array)
+
     def _check_inplace(self, what):
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError(
-                f"{what}: a tensor that requires grad cannot be changed in place while grad is enabled; "
-                "wrap the update in `with ember.no_grad():`"
+                f"{what}: a leaf Variable that requires grad is being used in an in-place operation; wrap "
+                "the update in `with ember.no_grad():` (or change it out of place: w = w + 1)"
             )
 
     def zero_(self):
         self._check_inplace("zero_()")
         self.array[...] = 0
+        self._bump_version()
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_()")
         self.array[...] = value
+        self._bump_version()
         return self
 
     def copy_(self, src):
         self._check_inplace("copy_()")
         self.array[...] = src.array if isinstance(src, Tensor) else src
+        self._bump_version()
         return self
 
     def __setitem__(self, index, value):
@@ -364,6 +375,7 @@ class Tensor:
             return
         self._check_inplace("tensor[index] = value")
         _ops.shape.setitem(self.array, index, value.array if isinstance(value, Tensor) else value)
+        self._bump_version()
 
     def _inplace(self, op, other, what):
         """``self op= other``. Without a graph to record (an SGD step ``w -= lr * w.grad`` under no_grad, a
@@ -381,6 +393,7 @@ class Tensor:
                 f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(result.shape)}"
             )
         self.array[...] = result.array
+        self._bump_version()
         return self
 
     def __iadd__(self, other):

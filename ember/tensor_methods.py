@@ -99,6 +99,7 @@ def _update(self, op, *args, what, **kwargs):
             result.array, result._ctx, result._out_index, True)
         return self
     self.array[...] = result.array
+    self._bump_version()
     return self
 
 
@@ -141,6 +142,7 @@ def detach_(self):
 def _fill(self, what, sample):
     self._check_inplace(what)
     self.array[...] = xp.asarray(sample(backend.generator(), self.array.shape)).astype(self.dtype, copy=False)
+    self._bump_version()
     return self
 
 

@@ -138,6 +138,7 @@ def apply_(self, callable):
     flat = self.array.reshape(-1)
     for i, v in enumerate(flat.tolist()):
         flat[i] = callable(v)
+    self._bump_version()
     return self
 
 
@@ -149,6 +150,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
     if self.ndim > 2 and len(set(self.shape)) != 1:
         raise RuntimeError("all dimensions of input must be of equal length")
     xp.fill_diagonal(self.array, fill_value, wrap=wrap)
+    self._bump_version()
     return self
 
 

@@ -10,6 +10,7 @@ from .function import AccumulateGrad, Context
 from .custom import Function, Variable
 from .engine import grad
 from .gradcheck import gradcheck
+from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 
 FunctionCtx = Context
 

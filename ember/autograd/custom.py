@@ -25,6 +25,7 @@ input of ``forward`` (``None`` where an input needs none). The newer form, ``for
 plus ``setup_context(ctx, inputs, output)``, works too.
 """
 
+from . import anomaly, version
 from .function import Context
 from .function import Function as ArrayFunction
 from .grad_mode import is_grad_enabled, no_grad
@@ -69,6 +70,10 @@ class Function(ArrayFunction):
             return output
         outputs = output if isinstance(output, tuple) else (output,)
         ctx.parents = parents
+        if ctx._saved:
+            ctx._versions = version.snapshot(ctx._saved)
+        if anomaly.enabled:
+            anomaly.remember_forward(ctx)
         ctx.outputs_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs)
         frozen = getattr(ctx, "non_differentiable", ())
         wrapped = tuple(_output(o, ctx, i, frozen) for i, o in enumerate(outputs))

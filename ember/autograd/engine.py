@@ -13,6 +13,7 @@
 import weakref
 
 from ..backend import writeable, xp
+from . import anomaly
 from .hooks import leaf_hooks, run_hooks
 
 
@@ -202,7 +203,10 @@ def run(roots, retain_graph=False, capture=None):
                 t = ref()
                 if t is not None and i in slots:
                     t._accumulate_grad(slots[i].copy())
-        input_grads = node.function.run_backward(node, *grads)
+        if anomaly.enabled:
+            input_grads = _backward_watched(node, grads)
+        else:
+            input_grads = node.function.run_backward(node, *grads)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         parents = node.parents
@@ -216,6 +220,18 @@ def run(roots, retain_graph=False, capture=None):
     if capture is not None:
         return [captured.get(id(t)) for t in capture]
     return None
+
+
+def _backward_watched(node, grads):
+    """A node's backward in anomaly mode: its gradients are checked for NaN, and any failure shows where
+    the node's forward ran."""
+    try:
+        input_grads = node.function.run_backward(node, *grads)
+        anomaly.check_gradients(node, input_grads if isinstance(input_grads, tuple) else (input_grads,))
+    except Exception:
+        anomaly.warn_forward(node)
+        raise
+    return input_grads
 
 
 def _base(array):

@@ -21,6 +21,7 @@ A backward never writes into the gradients it receives: the add gate hands the s
 """
 
 from ..backend import xp
+from . import anomaly, version
 from .grad_mode import is_grad_enabled
 
 
@@ -29,8 +30,11 @@ class Context:
 
     ``needs_input_grad[i]`` says whether input ``i`` wants a gradient, so a backward can skip work
     (a first conv layer never needs the gradient of the image). Anything else a forward needs later
-    is set as an attribute (``ctx.stride = 2``) or saved with ``ctx.save(*arrays)``.
+    is set as an attribute (``ctx.stride = 2``) or saved with ``ctx.save(*arrays)``. What is saved with
+    ``save`` is guarded by version counters (version.py): backward refuses it if it changed in place.
     """
+
+    _versions = ()  # ((saved item, its storage, the storage's version at forward), ...)
 
     def __init__(self, function, needs_input_grad):
         self.function = function
@@ -51,6 +55,8 @@ class Context:
     @property
     def saved_tensors(self):
         self.check_alive()
+        if self._versions:
+            version.check(self)
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
@@ -58,7 +64,10 @@ class Context:
         self.non_differentiable = getattr(self, "non_differentiable", ()) + tuple(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors):
-        """Accepted for torch compatibility: Ember has no version counters to bump."""
+        """These inputs were changed in place by forward: their version moves on, so any node that saved
+        them before refuses to backward with the old values."""
+        for t in tensors:
+            version.bump(t.array)
 
     def set_materialize_grads(self, value):
         """With ``False``, backward receives ``None`` (not zeros) for outputs that got no gradient."""
@@ -78,6 +87,8 @@ class Context:
     @property
     def saved(self):
         self.check_alive()
+        if self._versions:
+            version.check(self)
         return self._saved
 
     def check_alive(self):
@@ -93,7 +104,7 @@ class Context:
         function, needs = self.function, self.needs_input_grad
         self.__dict__.clear()
         self.function, self.needs_input_grad = function, needs
-        self.parents, self._saved, self.released = (), (), True
+        self.parents, self._saved, self._versions, self.released = (), (), (), True
 
     def __repr__(self):
         return f"<{self.function.__name__}Backward>"
@@ -164,6 +175,10 @@ class Function:
                 return tuple(Tensor(o) for o in out)
             return Tensor(out)
         ctx.parents = parents
+        if ctx._saved:
+            ctx._versions = version.snapshot(ctx._saved)
+        if anomaly.enabled:
+            anomaly.remember_forward(ctx)
         if isinstance(out, tuple):
             # Integer outputs (indices, counts) carry no gradient and stay outside the graph.
             ctx.outputs_meta = tuple((o.shape, o.dtype) for o in out)

@@ -40,7 +40,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save(a if need_b else None, b if need_a else None)  # only what a gradient needs, as torch
         return a * b
 
     @staticmethod

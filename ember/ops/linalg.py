@@ -60,7 +60,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        ctx.save(x, weight)
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.save(x if need_w else None, weight if need_x else None)  # only what a gradient needs, as torch
         ctx.has_bias = bias is not None
         y = xp.matmul(x, weight.T)
         if bias is not None:

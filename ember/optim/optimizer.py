@@ -41,12 +41,19 @@ required = _RequiredParameter()
 
 def _marks_step_called(step):
     """Wrap a subclass's own ``step`` so that learning-rate schedulers can tell it has been called (they warn
-    when ``scheduler.step()`` comes before the first ``optimizer.step()``, which skips the first lr)."""
+    when ``scheduler.step()`` comes before the first ``optimizer.step()``, which skips the first lr), and
+    so that the parameters' version counters record the in-place update (autograd/version.py)."""
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         self._opt_called = True
-        return step(self, *args, **kwargs)
+        loss = step(self, *args, **kwargs)
+        if type(self).step is not Optimizer.step:  # (the base step counts its own updates)
+            for group in self.param_groups:  # changed in place: a graph built before this step must notice
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p._bump_version()
+        return loss
 
     return wrapper
 
@@ -228,6 +235,7 @@ class Optimizer:
                         self._update(p.array, -grad if maximize else grad, state, group)
                     if state and p not in self.state:
                         self.state[p] = state
+                    p._bump_version()  # changed in place: a graph built before this step must notice
         return loss
 
     def _gradient(self, p):
