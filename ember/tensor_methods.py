@@ -148,23 +148,31 @@ def _fill(self, what, sample):
 
 def normal_(self, mean=0.0, std=1.0):
     """Fill with samples of N(mean, std²)."""
+    if not std >= 0:  # (also refuses NaN)
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _fill(self, "normal_()", lambda g, shape: mean + std * g.standard_normal(shape))
 
 
 def uniform_(self, a=0.0, b=1.0, **bounds):
     """Fill with samples of U[a, b) (torch names the bounds ``from`` and ``to``; both spellings work)."""
     a, b = bounds.get("from", a), bounds.get("to", b)
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     return _fill(self, "uniform_()", lambda g, shape: a + (b - a) * g.random(shape))
 
 
 def bernoulli_(self, p=0.5):
     """Fill with 1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
     p = p.array if isinstance(p, Tensor) else p
+    if not bool(xp.all((xp.asarray(p) >= 0) & (xp.asarray(p) <= 1))):
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     return _fill(self, "bernoulli_()", lambda g, shape: g.random(shape) < p)
 
 
 def exponential_(self, lambd=1.0):
     """Fill with samples of the exponential distribution with rate ``lambd``."""
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     return _fill(self, "exponential_()", lambda g, shape: g.exponential(1.0 / lambd, shape))
 
 
@@ -174,6 +182,8 @@ def random_(self, low=0, high=None):
         if low == 0:
             raise NotImplementedError("random_(): give the upper bound, random_(high) or random_(low, high)")
         low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     return _fill(self, "random_()", lambda g, shape: g.integers(low, high, size=shape))
 
 
