@@ -1,4 +1,4 @@
-"""``ember`` on the command line: parses arguments and calls ember.train.recipes — nothing else.
+"""``ember`` on the command line: parses arguments and calls ember.app.recipes — nothing else.
 
     ember train lenet5 --dataset mnist --epochs 5
     ember evaluate runs/lenet5-mnist/best.npz
@@ -15,8 +15,8 @@ import sys
 
 
 def _parser():
-    from .train.language import LM_DEFAULTS
-    from .train.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
+    from .app.language import LM_DEFAULTS
+    from .app.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
 
     lm = LM_DEFAULTS
 
@@ -119,7 +119,7 @@ def main(argv=None):
 
         return run.main(argv[1:])
     args = _parser().parse_args(argv)
-    from .train import recipes
+    from .app import recipes
 
     try:
         if args.command == "train":
@@ -138,7 +138,7 @@ def main(argv=None):
             for path, ranked in zip(args.images, recipes.predict(args.checkpoint, args.images, args.topk)):
                 print(f"{path}: " + ", ".join(f"{name} {p:.1%}" for name, p in ranked))
         elif args.command == "sample":
-            from .train.language import sample
+            from .app.language import sample
 
             print(sample(args.checkpoint, args.prompt, args.length, args.temperature, args.seed))
         elif args.command == "models":

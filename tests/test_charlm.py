@@ -11,7 +11,7 @@ from ember.cli import main
 from ember.data import text as T
 from ember.models import CharLM
 from ember.train import checkpoint
-from ember.train.language import train_epoch
+from ember.app.language import train_epoch
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 

@@ -268,7 +268,7 @@ def summarize(name, input_size=None, num_classes=None, dry_run=True):
     Mistakes (an unknown model, an input too small for it) raise ``UsageError`` with a one-line message.
     """
     from .. import models
-    from ..train.recipes import UsageError
+    from ..app.usage import UsageError
 
     try:
         accepted = models.signature(name)

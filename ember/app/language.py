@@ -24,7 +24,7 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..data import text as T
 from ..nn.utils import clip_grad_norm_
-from . import checkpoint
+from ..train import checkpoint
 from .usage import UsageError, read_checkpoint
 
 try:

@@ -16,9 +16,10 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..data import DataLoader, Subset, random_split, transforms
 from ..data import datasets as D
-from . import checkpoint, language
-from .callbacks import EarlyStopping, ModelCheckpoint
-from .trainer import Trainer
+from ..train import checkpoint
+from ..train.callbacks import EarlyStopping, ModelCheckpoint
+from ..train.trainer import Trainer
+from . import language
 from .usage import UsageError, read_checkpoint
 
 
