@@ -42,10 +42,13 @@ def _parser():
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET, runs/char-lm-CELL)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run from its checkpoint")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    train.add_argument("--scheduler", default=None, choices=SCHEDULERS,
+                       help=f"learning-rate schedule (default {DEFAULTS['scheduler']}; char-lm {lm['scheduler']})")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard event files to OUT/tensorboard (needs: pip install 'ember[tensorboard]')")
 
     images = train.add_argument_group("image models")
     images.add_argument("--dataset", default=None, choices=list(DATASETS), help=f"default {DEFAULTS['dataset']}")
-    images.add_argument("--scheduler", default=None, choices=SCHEDULERS, help=f"default {DEFAULTS['scheduler']}")
     images.add_argument("--augment", action="store_true", help="random crops (and flips where they make sense)")
     images.add_argument("--val-size", type=int, default=None,
                         help=f"training images held out for validation (default {DEFAULTS['val_size']})")
@@ -147,10 +150,8 @@ def main(argv=None):
             print("\n".join(models.list()))
             print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
         elif args.command == "summary":
-            from .tools.summary import summarize
-
-            print(summarize(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
-    except recipes.UsageError as error:
+            print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
+    except (recipes.UsageError, recipes.NonFiniteLossError) as error:
         print(f"ember {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,11 +1,12 @@
 """What ``ember train char-lm`` does: train a character-level language model and report its perplexity.
 
-The loop is d2l's ``train_ch8``: minibatches of (batch, steps) characters from a ``SeqDataLoader``; with
-sequential sampling the recurrent state is carried from one minibatch to the next but *detached*
-(truncated backpropagation through time: the gradient stops at the minibatch's first step), with random
-sampling it starts from zeros each time; the gradient norm is clipped before every update, because
-gradients through time can explode. After each epoch: training and validation perplexity
-exp(mean cross-entropy per character), characters per second, and a sample continued from a prompt.
+The model trains through the one ``Trainer`` (``recurrent=True``): minibatches of (batch, steps) characters
+from a ``SeqDataLoader``; with sequential sampling the recurrent state is carried from one minibatch to the
+next but *detached* (truncated backpropagation through time), with random sampling it starts from zeros
+each time; the gradient norm is clipped before every update (``--clip``), because gradients through time
+can explode. Every ``--optimizer`` and ``--scheduler`` of the image models applies. After each epoch:
+training and validation perplexity exp(mean cross-entropy per character), characters per second, and a
+sample continued from a prompt (``SampleText``).
 
 The text is a file (``--text``) or, with none, the source code of Python's own standard library (a fixed
 list of modules, ``ember.data.text.python_stdlib_corpus``): real text every Python installation carries.
@@ -13,33 +14,22 @@ The last ``val_fraction`` of the text is held out for validation. Checkpoints ke
 their JSON, so ``ember sample`` and ``ember evaluate`` rebuild everything from the file.
 """
 
-import json
-import math
 import os
-import sys
-import time
 
-from .. import backend, models, optim
-from ..autograd.grad_mode import no_grad
+from .. import backend, models
 from ..backend import xp
 from ..data import text as T
-from ..nn.utils import clip_grad_norm_
-from ..train import checkpoint
+from ..train import Callback, ModelCheckpoint, Trainer
+from .optimizers import OPTIMIZERS, SCHEDULERS, make_optimizer, make_scheduler
+from .rundir import RunDirectory
 from .usage import UsageError, read_checkpoint
-
-try:
-    from tqdm.auto import tqdm
-except ImportError:  # the progress bar is optional
-    tqdm = None
 
 LM_DEFAULTS = dict(
     text=None, max_chars=1_000_000, min_freq=3, val_fraction=0.05, cell="lstm", hidden_size=256, num_layers=1,
     embedding_dim=0, dropout=0.0, epochs=10, batch_size=32, seq_len=35, sampling="sequential", optimizer="adam",
-    lr=0.002, momentum=0.9, weight_decay=0.0, clip=1.0, prompt="def ", temperature=0.8, sample_length=200,
-    seed=0, out=None, progress=True, resume=None,
+    lr=0.002, momentum=0.9, weight_decay=0.0, scheduler="none", clip=1.0, prompt="def ", temperature=0.8,
+    sample_length=200, seed=0, out=None, progress=True, resume=None, tensorboard=False,
 )
-OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
-              "adagrad": optim.Adagrad}
 
 
 def corpus_text(config):
@@ -71,6 +61,10 @@ def _check(config):
         raise UsageError(f"unknown cell '{config['cell']}'; choose one of: {', '.join(models.charlm.CELLS)}")
     if config["optimizer"] not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer '{config['optimizer']}'; choose one of: {', '.join(OPTIMIZERS)}")
+    if config["scheduler"] not in SCHEDULERS:
+        raise UsageError(f"unknown scheduler '{config['scheduler']}'; choose one of: {', '.join(SCHEDULERS)}")
+    if config["clip"] is not None and config["clip"] < 0:
+        raise UsageError(f"--clip must be positive (0 for no clipping), got {config['clip']}")
     if config["sampling"] not in ("sequential", "random"):
         raise UsageError(f"--sampling must be 'sequential' or 'random', got '{config['sampling']}'")
     if config["lr"] <= 0 or not 0 < config["val_fraction"] < 1:
@@ -83,9 +77,7 @@ def train_char_lm(**options):
     config.update({k: v for k, v in options.items() if v is not None})
     config["model"] = "char-lm"
     _check(config)
-    log = lambda message: print(message, file=sys.stderr)  # noqa: E731
-    out = config["out"] or os.path.join("runs", f"char-lm-{config['cell']}")
-    os.makedirs(out, exist_ok=True)
+    run = RunDirectory(config["out"] or os.path.join("runs", f"char-lm-{config['cell']}"))
     backend.manual_seed(config["seed"])
 
     text = corpus_text(config)
@@ -99,108 +91,77 @@ def train_char_lm(**options):
     try:
         loader = T.SeqDataLoader(train_ids, bs, steps, random_iter=config["sampling"] == "random",
                                  generator=config["seed"])
-        T.SeqDataLoader(val_ids, 1, steps)  # fails early, with the sizes, if the held-out text is too short
     except ValueError as error:
-        raise UsageError(str(error)) from error
+        raise UsageError(f"the training text: {error}") from error
+    held_out = HeldOut(val_ids, bs, steps)
     model = build_model(config, len(vocab))
-    cls = OPTIMIZERS[config["optimizer"]]
-    extra = {"momentum": config["momentum"]} if config["optimizer"] in ("sgd", "rmsprop") else {}
-    optimizer = cls(model.parameters(), lr=config["lr"], weight_decay=config["weight_decay"], **extra)
-    saved = {k: v for k, v in config.items() if k not in ("out", "progress", "resume")}
+    optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
+                               config["weight_decay"])
+    scheduler = make_scheduler(config["scheduler"], optimizer, config["lr"], config["epochs"], len(loader))
+    saved = {k: v for k, v in config.items() if k not in ("out", "progress", "resume", "tensorboard")}
     saved["vocab"] = vocab.state_dict()
-    epoch, history, best = 0, [], math.inf
-    sample_rng = xp.random.default_rng(config["seed"])  # the samples' own stream, saved with the run
+    callbacks = [SampleText(vocab, config["prompt"] or text[0], config["sample_length"], config["temperature"],
+                            config["seed"]),
+                 ModelCheckpoint(run.path, monitor="val_perplexity", mode="min"),
+                 *run.loggers(config["tensorboard"])]
+    trainer = Trainer(model, optimizer, scheduler=scheduler, callbacks=callbacks, clip_grad_norm=config["clip"] or None,
+                      progress=config["progress"], config=saved, recurrent=True)
     if resumed is not None:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        loader.load_state_dict(resumed["rng"]["loader"])
-        backend.set_rng_state(resumed["rng"]["ember"])
-        epoch, history = resumed["epoch"], list(resumed["history"])
-        best = min((h["val_perplexity"] for h in history), default=math.inf)
-        sample_rng.bit_generator.state = resumed["rng"]["sample"]
-    log(f"char-lm: {len(text):,} characters ({'file ' + config['text'] if config['text'] else 'Python stdlib'}), "
-        f"vocabulary {len(vocab)}, {len(train_ids):,} train / {len(val_ids):,} validation tokens, "
-        f"{sum(p.array.size for p in model.parameters()):,} parameters")
-    start_fit = time.perf_counter()
-    while epoch < config["epochs"]:
-        logs = {"epoch": epoch + 1}
-        logs.update(train_epoch(model, loader, optimizer, config["clip"], config["progress"],
-                                f"epoch {epoch + 1}/{config['epochs']}"))
-        logs["val_perplexity"] = perplexity(model, val_ids, bs, steps)
-        prompt = config["prompt"] or text[0]
-        logs["sample"] = generate_text(model, vocab, prompt, config["sample_length"], config["temperature"],
-                                       sample_rng)
-        epoch += 1
-        history.append(logs)
-        log(f"epoch {epoch}: perplexity {logs['perplexity']:.2f}, val_perplexity {logs['val_perplexity']:.2f}, "
-            f"{logs['seconds']:.1f} s, {logs['tokens_per_s']:,.0f} chars/s")
-        log(f"  sample: {logs['sample']!r}")
-        state = {"epoch": epoch, "history": history, "config": saved, "model": model.state_dict(),
-                 "optimizer": optimizer.state_dict(),
-                 "rng": {"ember": backend.get_rng_state(), "loader": loader.state_dict(),
-                         "sample": sample_rng.bit_generator.state}}
-        checkpoint.save(os.path.join(out, "last.npz"), state)
-        if logs["val_perplexity"] < best:
-            best = logs["val_perplexity"]
-            checkpoint.save(os.path.join(out, "best.npz"), state)
-    metrics = {"config": saved, "history": history, "fit_seconds": time.perf_counter() - start_fit}
-    checkpoint.write_atomically(os.path.join(out, "metrics.json"),
-                                lambda f: f.write(json.dumps(metrics, indent=2).encode()))
-    log(f"wrote {out}/last.npz, best.npz, metrics.json")
+        trainer.load_state_dict(resumed)
+    trainer.log(f"char-lm: {len(text):,} characters ({'file ' + config['text'] if config['text'] else 'Python stdlib'}), "
+                f"vocabulary {len(vocab)}, {len(train_ids):,} train / {len(val_ids):,} validation tokens, "
+                f"{sum(p.array.size for p in model.parameters()):,} parameters")
+    title = f"char-lm ({config['cell']})"
+    fit_seconds = run.fit(trainer, loader, config["epochs"], held_out, {"config": saved}, title)
+    metrics = {"config": saved, "history": trainer.history, "fit_seconds": fit_seconds}
+    run.write(metrics, title, trainer.log)
+    trainer.log(f"wrote {run.path}/last.npz, best.npz, metrics.json, steps.jsonl, curves.png")
     return metrics
 
 
-def train_epoch(model, loader, optimizer, clip, progress=False, description="train"):
-    """One pass with truncated BPTT; returns the training perplexity, seconds and characters/s."""
-    model.train()
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    state, loss_sum, count = None, 0.0, 0
-    bar = tqdm(loader, desc=description, leave=False, dynamic_ncols=True, file=sys.stderr) \
-        if progress and tqdm is not None else loader
-    start = time.perf_counter()
-    for X, Y in bar:
-        if loader.random_iter:
-            state = None  # random minibatches do not continue each other: start from zeros
-        elif state is not None:
-            state = _detach(state)  # keep the values, cut the graph: truncated BPTT
-        logits, state = model(X, state)
-        loss = model.loss(logits, Y)
-        optimizer.zero_grad()
-        loss.backward()
-        if clip:
-            clip_grad_norm_(params, clip)
-        optimizer.step()
-        loss_sum += loss.item() * Y.array.size
-        count += Y.array.size
-        if bar is not loader:
-            bar.set_postfix(ppl=f"{math.exp(loss_sum / count):.2f}", refresh=False)
-    seconds = time.perf_counter() - start
-    return {"perplexity": math.exp(loss_sum / count), "seconds": seconds, "tokens_per_s": count / seconds}
+class HeldOut:
+    """The held-out text read in order, from the same offset at every pass, so that epochs (and ``ember
+    evaluate`` later) measure the same characters; as many rows as fit, up to ``batch_size``."""
+
+    def __init__(self, ids, batch_size, steps):
+        # SeqDataLoader needs (rows + 1) * steps tokens for one minibatch of rows x steps.
+        rows = min(batch_size, (len(ids) - steps) // steps)
+        if rows < 1:
+            raise UsageError(f"the held-out text (the last part of the text, {len(ids)} characters) is too short "
+                             f"for --seq-len {steps}: it needs at least {2 * steps} characters; use a longer "
+                             f"--text or a smaller --seq-len")
+        self.ids, self.rows, self.steps = ids, rows, steps
+        self.random_iter = False  # the state is carried through it, as in training
+
+    def __len__(self):
+        return len(T.SeqDataLoader(self.ids, self.rows, self.steps, generator=0))
+
+    def __iter__(self):
+        return iter(T.SeqDataLoader(self.ids, self.rows, self.steps, generator=0))
 
 
-def perplexity(model, ids, batch_size, steps):
-    """exp(mean cross-entropy per character) over ``ids`` read in order, the state carried throughout."""
-    rows = max(1, min(batch_size, len(ids) // (steps + 1)))
-    loader = T.SeqDataLoader(ids, rows, steps, generator=0)
-    was_training = model.training
-    model.eval()
-    state, loss_sum, count = None, 0.0, 0
-    with no_grad():
-        for X, Y in loader:
-            logits, state = model(X, state)
-            loss_sum += model.loss(logits, Y).item() * Y.array.size
-            count += Y.array.size
-    model.train(was_training)
-    return math.exp(loss_sum / count)
+class SampleText(Callback):
+    """After each epoch, ``logs['sample']``: the prompt continued by ``length`` characters, drawn from its own
+    seeded generator (saved with the checkpoints, so a resumed run samples the same text)."""
+
+    def __init__(self, vocab, prompt, length, temperature, seed):
+        self.vocab, self.prompt, self.length, self.temperature = vocab, prompt, length, temperature
+        self.rng = xp.random.default_rng(seed)
+
+    def on_epoch_end(self, trainer, logs):
+        logs["sample"] = generate_text(trainer.model, self.vocab, self.prompt, self.length, self.temperature, self.rng)
+        trainer.log(f"  sample: {logs['sample']!r}")
+
+    def state_dict(self):
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state):
+        self.rng.bit_generator.state = state["rng"]
 
 
 def generate_text(model, vocab, prompt, length, temperature=1.0, generator=None):
     """The prompt continued by ``length`` sampled characters."""
     return T.decode(model.generate(vocab[list(prompt)], length, temperature, generator), vocab)
-
-
-def _detach(state):
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
 def _load(path):
@@ -230,9 +191,11 @@ def sample(path, prompt=None, length=200, temperature=0.8, seed=None):
 
 
 def evaluate_char_lm(path, state=None):
-    """Validation perplexity of a checkpoint on the held-out end of its own text."""
+    """Validation perplexity of a checkpoint on the held-out end of its own text (read exactly as during
+    training, so it matches the history's ``val_perplexity`` of that epoch)."""
     model, vocab, config = load_char_lm(path, state)
     _, val_ids = split_corpus(corpus_text(config), vocab, config["val_fraction"])
-    return {"val_perplexity": perplexity(model, val_ids, config["batch_size"], config["seq_len"]),
-            "tokens": int(len(val_ids))}
+    held_out = HeldOut(val_ids, config["batch_size"], config["seq_len"])
+    result = Trainer(model, recurrent=True, progress=False).evaluate(held_out, prefix="val_")
+    return {"val_perplexity": result["val_perplexity"], "tokens": int(len(val_ids))}
 
