@@ -5,12 +5,13 @@ import math
 import os
 
 # Which validation metric picks the best epoch, and whether higher is better: the first one logged wins.
-BEST_BY = (("val_accuracy", max), ("val_perplexity", min), ("val_loss", min))
+# A language model logs a per-character accuracy too, but its perplexity is the measure it is judged by.
+BEST_BY = (("val_perplexity", min), ("val_accuracy", max), ("val_loss", min))
 
 
 def best_epoch(history):
-    """(epoch, metric name, value) of the best epoch by validation accuracy (else lowest validation
-    perplexity, else lowest validation loss); None without validation metrics."""
+    """(epoch, metric name, value) of the best epoch: lowest validation perplexity (a language model), else
+    highest validation accuracy, else lowest validation loss; None without validation metrics."""
     for key, pick in BEST_BY:
         rows = [h for h in history if isinstance(h.get(key), (int, float)) and math.isfinite(h[key])]
         if rows:
@@ -47,7 +48,8 @@ def plot_history(history, path, title=None, steps=None):
     _curves(ax_loss, history, epochs, "loss")
     _curves(ax_metric, history, epochs, metric)
     if steps:
-        ax_lr.plot(step_x, [s["lr"] for s in steps], color="tab:green", label="per step")
+        # Each step's lr holds over that step, which ends at its x: a staircase, not a ramp between epochs.
+        ax_lr.plot(step_x, [s["lr"] for s in steps], color="tab:green", drawstyle="steps-pre", label="per step")
     elif any("lr" in h for h in history):
         ax_lr.plot(epochs, [h.get("lr") for h in history], color="tab:green", marker="o", label="per epoch")
     lrs = [s["lr"] for s in steps] or [h["lr"] for h in history if "lr" in h]

@@ -6,6 +6,7 @@ checked *before* its backward pass (the number is needed for the metrics anyway,
 and the weights once per epoch *before* the checkpoints are written: the last good ``last.npz`` survives.
 """
 
+import contextlib
 import math
 
 from ..backend import xp
@@ -50,3 +51,10 @@ def check_batches(loader, role):
     if batches == 0:
         raise ValueError(f"Trainer: the {role} loader gives no batches (an empty dataset, or fewer samples than "
                          f"one batch with drop_last=True); give it at least one sample")
+
+
+def quiet_overflow():
+    """A context without the array library's overflow/invalid warnings (NumPy's errstate; nothing elsewhere):
+    the guards above report a non-finite loss themselves, in one line."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(over="ignore", invalid="ignore") if errstate is not None else contextlib.nullcontext()

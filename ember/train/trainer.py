@@ -34,7 +34,7 @@ from ..nn.loss import CrossEntropyLoss
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
 from . import checkpoint
-from .guards import NonFiniteLossError, check_batches, check_loss, check_parameters
+from .guards import NonFiniteLossError, check_batches, check_loss, check_parameters, quiet_overflow
 from .metrics import Meter
 from .sequence import RecurrentState
 
@@ -106,8 +106,11 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_fit_start(self)
         try:
-            while self.epoch < epochs and not self.stop_training:
-                self._fit_epoch(train_loader, epochs, val_loader)
+            # The guards report a loss that overflows, in one line; NumPy's warnings on the way would only
+            # bury it under lines about matmul.
+            with quiet_overflow():
+                while self.epoch < epochs and not self.stop_training:
+                    self._fit_epoch(train_loader, epochs, val_loader)
         finally:
             for callback in self.callbacks:
                 callback.on_fit_end(self)
