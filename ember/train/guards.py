@@ -38,6 +38,16 @@ def check_parameters(model, epoch, lr):
                 f"stopped{_kept(epoch)}: {HINT}")
 
 
+def check_validation_loss(value, epoch, lr):
+    """Raise NonFiniteLossError when the validation loss after ``epoch`` is not finite (finite weights can
+    still overflow the forward pass when they have grown huge; or the validation inputs hold NaN/inf)."""
+    if not math.isfinite(value):
+        raise NonFiniteLossError(
+            f"the validation loss became {value} after epoch {epoch} (lr {lr:.3g}): the weights have grown so "
+            f"large that the outputs overflow, or the validation inputs hold NaN/inf; training "
+            f"stopped{_kept(epoch)}: {HINT}")
+
+
 def _kept(epoch):
     return " (nothing was saved)" if epoch <= 1 else f" and the last checkpoint (epoch {epoch - 1}) is kept"
 

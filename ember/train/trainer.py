@@ -34,7 +34,7 @@ from ..nn.loss import CrossEntropyLoss
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
 from . import checkpoint
-from .guards import NonFiniteLossError, check_batches, check_loss, check_parameters, quiet_overflow
+from .guards import check_batches, check_loss, check_parameters, check_validation_loss, quiet_overflow
 from .metrics import Meter
 from .sequence import RecurrentState
 
@@ -123,10 +123,7 @@ class Trainer:
         check_parameters(self.model, self.epoch + 1, lr)  # before any callback can save NaN weights
         if val_loader is not None:
             logs.update(self.evaluate(val_loader, prefix="val_"))
-            if not math.isfinite(logs["val_loss"]):
-                raise NonFiniteLossError(
-                    f"the validation loss became {logs['val_loss']} after epoch {self.epoch + 1} although the "
-                    f"weights are finite: check the validation inputs for NaN/inf")
+            check_validation_loss(logs["val_loss"], self.epoch + 1, lr)
         self._step_scheduler_after_epoch(logs)
         self.epoch += 1
         self.history.append(logs)
