@@ -30,7 +30,11 @@ def make_scheduler(name, optimizer, lr, epochs, steps_per_epoch):
     if name == "none":
         return None
     if name == "onecycle":
-        return S.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
+        # Momentum cycles inversely to the lr where there is one (betas[0] for Adam); Adagrad and Adadelta
+        # have none, and SGD with --momentum 0 asked for none.
+        defaults = optimizer.defaults
+        cycle = "betas" in defaults or defaults.get("momentum", 0) > 0
+        return S.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, cycle_momentum=cycle)
     if name == "cosine":
         return S.CosineAnnealingLR(optimizer, T_max=epochs)
     if name == "step":
