@@ -45,7 +45,8 @@ def _parser():
     train.add_argument("--scheduler", default=None, choices=SCHEDULERS,
                        help=f"learning-rate schedule (default {DEFAULTS['scheduler']}; char-lm {lm['scheduler']})")
     train.add_argument("--tensorboard", action="store_true",
-                       help="also write TensorBoard event files to OUT/tensorboard (needs: pip install 'ember[tensorboard]')")
+                       help="also write TensorBoard event files to OUT/tensorboard "
+                       "(needs: pip install 'ember[tensorboard]')")
 
     images = train.add_argument_group("image models")
     images.add_argument("--dataset", default=None, choices=list(DATASETS), help=f"default {DEFAULTS['dataset']}")

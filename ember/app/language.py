@@ -108,7 +108,8 @@ def train_char_lm(**options):
                       progress=config["progress"], config=saved, recurrent=True)
     if resumed is not None:
         trainer.load_state_dict(resumed)
-    trainer.log(f"char-lm: {len(text):,} characters ({'file ' + config['text'] if config['text'] else 'Python stdlib'}), "
+    source = "file " + config["text"] if config["text"] else "Python stdlib"
+    trainer.log(f"char-lm: {len(text):,} characters ({source}), "
                 f"vocabulary {len(vocab)}, {len(train_ids):,} train / {len(val_ids):,} validation tokens, "
                 f"{sum(p.array.size for p in model.parameters()):,} parameters")
     title = f"char-lm ({config['cell']})"

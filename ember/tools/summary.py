@@ -279,7 +279,8 @@ def summarize(name, input_size=None, num_classes=None, dry_run=True):
         input_size = (accepted.get("in_channels", 3), side, side)
     input_size = tuple(int(n) for n in input_size)
     if len(input_size) != 3 or min(input_size) < 1:
-        raise ValueError(f"summarize: input_size takes three positive numbers C H W, got {' '.join(map(str, input_size))}")
+        raise ValueError(f"summarize: input_size takes three positive numbers C H W, "
+                         f"got {' '.join(map(str, input_size))}")
     options = {"num_classes": num_classes}
     if "in_channels" in accepted:
         options["in_channels"] = input_size[0]

@@ -63,7 +63,8 @@ class Trainer:
                  plateau_monitor="val_loss", callbacks=(), topk=(1,), clip_grad_norm=None, progress=True,
                  config=None, log=None, recurrent=False):
         if scheduler_interval not in ("auto", "epoch", "step"):
-            raise ValueError(f"Trainer: scheduler_interval must be 'auto', 'epoch' or 'step', got {scheduler_interval!r}")
+            raise ValueError(f"Trainer: scheduler_interval must be 'auto', 'epoch' or 'step', "
+                             f"got {scheduler_interval!r}")
         if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float)) and clip_grad_norm > 0):
             raise ValueError(f"Trainer: clip_grad_norm must be a positive number (or None for no clipping), got "
                              f"{clip_grad_norm!r}; a negative bound would reverse the gradients")
@@ -259,7 +260,8 @@ class Trainer:
     def _bar(self, loader, description):
         if not self.progress or tqdm is None:
             return loader
-        return tqdm(loader, total=len(loader), desc=description, leave=False, dynamic_ncols=True, file=sys.stderr)
+        total = len(loader) if hasattr(loader, "__len__") else None
+        return tqdm(loader, total=total, desc=description, leave=False, dynamic_ncols=True, file=sys.stderr)
 
     # ---- state ---------------------------------------------------------------------------------------------
 
