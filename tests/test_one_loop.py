@@ -229,3 +229,14 @@ def test_the_application_moved_to_ember_app():
     for name in ("recipes", "usage", "language"):
         assert importlib.util.find_spec(f"ember.train.{name}") is None
         assert importlib.util.find_spec(f"ember.app.{name}") is not None
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--clip", "-1"], "--clip must be positive (0 for no clipping), got -1.0"),
+    (["--clip", "nan"], "--clip must be positive (0 for no clipping), got nan"),
+    (["--lr", "nan"], "--lr must be positive"),
+])
+def test_char_lm_refuses_bad_numbers_in_one_line(flags, message, corpus, tmp_path, capsys):
+    assert main(lm_args(corpus, tmp_path, "--epochs", "1", *flags)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err

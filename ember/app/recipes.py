@@ -99,7 +99,7 @@ def _validate(config):
     for key in ("epochs", "batch_size"):
         if int(config[key]) < 1:
             raise UsageError(f"--{key.replace('_', '-')} must be at least 1, got {config[key]}")
-    if config["lr"] <= 0:
+    if not config["lr"] > 0:  # also refuses NaN
         raise UsageError(f"--lr must be positive, got {config['lr']}")
 
 
