@@ -167,6 +167,19 @@ def test_bad_trainer_arguments(kwargs, message):
         Trainer(nn.Linear(2, 2), optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1), **kwargs)
 
 
+def test_swapped_or_wrong_arguments_are_named():
+    model = nn.Linear(2, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="model should be an ember.nn.Module, got SGD"):
+        Trainer(opt, model)
+    with pytest.raises(TypeError, match="optimizer should be an ember.optim optimizer .*got str"):
+        Trainer(model, "sgd")
+    trainer, loader, _, _ = make()
+    for epochs in (-1, 2.5, "3"):
+        with pytest.raises(ValueError, match="epochs is the total number of epochs"):
+            trainer.fit(loader, epochs)
+
+
 def test_a_scheduler_without_an_optimizer_is_refused():
     opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
     with pytest.raises(ValueError, match="scheduler was given without an optimizer"):

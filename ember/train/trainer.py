@@ -31,8 +31,10 @@ import time
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..nn.loss import CrossEntropyLoss
+from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
+from ..optim.optimizer import Optimizer
 from . import checkpoint
 from .guards import check_batches, check_loss, check_parameters, check_validation_loss, quiet_overflow
 from .metrics import Meter
@@ -62,6 +64,12 @@ class Trainer:
     def __init__(self, model, optimizer=None, loss_fn=None, scheduler=None, scheduler_interval="auto",
                  plateau_monitor="val_loss", callbacks=(), topk=(1,), clip_grad_norm=None, progress=True,
                  config=None, log=None, recurrent=False):
+        if not isinstance(model, Module):
+            raise TypeError(f"Trainer: model should be an ember.nn.Module, got {type(model).__name__}; "
+                            "call it as Trainer(model, optimizer)")
+        if optimizer is not None and not isinstance(optimizer, Optimizer):
+            raise TypeError(f"Trainer: optimizer should be an ember.optim optimizer (or None to only evaluate), got "
+                            f"{type(optimizer).__name__}")
         if scheduler_interval not in ("auto", "epoch", "step"):
             raise ValueError(f"Trainer: scheduler_interval must be 'auto', 'epoch' or 'step', "
                              f"got {scheduler_interval!r}")
@@ -96,6 +104,9 @@ class Trainer:
         if self.optimizer is None:
             raise RuntimeError("Trainer.fit: this Trainer has no optimizer (built with optimizer=None, which can "
                                "only evaluate); pass one: Trainer(model, optimizer)")
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+            raise ValueError(f"Trainer.fit: epochs is the total number of epochs (a whole number >= 0, counting "
+                             f"those before a resume), got {epochs!r}")
         check_batches(train_loader, "training")
         if val_loader is not None:
             check_batches(val_loader, "validation")
