@@ -266,3 +266,21 @@ def test_cli_ctrl_c_writes_the_record_and_exits_130(tmp_path, monkeypatch, capsy
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert len((tmp_path / "steps.jsonl").read_text().splitlines()) == 6
     assert checkpoint.load(tmp_path / "last.npz")["epoch"] == 1
+
+
+def test_cli_a_full_disk_mid_run_is_one_line(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from ember.train import callbacks
+
+    def full(path, tree):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(callbacks.checkpoint, "save", full)
+    monkeypatch.setattr(Trainer, "save_checkpoint", lambda self, path: full(path, None))
+    argv = ["train", "lenet5", "--dataset", "digits-mini", "--epochs", "1", "--batch-size", "64", "--val-size", "100",
+            "--train-size", "64", "--no-progress", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("ember train: error: training stopped after epoch 1 writing ")
+    assert "No space left on device" in err and "--out" in err

@@ -115,7 +115,7 @@ def _only(options, allowed, who):
 def train(**options):
     """Train a registered model on a dataset; returns the final metrics dict (see the module docstring).
 
-    ``model='char-lm'`` trains a character language model instead (``ember.train.language``).
+    ``model='char-lm'`` trains a character language model instead (``ember.app.language``).
     """
     if options.get("model") == "char-lm":
         return language.train_char_lm(**_only(options, {"model", *language.LM_DEFAULTS}, "char-lm"))

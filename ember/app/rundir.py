@@ -62,6 +62,10 @@ class RunDirectory:
                 trainer.log(f"interrupted during epoch {trainer.epoch + 1}: wrote metrics.json and curves.png "
                             f"({trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''} complete){resume}")
             raise
+        except OSError as error:  # a full disk or a folder made read-only mid-run, while saving
+            where = f" writing {error.filename}" if error.filename else ""
+            raise UsageError(f"training stopped after epoch {trainer.epoch}{where}: {error.strerror or error}; "
+                             f"free some space or choose another --out") from error
         return time.perf_counter() - start
 
     def write(self, record, title, log):
