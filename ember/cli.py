@@ -1,4 +1,4 @@
-"""``ember`` on the command line: parses arguments and calls ember.train.recipes — nothing else.
+"""``ember`` on the command line: parses arguments and calls ember.app.recipes — nothing else.
 
     ember train lenet5 --dataset mnist --epochs 5
     ember evaluate runs/lenet5-mnist/best.npz
@@ -15,8 +15,8 @@ import sys
 
 
 def _parser():
-    from .train.language import LM_DEFAULTS
-    from .train.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
+    from .app.language import LM_DEFAULTS
+    from .app.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
 
     lm = LM_DEFAULTS
 
@@ -42,10 +42,14 @@ def _parser():
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET, runs/char-lm-CELL)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run from its checkpoint")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    train.add_argument("--scheduler", default=None, choices=SCHEDULERS,
+                       help=f"learning-rate schedule (default {DEFAULTS['scheduler']}; char-lm {lm['scheduler']})")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard event files to OUT/tensorboard "
+                       "(needs: pip install 'ember[tensorboard]')")
 
     images = train.add_argument_group("image models")
     images.add_argument("--dataset", default=None, choices=list(DATASETS), help=f"default {DEFAULTS['dataset']}")
-    images.add_argument("--scheduler", default=None, choices=SCHEDULERS, help=f"default {DEFAULTS['scheduler']}")
     images.add_argument("--augment", action="store_true", help="random crops (and flips where they make sense)")
     images.add_argument("--val-size", type=int, default=None,
                         help=f"training images held out for validation (default {DEFAULTS['val_size']})")
@@ -119,7 +123,7 @@ def main(argv=None):
 
         return run.main(argv[1:])
     args = _parser().parse_args(argv)
-    from .train import recipes
+    from .app import recipes
 
     try:
         if args.command == "train":
@@ -138,7 +142,7 @@ def main(argv=None):
             for path, ranked in zip(args.images, recipes.predict(args.checkpoint, args.images, args.topk)):
                 print(f"{path}: " + ", ".join(f"{name} {p:.1%}" for name, p in ranked))
         elif args.command == "sample":
-            from .train.language import sample
+            from .app.language import sample
 
             print(sample(args.checkpoint, args.prompt, args.length, args.temperature, args.seed))
         elif args.command == "models":
@@ -147,10 +151,8 @@ def main(argv=None):
             print("\n".join(models.list()))
             print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
         elif args.command == "summary":
-            from .tools.summary import summarize
-
-            print(summarize(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
-    except recipes.UsageError as error:
+            print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
+    except (recipes.UsageError, recipes.NonFiniteLossError) as error:
         print(f"ember {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

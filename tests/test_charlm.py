@@ -10,8 +10,7 @@ import ember
 from ember.cli import main
 from ember.data import text as T
 from ember.models import CharLM
-from ember.train import checkpoint
-from ember.train.language import train_epoch
+from ember.train import Trainer, checkpoint
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
@@ -37,9 +36,10 @@ def test_an_lstm_learns_a_sentence_and_generates_it():
     loader = T.SeqDataLoader(T.encode(TEXT, vocab), 8, 20, generator=0)
     model = CharLM(len(vocab), hidden_size=48, cell="lstm")
     optimizer = ember.optim.Adam(model.parameters(), lr=0.01)
-    first = train_epoch(model, loader, optimizer, clip=1.0)["perplexity"]
+    trainer = Trainer(model, optimizer, clip_grad_norm=1.0, recurrent=True, progress=False)
+    first = trainer.train_epoch(loader)["perplexity"]
     for _ in range(14):
-        last = train_epoch(model, loader, optimizer, clip=1.0)["perplexity"]
+        last = trainer.train_epoch(loader)["perplexity"]
     assert first > 8 and last < 1.5, (first, last)  # 28 characters; the sentence is fully predictable
     greedy = T.decode(model.generate(vocab[list("the quick ")], 30, temperature=0), vocab)
     assert greedy.startswith("the quick brown fox jumps over")
@@ -108,7 +108,7 @@ def test_cli_resume_is_bit_for_bit(lm_run, tmp_path):
     (["train", "char-lm", "--augment"], "--augment does not apply to char-lm"),
     (["train", "lenet5", "--cell", "gru"], "--cell does not apply to image models"),
     (["train", "char-lm", "--text", "no/such.txt"], "no/such.txt"),
-    (["train", "char-lm", "--optimizer", "adabound"], "unknown optimizer 'adabound'"),
+    (["train", "char-lm", "--dataset", "mnist"], "--dataset does not apply to char-lm"),
     (["sample", "no/such.npz"], "no checkpoint at no/such.npz"),
 ])
 def test_mistakes_get_one_line_errors(argv, message, capsys, tmp_path):

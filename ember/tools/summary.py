@@ -265,36 +265,37 @@ def summarize(name, input_size=None, num_classes=None, dry_run=True):
 
     ``input_size`` is (C, H, W); by default the factory's own ``in_channels`` and ``input_size`` (or
     3×224×224). A factory that takes ``in_channels``/``input_size`` is built for the size asked.
-    Mistakes (an unknown model, an input too small for it) raise ``UsageError`` with a one-line message.
+    Mistakes (an unknown model, an input too small for it) raise ValueError with a one-line message (the
+    command line shows it as a usage error).
     """
     from .. import models
-    from ..train.recipes import UsageError
 
     try:
         accepted = models.signature(name)
     except KeyError as error:
-        raise UsageError(error.args[0]) from error
+        raise ValueError(error.args[0]) from error
     if input_size is None:
         side = accepted.get("input_size", 224)
         input_size = (accepted.get("in_channels", 3), side, side)
     input_size = tuple(int(n) for n in input_size)
     if len(input_size) != 3 or min(input_size) < 1:
-        raise UsageError(f"--input-size takes three positive numbers C H W, got {' '.join(map(str, input_size))}")
+        raise ValueError(f"summarize: input_size takes three positive numbers C H W, "
+                         f"got {' '.join(map(str, input_size))}")
     options = {"num_classes": num_classes}
     if "in_channels" in accepted:
         options["in_channels"] = input_size[0]
     if "input_size" in accepted:
         if input_size[1] != input_size[2]:
-            raise UsageError(f"model '{name}' is built for square inputs, got {input_size[1]}×{input_size[2]}")
+            raise ValueError(f"model '{name}' is built for square inputs, got {input_size[1]}×{input_size[2]}")
         options["input_size"] = input_size[1]
     try:
         model = models.create(name, **options)
     except (TypeError, ValueError) as error:
-        raise UsageError(f"{name}: {str(error).splitlines()[0]}") from error
+        raise ValueError(f"{name}: {str(error).splitlines()[0]}") from error
     try:
         result = summary(model, input_size, dry_run=dry_run)
     except ValueError as error:
-        raise UsageError(f"{name} on a {'×'.join(map(str, input_size))} input: {str(error).splitlines()[0]}") from error
+        raise ValueError(f"{name} on a {'×'.join(map(str, input_size))} input: {str(error).splitlines()[0]}") from error
     result.model_name = f"{name} ({type(model).__name__}), input {'×'.join(map(str, input_size))}"
     return result
 

@@ -1,9 +1,12 @@
 """Callbacks: small objects the Trainer calls at the edges of training (Keras' idea, PyTorch names).
 
     on_fit_start(trainer)            before the first epoch of fit()
+    on_batch_end(trainer, logs)      after every optimizer step; logs holds 'epoch', 'step' (counted over
+                                     the whole run), 'loss', 'lr' (the one the step used), 'seconds'
     on_epoch_end(trainer, logs)      after an epoch, its validation and the scheduler step; logs holds
                                      'epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', ...
-    on_fit_end(trainer)              after the last epoch
+    on_fit_end(trainer)              when fit() ends: after the last epoch, or on its way out of an
+                                     exception (Ctrl-C, a non-finite loss), so logs get flushed
 
 A callback stops training by setting ``trainer.stop_training = True``. Callbacks run in the order of
 their ``order`` attribute (then as given): checkpoints run last, so they save the others' updated state.
@@ -19,6 +22,9 @@ class Callback:
     order = 0
 
     def on_fit_start(self, trainer):
+        pass
+
+    def on_batch_end(self, trainer, logs):
         pass
 
     def on_epoch_end(self, trainer, logs):
@@ -41,8 +47,8 @@ def _improved(value, best, mode, min_delta):
 
 
 def _mode_for(monitor, mode):
-    if mode == "auto":
-        return "min" if "loss" in monitor else "max"
+    if mode == "auto":  # losses and perplexities fall as a model improves, accuracies rise
+        return "min" if "loss" in monitor or "perplexity" in monitor else "max"
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'min', 'max' or 'auto', got '{mode}'")
     return mode

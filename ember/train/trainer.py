@@ -7,7 +7,16 @@
 Each training step is the CS231n loop: forward, loss, zero the gradients, backward, (clip), update.
 ``fit`` switches the model to training mode for the epoch and to evaluation mode for validation (dropout
 off, batch norm on running statistics). A progress bar (tqdm, if installed) shows the running loss,
-accuracy, throughput and ETA; ``history`` keeps one dict of metrics per epoch.
+accuracy, throughput and ETA; ``history`` keeps one dict of metrics per epoch, and callbacks see every
+step (``on_batch_end``: the per-step JSONL log, TensorBoard).
+
+The same loop trains recurrent models (``recurrent=True``, e.g. the character language model): the
+hidden state is carried between sequential minibatches and detached (truncated BPTT, see sequence.py),
+metrics are per token, and the loss's exponential is reported as the perplexity.
+
+Guards (guards.py): a NaN or infinite loss stops training at once with ``NonFiniteLossError`` (one line:
+epoch, step, learning rate, what to try) before it reaches the weights or a checkpoint; an empty loader
+is a ValueError. A Trainer built without an optimizer can evaluate, not fit.
 
 ``state_dict()`` captures everything a run depends on — weights, optimizer and scheduler state, the
 epoch, the history, the callbacks' state, and every random generator (the model's, for dropout, and the
@@ -15,15 +24,24 @@ training loader's, for shuffling and augmentation) — so that a run resumed fro
 bit for bit like one that never stopped.
 """
 
+import math
 import sys
 import time
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..nn.loss import CrossEntropyLoss
+from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_
+from ..optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
+from ..optim.optimizer import Optimizer
 from . import checkpoint
+from .guards import check_batches, check_loss, check_parameters, check_validation_loss, quiet_overflow
 from .metrics import Meter
+from .sequence import RecurrentState
+
+# Schedules that are defined per batch (torch steps them after every optimizer step); the rest per epoch.
+PER_STEP_SCHEDULERS = (OneCycleLR, CyclicLR)
 
 try:
     from tqdm.auto import tqdm
@@ -34,16 +52,32 @@ except ImportError:  # the progress bar is optional
 class Trainer:
     """Fits ``model`` with ``optimizer`` on a loss (cross-entropy by default).
 
-    ``scheduler`` steps once per epoch (``scheduler_interval='epoch'``) or once per batch ('step', for
-    OneCycleLR); a ReduceLROnPlateau scheduler is stepped with ``plateau_monitor`` (a logged metric).
+    ``scheduler`` is stepped by what it is: once per batch for the per-batch schedules (OneCycleLR,
+    CyclicLR), once per epoch for the others, and a ReduceLROnPlateau (or subclass) with the logged metric
+    ``plateau_monitor``; ``scheduler_interval='epoch'`` or ``'step'`` overrides the default ``'auto'``.
+    ``clip_grad_norm`` (positive) rescales the gradients' total norm before each update.
+    ``recurrent=True`` calls ``outputs, state = model(x, state)`` and carries the state (module docstring).
     ``config`` is any JSON-able dict saved in checkpoints (the CLI keeps the model name and data settings).
+    ``optimizer=None`` gives a Trainer that only evaluates.
     """
 
-    def __init__(self, model, optimizer, loss_fn=None, scheduler=None, scheduler_interval="epoch",
+    def __init__(self, model, optimizer=None, loss_fn=None, scheduler=None, scheduler_interval="auto",
                  plateau_monitor="val_loss", callbacks=(), topk=(1,), clip_grad_norm=None, progress=True,
-                 config=None, log=None):
-        if scheduler_interval not in ("epoch", "step"):
-            raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got '{scheduler_interval}'")
+                 config=None, log=None, recurrent=False):
+        if not isinstance(model, Module):
+            raise TypeError(f"Trainer: model should be an ember.nn.Module, got {type(model).__name__}; "
+                            "call it as Trainer(model, optimizer)")
+        if optimizer is not None and not isinstance(optimizer, Optimizer):
+            raise TypeError(f"Trainer: optimizer should be an ember.optim optimizer (or None to only evaluate), got "
+                            f"{type(optimizer).__name__}")
+        if scheduler_interval not in ("auto", "epoch", "step"):
+            raise ValueError(f"Trainer: scheduler_interval must be 'auto', 'epoch' or 'step', "
+                             f"got {scheduler_interval!r}")
+        if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float)) and clip_grad_norm > 0):
+            raise ValueError(f"Trainer: clip_grad_norm must be a positive number (or None for no clipping), got "
+                             f"{clip_grad_norm!r}; a negative bound would reverse the gradients")
+        if scheduler is not None and optimizer is None:
+            raise ValueError("Trainer: a scheduler was given without an optimizer; pass the optimizer it schedules")
         self.model, self.optimizer = model, optimizer
         self.loss_fn = loss_fn if loss_fn is not None else CrossEntropyLoss()
         self.scheduler, self.scheduler_interval, self.plateau_monitor = scheduler, scheduler_interval, plateau_monitor
@@ -51,7 +85,9 @@ class Trainer:
         self.topk, self.clip_grad_norm, self.progress = tuple(topk), clip_grad_norm, progress
         self.config = dict(config or {})
         self.log = log if log is not None else (lambda message: print(message, file=sys.stderr))
+        self.recurrent = bool(recurrent)
         self.epoch = 0  # epochs completed
+        self.step = 0  # optimizer steps taken, over every epoch
         self.history = []
         self.stop_training = False
         self._loader_state = None  # a training loader's RNG state waiting for fit() after a resume
@@ -60,7 +96,20 @@ class Trainer:
     # ---- the loops ----------------------------------------------------------------------------------------
 
     def fit(self, train_loader, epochs, val_loader=None):
-        """Train until ``epochs`` epochs are complete (counting those before a resume) or a callback stops."""
+        """Train until ``epochs`` epochs are complete (counting those before a resume) or a callback stops.
+
+        Raises NonFiniteLossError at the first NaN/inf loss (or weights after an epoch) and ValueError for an
+        empty loader. Callbacks' ``on_fit_end`` runs however fit ends (a log is flushed even on Ctrl-C).
+        """
+        if self.optimizer is None:
+            raise RuntimeError("Trainer.fit: this Trainer has no optimizer (built with optimizer=None, which can "
+                               "only evaluate); pass one: Trainer(model, optimizer)")
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+            raise ValueError(f"Trainer.fit: epochs is the total number of epochs (a whole number >= 0, counting "
+                             f"those before a resume), got {epochs!r}")
+        check_batches(train_loader, "training")
+        if val_loader is not None:
+            check_batches(val_loader, "validation")
         self._train_loader = train_loader
         if self._loader_state is not None and hasattr(train_loader, "load_state_dict"):
             train_loader.load_state_dict(self._loader_state)
@@ -68,49 +117,95 @@ class Trainer:
         self.stop_training = False
         for callback in self.callbacks:
             callback.on_fit_start(self)
-        while self.epoch < epochs and not self.stop_training:
-            logs = {"epoch": self.epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
-            logs.update(self.train_epoch(train_loader, f"epoch {self.epoch + 1}/{epochs}"))
-            if val_loader is not None:
-                logs.update(self.evaluate(val_loader, prefix="val_"))
-            self._step_scheduler_after_epoch(logs)
-            self.epoch += 1
-            self.history.append(logs)
-            self.log(_format_logs(logs))
+        try:
+            # The guards report a loss that overflows, in one line; NumPy's warnings on the way would only
+            # bury it under lines about matmul.
+            with quiet_overflow():
+                while self.epoch < epochs and not self.stop_training:
+                    self._fit_epoch(train_loader, epochs, val_loader)
+        finally:
             for callback in self.callbacks:
-                callback.on_epoch_end(self, logs)
-        for callback in self.callbacks:
-            callback.on_fit_end(self)
+                callback.on_fit_end(self)
         return self.history
 
+    def _fit_epoch(self, train_loader, epochs, val_loader):
+        lr = self.optimizer.param_groups[0]["lr"]
+        logs = {"epoch": self.epoch + 1, "lr": lr}
+        logs.update(self.train_epoch(train_loader, f"epoch {self.epoch + 1}/{epochs}"))
+        check_parameters(self.model, self.epoch + 1, lr)  # before any callback can save NaN weights
+        if val_loader is not None:
+            logs.update(self.evaluate(val_loader, prefix="val_"))
+            check_validation_loss(logs["val_loss"], self.epoch + 1, lr)
+        self._step_scheduler_after_epoch(logs)
+        self.epoch += 1
+        self.history.append(logs)
+        self.log(_format_logs(logs))
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, logs)
+
     def train_epoch(self, loader, description="train"):
-        """One pass over ``loader`` in training mode; returns loss, accuracy, seconds and images/s."""
+        """One pass over ``loader`` in training mode; returns loss, accuracy, seconds and images/s (per token,
+        with the perplexity and tokens/s, for a recurrent model)."""
+        if self.optimizer is None:
+            raise RuntimeError("Trainer.train_epoch: this Trainer has no optimizer (built with optimizer=None); "
+                               "pass one: Trainer(model, optimizer)")
         self.model.train()
         meter = Meter(self.topk)
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        state = RecurrentState(loader) if self.recurrent else None
+        steps = len(loader) if hasattr(loader, "__len__") else "?"
+        per_step = self._scheduler_interval() == "step"
         bar = self._bar(loader, description)
         start = time.perf_counter()
-        for x, y in bar:
-            outputs = self.model(x)
+        for batch, (x, y) in enumerate(bar, 1):
+            step_start = time.perf_counter()
+            lr = self.optimizer.param_groups[0]["lr"]
+            outputs = state(self.model, x) if state is not None else self.model(x)
             loss = self._loss(outputs, y)
-            logits = outputs[0] if isinstance(outputs, tuple) else outputs
+            value = loss.item()
+            check_loss(value, self.epoch + 1, batch, steps, lr)  # before the NaN reaches a weight
             self.optimizer.zero_grad()
             loss.backward()
             if self.clip_grad_norm is not None:
                 clip_grad_norm_(params, self.clip_grad_norm)
             self.optimizer.step()
-            if self.scheduler is not None and self.scheduler_interval == "step":
+            if per_step:
                 self.scheduler.step()
-            meter.update(loss.item(), logits.array, y)
+            self.step += 1
+            meter.update(value, *self._flat(outputs, y))
+            if self.callbacks:
+                step_logs = {"epoch": self.epoch + 1, "step": self.step, "loss": value, "lr": lr,
+                             "seconds": time.perf_counter() - step_start}
+                for callback in self.callbacks:
+                    callback.on_batch_end(self, step_logs)
             if bar is not loader:
                 seconds = time.perf_counter() - start
                 bar.set_postfix(loss=f"{meter.loss_sum / meter.count:.4f}",
                                 acc=f"{meter.correct[1] / meter.count:.4f}" if 1 in meter.correct else None,
-                                img_s=f"{meter.count / seconds:.0f}", refresh=False)
+                                **{"tok_s" if self.recurrent else "img_s": f"{meter.count / seconds:.0f}"},
+                                refresh=False)
+        if meter.count == 0:
+            raise ValueError("Trainer: the training loader gave no batches this epoch; give it at least one sample")
         seconds = time.perf_counter() - start
-        result = meter.result()
-        result.update(seconds=seconds, images_per_s=meter.count / seconds if seconds else float("nan"))
+        return self._result(meter, "", seconds)
+
+    def _result(self, meter, prefix, seconds=None):
+        result = meter.result(prefix)
+        if self.recurrent:  # exp(mean cross-entropy per token), inf rather than OverflowError past e^709
+            loss = result[f"{prefix}loss"]
+            result[f"{prefix}perplexity"] = math.exp(loss) if loss < 709 else math.inf
+        if seconds is not None:
+            rate = meter.count / seconds if seconds else float("nan")
+            result.update(seconds=seconds, **{"tokens_per_s" if self.recurrent else "images_per_s": rate})
         return result
+
+    def _flat(self, outputs, targets):
+        """(logits, targets) as arrays for the metrics: (N, C) and (N,); a sequence's tokens are its samples."""
+        logits = outputs[0] if isinstance(outputs, tuple) else outputs
+        logits, targets = logits.array, targets.array if hasattr(targets, "array") else targets
+        if self.recurrent:
+            return logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+        return logits, targets
 
     def _loss(self, outputs, targets):
         """The training loss: the model's own ``loss(outputs, targets, loss_fn)`` when it has one (GoogLeNet
@@ -118,36 +213,54 @@ class Trainer:
         model_loss = getattr(self.model, "loss", None)
         if callable(model_loss):
             return model_loss(outputs, targets, self.loss_fn)
+        if self.recurrent:  # (B, T, V) scores against (B, T) targets: every token is one sample
+            return self.loss_fn(outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1))
         return self.loss_fn(outputs, targets)
 
     def evaluate(self, loader, prefix="", confusion=False, num_classes=None):
-        """Loss and top-k accuracy over ``loader`` in evaluation mode, without building graphs.
+        """Loss and top-k accuracy over ``loader`` in evaluation mode, without building graphs (and the
+        perplexity for a recurrent model, whose state is carried through the loader as in training).
 
         With ``confusion=True`` the result also holds the confusion matrix (rows: truth) under 'confusion'.
-        The model's training/evaluation mode is restored afterwards.
+        The model's training/evaluation mode is restored afterwards. Needs no optimizer.
         """
         was_training = self.model.training
         self.model.eval()
         meter = None
-        with no_grad():
-            for x, y in loader:
-                logits = self.model(x)
-                if meter is None:
-                    classes = num_classes or (logits.shape[1] if confusion else None)
-                    meter = Meter(self.topk, classes if confusion else None)
-                meter.update(self.loss_fn(logits, y).item(), logits.array, y)
-        self.model.train(was_training)
+        state = RecurrentState(loader) if self.recurrent else None
+        try:
+            with no_grad():
+                for x, y in loader:
+                    outputs = state(self.model, x) if state is not None else self.model(x)
+                    loss = self._loss(outputs, y) if self.recurrent else self.loss_fn(outputs, y)
+                    logits, targets = self._flat(outputs, y)
+                    if meter is None:
+                        classes = num_classes or (logits.shape[1] if confusion else None)
+                        meter = Meter(self.topk, classes if confusion else None)
+                    meter.update(loss.item(), logits, targets)
+        finally:
+            self.model.train(was_training)
         if meter is None:
-            raise ValueError("evaluate(): the loader gave no batches")
-        result = meter.result(prefix)
+            role = {"val_": "validation", "test_": "test"}.get(prefix, "evaluation")
+            raise ValueError(f"Trainer.evaluate: the {role} loader gave no batches "
+                             "(an empty dataset?); give it at least one sample")
+        result = self._result(meter, prefix)
         if confusion:
             result[f"{prefix}confusion"] = meter.confusion
         return result
 
+    def _scheduler_interval(self):
+        """'step' or 'epoch' for the scheduler (None without one): by what it is, unless set explicitly."""
+        if self.scheduler is None:
+            return None
+        if self.scheduler_interval != "auto":
+            return self.scheduler_interval
+        return "step" if isinstance(self.scheduler, PER_STEP_SCHEDULERS) else "epoch"
+
     def _step_scheduler_after_epoch(self, logs):
-        if self.scheduler is None or self.scheduler_interval != "epoch":
+        if self._scheduler_interval() != "epoch":
             return
-        if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+        if isinstance(self.scheduler, ReduceLROnPlateau):
             if self.plateau_monitor not in logs:
                 raise KeyError(f"ReduceLROnPlateau monitors '{self.plateau_monitor}', which is not among the "
                                f"logged metrics {sorted(logs)}; pass a validation loader to fit()")
@@ -158,7 +271,8 @@ class Trainer:
     def _bar(self, loader, description):
         if not self.progress or tqdm is None:
             return loader
-        return tqdm(loader, total=len(loader), desc=description, leave=False, dynamic_ncols=True, file=sys.stderr)
+        total = len(loader) if hasattr(loader, "__len__") else None
+        return tqdm(loader, total=total, desc=description, leave=False, dynamic_ncols=True, file=sys.stderr)
 
     # ---- state ---------------------------------------------------------------------------------------------
 
@@ -167,10 +281,11 @@ class Trainer:
         loader = self._train_loader
         return {
             "epoch": self.epoch,
+            "step": self.step,
             "history": self.history,
             "config": self.config,
             "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "callbacks": [c.state_dict() for c in self.callbacks],
             "rng": {
@@ -181,12 +296,14 @@ class Trainer:
 
     def load_state_dict(self, state):
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        if self.optimizer is not None and state.get("optimizer") is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         for callback, callback_state in zip(self.callbacks, state.get("callbacks", [])):
             callback.load_state_dict(callback_state)
         self.epoch, self.history = state["epoch"], list(state["history"])
+        self.step = state.get("step", 0)
         self.config.update(state.get("config") or {})
         backend.set_rng_state(state["rng"]["ember"])
         self._loader_state = state["rng"].get("train_loader")
@@ -210,6 +327,8 @@ def _format_logs(logs):
             parts.append(f"{value:.1f} s")
         elif key == "images_per_s":
             parts.append(f"{value:.0f} img/s")
+        elif key == "tokens_per_s":
+            parts.append(f"{value:,.0f} tok/s")
         elif key == "lr":
             parts.append(f"lr {value:.3g}")
         else:

@@ -2,7 +2,7 @@
 
 import os
 
-from . import checkpoint
+from ..train import checkpoint
 
 
 class UsageError(Exception):

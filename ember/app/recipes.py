@@ -1,25 +1,29 @@
-"""What ``ember train / evaluate / predict`` do, as plain functions (the CLI only parses arguments).
+"""What ``ember train / evaluate / predict / summary`` do, as plain functions (the CLI only parses arguments).
 
 ``train(config)`` builds the data (a validation split carved from the training set, statistics fitted
-on the training split only), the model from the registry, the optimizer and schedule, and a Trainer;
-it fits, checkpoints every epoch, evaluates once on the test set, and writes ``metrics.json`` and a
-plot of the curves. ``evaluate`` and ``predict`` rebuild the model from a checkpoint's config.
+on the training split only), the model from the registry, the optimizer and schedule (optimizers.py, the
+same table for every model), and a Trainer; it fits, checkpoints every epoch, evaluates once on the test
+set, and fills the run directory (rundir.py: metrics.json, steps.jsonl, curves.png, even after Ctrl-C).
+``evaluate`` and ``predict`` rebuild the model from a checkpoint's config.
 """
 
-import json
 import os
-import time
 from dataclasses import dataclass
 
-from .. import backend, models, optim
+from .. import backend, models
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..data import DataLoader, Subset, random_split, transforms
 from ..data import datasets as D
-from . import checkpoint, language
-from .callbacks import EarlyStopping, ModelCheckpoint
-from .trainer import Trainer
+from ..tools.summary import summarize
+from ..train import EarlyStopping, ModelCheckpoint, NonFiniteLossError, Trainer
+from . import language
+from .optimizers import OPTIMIZERS, SCHEDULERS, make_optimizer, make_scheduler
+from .rundir import RunDirectory
 from .usage import UsageError, read_checkpoint
+
+__all__ = ["DATASETS", "DEFAULTS", "OPTIMIZERS", "SCHEDULERS", "NonFiniteLossError", "UsageError", "train",
+           "evaluate", "predict", "summary"]
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,10 @@ DATASETS = {
     "digits-mini": DataInfo("DigitsMini", 1, 28, 10, False),
 }
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adabound")
-SCHEDULERS = ("none", "onecycle", "cosine", "step", "exponential", "inverse-time", "plateau")
-
 DEFAULTS = dict(
     dataset="mnist", epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
     augment=False, seed=0, val_size=5000, train_size=None, aux_logits=None, out=None, root=None, progress=True, patience=None, resume=None,
+    tensorboard=False,
 )
 
 
@@ -93,43 +95,11 @@ def _train_transform(info, standardize, augment):
     return transforms.Compose(steps)
 
 
-def _optimizer(name, params, lr, momentum, weight_decay):
-    if name not in OPTIMIZERS:
-        raise UsageError(f"unknown optimizer '{name}'; choose one of: {', '.join(OPTIMIZERS)}")
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=momentum, nesterov=momentum > 0, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    cls = {"adam": optim.Adam, "adamw": optim.AdamW, "adagrad": optim.Adagrad, "adadelta": optim.Adadelta,
-           "adabound": optim.AdaBound}[name]
-    return cls(params, lr=lr, weight_decay=weight_decay)
-
-
-def _scheduler(name, optimizer, lr, epochs, steps_per_epoch):
-    """(scheduler, interval). OneCycle steps per batch, the others per epoch."""
-    if name not in SCHEDULERS:
-        raise UsageError(f"unknown scheduler '{name}'; choose one of: {', '.join(SCHEDULERS)}")
-    S = optim.lr_scheduler
-    if name == "none":
-        return None, "epoch"
-    if name == "onecycle":
-        return S.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch), "step"
-    if name == "cosine":
-        return S.CosineAnnealingLR(optimizer, T_max=epochs), "epoch"
-    if name == "step":
-        return S.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1), "epoch"
-    if name == "exponential":
-        return S.ExponentialLR(optimizer, gamma=0.9), "epoch"
-    if name == "inverse-time":
-        return S.InverseTimeLR(optimizer, decay_rate=0.5), "epoch"
-    return S.ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=2), "epoch"
-
-
 def _validate(config):
     for key in ("epochs", "batch_size"):
         if int(config[key]) < 1:
             raise UsageError(f"--{key.replace('_', '-')} must be at least 1, got {config[key]}")
-    if config["lr"] <= 0:
+    if not config["lr"] > 0:  # also refuses NaN
         raise UsageError(f"--lr must be positive, got {config['lr']}")
 
 
@@ -145,7 +115,7 @@ def _only(options, allowed, who):
 def train(**options):
     """Train a registered model on a dataset; returns the final metrics dict (see the module docstring).
 
-    ``model='char-lm'`` trains a character language model instead (``ember.train.language``).
+    ``model='char-lm'`` trains a character language model instead (``ember.app.language``).
     """
     if options.get("model") == "char-lm":
         return language.train_char_lm(**_only(options, {"model", *language.LM_DEFAULTS}, "char-lm"))
@@ -159,8 +129,7 @@ def train(**options):
             raise UsageError(error.args[0]) from error
     _validate(config)
     info = _data_info(config["dataset"])
-    out = config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}")
-    os.makedirs(out, exist_ok=True)
+    run = RunDirectory(config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}"))
     backend.manual_seed(config["seed"])
 
     full_train = _dataset(config["dataset"], True, config["root"])
@@ -185,10 +154,10 @@ def train(**options):
                               input_size=info.size, aux_logits=config.get("aux_logits"))
     except (KeyError, TypeError) as error:
         raise UsageError(error.args[0]) from error
-    optimizer = _optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
-                           config["weight_decay"])
-    scheduler, interval = _scheduler(config["scheduler"], optimizer, config["lr"], config["epochs"], len(train_loader))
-    callbacks = [ModelCheckpoint(out, monitor="val_accuracy", keep_all=True)]
+    optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
+                               config["weight_decay"])
+    scheduler = make_scheduler(config["scheduler"], optimizer, config["lr"], config["epochs"], len(train_loader))
+    callbacks = [ModelCheckpoint(run.path, monitor="val_accuracy", keep_all=True), *run.loggers(config["tensorboard"])]
     if config["patience"]:
         callbacks.append(EarlyStopping("val_accuracy", patience=config["patience"]))
     saved = {k: config[k] for k in ("model", "dataset", "optimizer", "lr", "momentum", "weight_decay", "scheduler",
@@ -196,37 +165,19 @@ def train(**options):
                                     "aux_logits")}
     saved.update(num_classes=info.classes, in_channels=info.channels, input_size=info.size,
                  standardize=standardize.state_dict(), classes=list(getattr(full_train, "classes", [])))
-    trainer = Trainer(model, optimizer, scheduler=scheduler, scheduler_interval=interval, callbacks=callbacks,
-                      topk=(1, 5), progress=config["progress"], config=saved)
+    trainer = Trainer(model, optimizer, scheduler=scheduler, callbacks=callbacks, topk=(1, 5),
+                      progress=config["progress"], config=saved)
     if config["resume"]:
-        trainer.resume(config["resume"])
-    start = time.perf_counter()
-    history = trainer.fit(train_loader, config["epochs"], val_loader=val_loader)
-    fit_seconds = time.perf_counter() - start
+        trainer.load_state_dict(read_checkpoint(config["resume"]))
+    title = f"{config['model']} on {config['dataset']}"
+    fit_seconds = run.fit(trainer, train_loader, config["epochs"], val_loader, {"config": saved}, title)
     test_metrics = trainer.evaluate(test_loader, prefix="test_")
     trainer.log(f"test: loss {test_metrics['test_loss']:.4f}, accuracy {test_metrics['test_accuracy']:.4f}, "
                 f"top-5 {test_metrics['test_top5']:.4f}")
-    metrics = {"config": saved, "history": history, "test": test_metrics, "fit_seconds": fit_seconds}
-    checkpoint.write_atomically(os.path.join(out, "metrics.json"),
-                                lambda f: f.write(json.dumps(metrics, indent=2, default=_plain).encode()))
-    _try_plot(history, os.path.join(out, "curves.png"), f"{config['model']} on {config['dataset']}", trainer.log)
-    trainer.log(f"wrote {out}/last.npz, best.npz, metrics.json")
+    metrics = {"config": saved, "history": trainer.history, "test": test_metrics, "fit_seconds": fit_seconds}
+    run.write(metrics, title, trainer.log)
+    trainer.log(f"wrote {run.path}/last.npz, best.npz, metrics.json, steps.jsonl, curves.png")
     return metrics
-
-
-def _plain(value):
-    """JSON for the arrays in metrics (statistics, the confusion matrix): nested lists."""
-    return value.tolist() if hasattr(value, "tolist") else str(value)
-
-
-def _try_plot(history, path, title, log):
-    try:
-        from ..tools.plots import plot_history
-
-        plot_history(history, path, title)
-        log(f"wrote {path}")
-    except ImportError as error:
-        log(f"no plot: {error}")
 
 
 def _load(path):
@@ -250,7 +201,7 @@ def evaluate(checkpoint_path, dataset=None, root=None, batch_size=512):
     name = dataset or config["dataset"]
     standardize = _standardizer(None, config["standardize"])
     loader = DataLoader(_dataset(name, False, root), batch_size=batch_size, transform=_eval_transform(standardize))
-    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.0), topk=(1, 5), progress=False)
+    trainer = Trainer(model, topk=(1, 5), progress=False)  # evaluation needs no optimizer
     return trainer.evaluate(loader, confusion=True, num_classes=config["num_classes"])
 
 
@@ -283,3 +234,11 @@ def predict(checkpoint_path, images, topk=3):
         results.append([(names[int(i)], float(row[i])) for i in best])
     return results
 
+
+
+def summary(name, input_size=None, num_classes=None, dry_run=True):
+    """``ember summary NAME``: the summary table of a registered model, mistakes as one-line UsageErrors."""
+    try:
+        return summarize(name, input_size, num_classes, dry_run=dry_run)
+    except (KeyError, ValueError) as error:
+        raise UsageError(str(error.args[0]) if error.args else str(error)) from error
