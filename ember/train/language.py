@@ -26,6 +26,7 @@ from ..data import text as T
 from ..nn.utils import clip_grad_norm_
 from . import checkpoint
 from .usage import UsageError, read_checkpoint
+from ..app.resume import open_run_dir  # noqa: E402
 
 try:
     from tqdm.auto import tqdm
@@ -84,8 +85,7 @@ def train_char_lm(**options):
     config["model"] = "char-lm"
     _check(config)
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
-    out = config["out"] or os.path.join("runs", f"char-lm-{config['cell']}")
-    os.makedirs(out, exist_ok=True)
+    out = open_run_dir(config["out"] or os.path.join("runs", f"char-lm-{config['cell']}"))
     backend.manual_seed(config["seed"])
 
     text = corpus_text(config)
