@@ -164,9 +164,10 @@ def main(argv=None):
 
 def one_line(error):
     """An exception as one readable line: a usage error as it is, a file error with its path, others typed."""
+    from .app.flags import FlagError
     from .train.usage import UsageError
 
-    if isinstance(error, UsageError):
+    if isinstance(error, (UsageError, FlagError)):
         text = str(error)
     elif isinstance(error, OSError) and (error.filename or error.strerror):
         text = _os_error(error)

@@ -15,6 +15,10 @@ import math
 from dataclasses import dataclass
 
 
+class FlagError(ValueError):
+    """A flag's value is out of its range; the CLI prints the message as it is, on one line."""
+
+
 @dataclass(frozen=True)
 class Rule:
     kind: type  # int or float
@@ -128,13 +132,13 @@ def type_for(dest, flag=None):
 
 
 def check_options(options):
-    """The same rules for options given in Python (None means 'not given'); raises ValueError."""
+    """The same rules for options given in Python (None means 'not given'); raises FlagError (a ValueError)."""
     for dest, value in options.items():
         if dest in RULES and value is not None:
             values = value if dest == "input_size" and isinstance(value, (list, tuple)) else [value]
             for v in values:
                 if RULES[dest].problem(v) is not None:
-                    raise ValueError(RULES[dest].message(flag_name(dest), v))
+                    raise FlagError(RULES[dest].message(flag_name(dest), v))
 
 
 def validation_size(requested, train_images, default):
@@ -146,7 +150,7 @@ def validation_size(requested, train_images, default):
     if requested is None or requested == default:
         return min(int(default), train_images // 5)
     if requested >= train_images:
-        raise ValueError(
+        raise FlagError(
             f"--val-size must be smaller than the {train_images} training images (it holds some of them out "
             f"for validation), got {requested}; try --val-size {train_images // 5}"
         )
@@ -156,5 +160,5 @@ def validation_size(requested, train_images, default):
 def check_topk(topk, classes):
     """``--topk`` against the number of classes the checkpoint's model has."""
     if not 1 <= topk <= classes:
-        raise ValueError(f"--topk must be between 1 and the model's {classes} classes, got {topk}")
+        raise FlagError(f"--topk must be between 1 and the model's {classes} classes, got {topk}")
     return topk

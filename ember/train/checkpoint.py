@@ -159,5 +159,5 @@ def load(path):
         if "allow_pickle" in str(error):  # never pass on NumPy's advice to load the file unsafely
             raise CheckpointError(f"{path} holds a pickled (object) array; Ember never loads pickles, so this "
                                   "is not a checkpoint it can read") from None
-        raise CheckpointError(f"{path} is damaged ({type(error).__name__}: {error}); use another checkpoint, "
+        raise CheckpointError(f"{path} is damaged ({error or type(error).__name__}); use another checkpoint, "
                               "e.g. the run's epoch-N.npz or best.npz") from None
