@@ -9,9 +9,10 @@ split only mean something with the settings that made them::
     --scheduler cosine contradicts the checkpoint's onecycle; drop --scheduler to resume, or start a new
     run (without --resume) in another --out folder
 
-Only what does not change the run itself may differ: more epochs (except for OneCycle, whose total number
-of steps is fixed when it is created), the samples' prompt, temperature and length, early stopping's
-patience, the progress bar, the output folder and the dataset folder.
+Only what does not change the run itself may differ: more epochs (except for the schedules fixed by the
+epoch plan when they are created: OneCycle's total steps, cosine's period, step's decay points), the
+samples' prompt, temperature and length, early stopping's patience, the progress bar, the output folder
+and the dataset folder.
 
 ``check_state`` refuses a checkpoint that has no run configuration or names a model that is not
 registered, before anything is built from it; ``open_run_dir`` opens an output folder, naming it when it
@@ -24,6 +25,13 @@ import os
 #: Options that may differ from the checkpoint's: they do not change what the run computes.
 FREE = frozenset({"epochs", "prompt", "temperature", "sample_length", "patience", "progress", "out", "root",
                   "resume"})
+#: Schedules whose shape is fixed by the epoch plan when they are created (what resuming cannot change).
+PLANNED = {
+    "onecycle": "OneCycle's total number of steps is fixed when it is created",
+    "cosine": "the cosine schedule's period (T_max) is fixed when it is created, and past it the learning rate "
+    "sits at its minimum",
+    "step": "the step schedule's decay points (every third of the plan) are fixed when it is created",
+}
 #: Config entries that are derived from the options, not options themselves.
 DERIVED = frozenset({"num_classes", "in_channels", "input_size", "standardize", "classes", "vocab"})
 
@@ -82,12 +90,12 @@ def merge(checkpoint_config, requested, epochs_done=0, allowed=None):
     plan = checkpoint_config.get("epochs")
     asked_epochs = requested.get("epochs")
     if asked_epochs is not None and plan is not None and asked_epochs != plan:
-        if checkpoint_config.get("scheduler") == "onecycle":
+        scheduler = checkpoint_config.get("scheduler")
+        if scheduler in PLANNED:
             raise _usage_error(
-                f"--epochs {asked_epochs} cannot change this onecycle run's plan of {plan} epochs: OneCycle's total "
-                f"number of steps is fixed when it is created, so a resumed onecycle run cannot be extended or "
-                f"shortened; drop --epochs to finish it, or start a new run (without --resume) in another --out "
-                f"folder, e.g. with --scheduler cosine"
+                f"--epochs {asked_epochs} cannot change this {scheduler} run's plan of {plan} epochs: "
+                f"{PLANNED[scheduler]}, so a resumed {scheduler} run cannot be extended or shortened; drop --epochs "
+                f"to finish it, or start a new run (without --resume) in another --out folder"
             )
         if asked_epochs <= epochs_done:
             raise _usage_error(
