@@ -22,7 +22,7 @@ import sys
 from ..backend import xp
 
 #: Datasets whose images are light on a dark background (all the one-channel ones Ember ships).
-DARK_BACKGROUND = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits-mini": "DigitsMini (MNIST)"}
+DARK_BACKGROUND = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits-mini": "MNIST"}
 
 
 def _usage_error(message):
