@@ -82,8 +82,9 @@ def write_atomically(path, write):
         raise
 
 
-# NAME.PID-XXXXXXXX.tmp: mkstemp's eight random characters are lower-case letters, digits and '_'.
-_STRAY = re.compile(r"^(?P<name>.+)\.(?P<pid>\d+)-[a-z0-9_]{8}\.tmp$")
+# NAME.PID-XXXXXXXX.tmp (write_atomically) and .NAME.PID-XXXXXXXX.part (the dataset downloads' atomic_write):
+# mkstemp's eight random characters are lower-case letters, digits and '_'.
+_STRAY = re.compile(r"^(?:[^.].*\.(?P<pid>\d+)-[a-z0-9_]{8}\.tmp|\..+\.(?P<part_pid>\d+)-[a-z0-9_]{8}\.part)$")
 
 
 def _process_alive(pid):
@@ -97,9 +98,11 @@ def _process_alive(pid):
 
 
 def remove_stray_temporaries(folder):
-    """Delete the temporary files of ``write_atomically`` in ``folder`` whose writer no longer runs.
+    """Delete the temporary files of ``write_atomically`` (and of the dataset downloads' ``atomic_write``) in
+    ``folder`` whose writer no longer runs.
 
-    Only names of exactly that shape (``NAME.PID-XXXXXXXX.tmp``) written by a process that is gone are
+    Only names of exactly those shapes (``NAME.PID-XXXXXXXX.tmp``, ``.NAME.PID-XXXXXXXX.part``) written by a
+    process that is gone are
     removed: a file of another shape is never ours to delete, and a live writer's file is in use.
     Returns the names removed.
     """
@@ -110,7 +113,10 @@ def remove_stray_temporaries(folder):
         return removed
     for name in names:
         match = _STRAY.match(name)
-        if match is None or int(match["pid"]) == os.getpid() or _process_alive(int(match["pid"])):
+        if match is None:
+            continue
+        pid = int(match["pid"] or match["part_pid"])
+        if pid == os.getpid() or _process_alive(pid):
             continue
         try:
             os.remove(os.path.join(folder, name))

@@ -145,7 +145,7 @@ def test_kill_9_during_saves_loses_nothing_and_resume_continues(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     starts = []
     # Killed from outside at several moments (while it imports, saves or renames)...
-    for delay in (0.3, 0.6, 0.9, 1.2, 1.5):
+    for delay in (0.2, 0.35, 0.5, 0.65, 0.8):
         child = subprocess.Popen([sys.executable, str(script), str(folder), "10000", "0"],
                                  stdout=subprocess.PIPE, text=True, env=env)
         starts.append(int(child.stdout.readline().split()[1]))
@@ -184,3 +184,25 @@ def test_opening_a_run_folder_removes_strays_and_names_an_unwritable_one(tmp_pat
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="cannot write in the output folder .*file/run"):
         open_run_dir(str(tmp_path / "file" / "run"))
+
+
+def test_a_killed_dataset_download_leaves_a_part_file_the_next_write_removes(tmp_path):
+    from ember.data.datasets.download import atomic_write
+
+    code = textwrap.dedent(
+        f"""
+        import os, signal
+        from ember.data.datasets.download import atomic_write
+        with atomic_write({str(tmp_path / "train-images")!r}) as f:
+            f.write(b"x" * 1000)
+            f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    assert result.returncode == -signal.SIGKILL
+    (tmp_path / ".hidden.part").write_bytes(b"not ours")
+    [stray] = [n for n in os.listdir(tmp_path) if n.startswith(".train-images.")]
+    with atomic_write(tmp_path / "labels") as f:
+        f.write(b"y")
+    assert sorted(os.listdir(tmp_path)) == [".hidden.part", "labels"]
