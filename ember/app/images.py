@@ -1,6 +1,6 @@
 """Image files for ``ember predict``: read, checked, and brought to what the model saw in training.
 
-    batch = load_images(["digit.png"], size=28, channels=1, dataset="mnist")   # (1, 28, 28, 1) uint8
+    batch = load_images(["digit.png"], size=28, channels=1, dataset="mnist")   # [(28, 28, 1) uint8]
 
 Each file is opened with Pillow (imported here, lazily: ``pip install 'ember[images]'``), transparent
 pixels are laid on white (a digit drawn on a transparent canvas is a dark digit on a light page), the
@@ -81,8 +81,8 @@ def load_image(path, size, channels, dataset=None, log=None):
 
 
 def load_images(paths, size, channels, dataset=None, log=None):
-    """Several files as one ``(N, size, size, channels)`` uint8 batch."""
-    return xp.stack([load_image(p, size, channels, dataset, log) for p in paths])
+    """Several files, each a ``(size, size, channels)`` uint8 array (a list, ready for ``xp.stack``)."""
+    return [load_image(p, size, channels, dataset, log) for p in paths]
 
 
 def _stderr(message):

@@ -26,7 +26,7 @@ from ..data import text as T
 from ..nn.utils import clip_grad_norm_
 from . import checkpoint
 from .usage import UsageError, read_checkpoint
-from ..app.resume import open_run_dir  # noqa: E402
+from ..app.resume import open_run_dir
 
 try:
     from tqdm.auto import tqdm

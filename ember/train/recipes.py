@@ -20,9 +20,9 @@ from . import checkpoint, language
 from .callbacks import EarlyStopping, ModelCheckpoint
 from .trainer import Trainer
 from .usage import UsageError, read_checkpoint
-from ..app.flags import check_options, check_topk, validation_size  # noqa: E402 (the CLI's argument rules)
-from ..app.images import load_images  # noqa: E402
-from ..app.resume import open_run_dir, resume_options  # noqa: E402
+from ..app.flags import check_options, check_topk, validation_size
+from ..app.images import load_images
+from ..app.resume import open_run_dir, resume_options
 
 
 @dataclass(frozen=True)
