@@ -181,6 +181,7 @@ CASES = [
     (["sample", "{lm}", "--temperature", "-1"], ["--temperature", "-1"]),
     (["sample", "{lm}", "--temperature", "nan"], ["--temperature", "nan"]),
     (["sample", "{lm}", "--seed", "-4"], ["--seed", "-4"]),
+    (T + ["--seed", str(2**64)], ["--seed", str(2**64)]),
     (["sample", "{ckpt}"], ["{ckpt}", "char-lm"]),
     (["sample", "{truncated}"], ["{truncated}", "truncated"]),
     # ---- summary and the top level

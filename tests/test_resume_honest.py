@@ -93,3 +93,4 @@ def test_a_resumed_run_keeps_its_settings_and_can_be_extended(tmp_path, capsys):
     assert (config["dataset"], config["optimizer"], config["scheduler"]) == ("digits-mini", "adam", "exponential")
     assert (config["lr"], config["batch_size"], config["train_size"], config["val_size"]) == (0.003, 32, 64, 50)
     assert state["history"][1]["lr"] == pytest.approx(0.003 * 0.9)  # the schedule went on from its state
+    assert config["epochs"] == 2  # the checkpoint records the extended plan

@@ -205,6 +205,7 @@ def train(**options):
                       topk=(1, 5), progress=config["progress"], config=saved)
     if config["resume"]:
         trainer.resume(config["resume"])
+        trainer.config.update(saved)  # the run's plan (e.g. more epochs) is this run's, not the file's
     start = time.perf_counter()
     history = trainer.fit(train_loader, config["epochs"], val_loader=val_loader)
     fit_seconds = time.perf_counter() - start
