@@ -8,6 +8,10 @@
     ember train char-lm --cell lstm --epochs 10          (a character language model on Python's stdlib)
     ember sample runs/char-lm-lstm/best.npz --prompt "def "
     ember run train.py --epochs 1          (an unmodified PyTorch program, torch mapped to ember)
+
+Every numeric flag is checked as it is parsed (ember/app/flags.py). Every failure is one line on stderr,
+``ember COMMAND: error: ...``, and exit status 2; ``--debug`` (before or after the command) shows the
+traceback instead. Ctrl-C exits with 130.
 """
 
 import argparse
