@@ -74,8 +74,12 @@ def test_check_state_refuses_what_cannot_describe_a_run():
     with pytest.raises(UsageError, match="without its vocabulary"):
         check_state("a.npz", {"config": {"model": "char-lm"}, "model": weights})
     with pytest.raises(UsageError, match="no model weights"):
-        check_state("a.npz", {"config": {"model": "lenet5"}})
-    assert check_state("a.npz", {"config": {"model": "lenet5"}, "model": weights}) == {"model": "lenet5"}
+        check_state("a.npz", {"config": dict(model="lenet5", num_classes=10, in_channels=1, input_size=28,
+                                             standardize={})})
+    with pytest.raises(UsageError, match="lacks in_channels, standardize"):
+        check_state("a.npz", {"config": {"model": "lenet5", "num_classes": 10, "input_size": 28}, "model": weights})
+    config = dict(model="lenet5", num_classes=10, in_channels=1, input_size=28, standardize={})
+    assert check_state("a.npz", {"config": config, "model": weights}) == config
 
 
 def test_a_resumed_run_keeps_its_settings_and_can_be_extended(tmp_path, capsys):

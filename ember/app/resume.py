@@ -32,6 +32,8 @@ PLANNED = {
     "sits at its minimum",
     "step": "the step schedule's decay points (every third of the plan) are fixed when it is created",
 }
+#: What an image model's checkpoint must say to rebuild the model and its input pipeline.
+IMAGE_NEEDS = ("num_classes", "in_channels", "input_size", "standardize")
 #: Config entries that are derived from the options, not options themselves.
 DERIVED = frozenset({"num_classes", "in_channels", "input_size", "standardize", "classes", "vocab"})
 
@@ -127,6 +129,10 @@ def check_state(path, state):
                            f"(see `ember models`); it cannot be rebuilt")
     if name == "char-lm" and not isinstance(config.get("vocab"), dict):
         raise _usage_error(f"{path}: a char-lm checkpoint without its vocabulary; it cannot be rebuilt")
+    missing = [key for key in IMAGE_NEEDS if key not in config] if name != "char-lm" else []
+    if missing:
+        raise _usage_error(f"{path}: its configuration lacks {', '.join(missing)}, which `ember train` writes; the "
+                           f"{name} model and its input pipeline cannot be rebuilt from it")
     if not isinstance(state.get("model"), dict) or not state["model"]:
         raise _usage_error(f"{path} holds no model weights ('model' is missing or empty)")
     return config
