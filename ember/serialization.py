@@ -59,20 +59,71 @@ _STRUCTURE = "ember.json"
 
 def write_atomically(path, write):
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``: a crash
-    mid-write leaves the previous file as it was."""
+    mid-write leaves the previous file as it was.
+
+    The temporary name is ``NAME.PID-XXXXXXXX.tmp`` (PID: the writing process), so a file left by a process
+    that was killed mid-write can be told from one being written right now (``remove_stray_temporaries``).
+    An OSError without a file name (a full disk while writing) is re-raised naming ``path``.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f"{os.path.basename(path)}.{os.getpid()}-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(error, OSError) and error.filename is None and error.errno is not None:
+            raise OSError(error.errno, error.strerror, os.fspath(path)) from error
         raise
+
+
+# NAME.PID-XXXXXXXX.tmp (write_atomically) and .NAME.PID-XXXXXXXX.part (the dataset downloads' atomic_write):
+# mkstemp's eight random characters are lower-case letters, digits and '_'.
+_STRAY = re.compile(r"^(?:[^.].*\.(?P<pid>\d+)-[a-z0-9_]{8}\.tmp|\..+\.(?P<part_pid>\d+)-[a-z0-9_]{8}\.part)$")
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (someone else's), or we cannot tell: leave its files alone
+    return True
+
+
+def remove_stray_temporaries(folder):
+    """Delete the temporary files of ``write_atomically`` (and of the dataset downloads' ``atomic_write``) in
+    ``folder`` whose writer no longer runs.
+
+    Only names of exactly those shapes (``NAME.PID-XXXXXXXX.tmp``, ``.NAME.PID-XXXXXXXX.part``) written by a
+    process that is gone are
+    removed: a file of another shape is never ours to delete, and a live writer's file is in use.
+    Returns the names removed.
+    """
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        match = _STRAY.match(name)
+        if match is None:
+            continue
+        pid = int(match["pid"] or match["part_pid"])
+        if pid == os.getpid() or _process_alive(pid):
+            continue
+        try:
+            os.remove(os.path.join(folder, name))
+            removed.append(name)
+        except OSError:  # gone already, or not ours to remove after all
+            pass
+    return removed
 
 
 class _Encoder:

@@ -34,6 +34,12 @@ from ember.data.datasets import (
 )
 from ember.data.datasets.idx import parse_idx
 from dataset_fakes import cifar_batch, idx_file_bytes, pickle_bytes, write_cifar_python_folder
+from dataset_fakes import forget_official_sums
+
+
+@pytest.fixture(autouse=True)
+def _fakes_are_not_the_official_files(monkeypatch):
+    forget_official_sums(monkeypatch)  # the datasets check what they read against the official MD5s
 
 
 # --------------------------------------------------------------------------------------------------- IDX

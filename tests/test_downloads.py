@@ -33,6 +33,7 @@ from dataset_fakes import (
     MNIST_NAMES,
     FakeResponse,
     fake_mnist_arrays,
+    forget_official_sums,
     idx_file_bytes,
     make_tarball,
     md5,
@@ -108,6 +109,7 @@ def fake_npm(monkeypatch, tmp_path):
 
 
 def test_cache_root_follows_ember_data(monkeypatch, tmp_path):
+    forget_official_sums(monkeypatch)  # fake files: the official MD5s do not describe them
     monkeypatch.setenv("EMBER_DATA", str(tmp_path / "here"))
     assert dl.cache_root() == str(tmp_path / "here")
     folder = tmp_path / "here" / "MNIST" / "raw"
@@ -166,6 +168,7 @@ def test_checksum_mismatch_is_rejected_and_temp_removed(monkeypatch, tmp_path):
 
 
 def test_files_present_means_no_network_and_no_npm(monkeypatch, tmp_path):
+    forget_official_sums(monkeypatch)  # fake files: the official MD5s do not describe them
     def forbidden(*args, **kwargs):
         raise AssertionError("touched the network or npm although the files are there")
 

@@ -232,9 +232,9 @@ def test_the_application_moved_to_ember_app():
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--clip", "-1"], "--clip must be positive (0 for no clipping), got -1.0"),
-    (["--clip", "nan"], "--clip must be positive (0 for no clipping), got nan"),
-    (["--lr", "nan"], "--lr must be positive"),
+    (["--clip", "-1"], "--clip must be a number >= 0 (the gradient-norm limit; 0 turns clipping off), got -1"),
+    (["--clip", "nan"], "--clip must be finite and a number >= 0"),
+    (["--lr", "nan"], "--lr must be finite and a positive number"),
 ])
 def test_char_lm_refuses_bad_numbers_in_one_line(flags, message, corpus, tmp_path, capsys):
     assert main(lm_args(corpus, tmp_path, "--epochs", "1", *flags)) == 2

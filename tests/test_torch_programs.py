@@ -28,6 +28,12 @@ def _write_mnist_layout(folder):
         ds = DigitsMini(train=split)
         (folder / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(ds.data))
         (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(ds.targets.astype(np.uint8)))
+    _not_official(folder)
+
+
+def _not_official(folder):
+    """The note that says these files are not the official release (so its MD5s do not apply)."""
+    (folder / "ember-source.json").write_text('{"source": "test fixture (not the official files)"}')
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +43,7 @@ def workdir(tmp_path_factory):
     _write_mnist_layout(root / "data" / "FashionMNIST" / "raw")
     (root / "work").mkdir()
     write_cifar_python_folder(root / "work" / "datasets", n=100)
+    _not_official(root / "work" / "datasets" / "cifar-10-batches-py")
     return root / "work"
 
 

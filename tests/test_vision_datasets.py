@@ -20,6 +20,12 @@ from ember.vision import datasets
 from ember.vision.datasets import folder as folder_module
 from dataset_fakes import MNIST_NAMES, fake_mnist_arrays, idx_file_bytes, make_tarball, md5, pickle_bytes, serve
 from dataset_fakes import write_cifar_python_folder
+from dataset_fakes import forget_official_sums
+
+
+@pytest.fixture(autouse=True)
+def _fakes_are_not_the_official_files(monkeypatch):
+    forget_official_sums(monkeypatch)  # the datasets check what they read against the official MD5s
 
 NOT_FOUND = "Dataset not found. You can use download=True to download it"
 

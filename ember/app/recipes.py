@@ -20,6 +20,9 @@ from ..train import EarlyStopping, ModelCheckpoint, NonFiniteLossError, Trainer
 from . import language
 from .optimizers import OPTIMIZERS, SCHEDULERS, make_optimizer, make_scheduler
 from .rundir import RunDirectory
+from .flags import check_options, check_topk, validation_size
+from .images import load_images
+from .resume import resume_options
 from .usage import UsageError, read_checkpoint
 
 __all__ = ["DATASETS", "DEFAULTS", "OPTIMIZERS", "SCHEDULERS", "NonFiniteLossError", "UsageError", "train",
@@ -117,6 +120,9 @@ def train(**options):
 
     ``model='char-lm'`` trains a character language model instead (``ember.app.language``).
     """
+    check_options(options)
+    if options.get("resume"):  # the checkpoint's settings are the run's; a contradicting flag is refused
+        options = resume_options(options, image_keys={"model", *DEFAULTS}, lm_keys={"model", *language.LM_DEFAULTS})
     if options.get("model") == "char-lm":
         return language.train_char_lm(**_only(options, {"model", *language.LM_DEFAULTS}, "char-lm"))
     options = _only(options, {"model", *DEFAULTS}, f"image models like {options.get('model')}")
@@ -134,7 +140,7 @@ def train(**options):
 
     full_train = _dataset(config["dataset"], True, config["root"])
     test = _dataset(config["dataset"], False, config["root"])
-    val_size = min(int(config["val_size"]), len(full_train) // 5)
+    val_size = validation_size(options.get("val_size"), len(full_train), DEFAULTS["val_size"])
     split_rng = xp.random.default_rng(config["seed"])
     train_set, val_set = random_split(full_train, [len(full_train) - val_size, val_size], generator=split_rng)
     if config["train_size"]:  # a quick run on the first N images of the (already shuffled) training split
@@ -169,6 +175,7 @@ def train(**options):
                       progress=config["progress"], config=saved)
     if config["resume"]:
         trainer.load_state_dict(read_checkpoint(config["resume"]))
+        trainer.config.update(saved)  # the run's plan (e.g. more epochs) is this run's, not the file's
     title = f"{config['model']} on {config['dataset']}"
     fit_seconds = run.fit(trainer, train_loader, config["epochs"], val_loader, {"config": saved}, title)
     test_metrics = trainer.evaluate(test_loader, prefix="test_")
@@ -207,27 +214,16 @@ def evaluate(checkpoint_path, dataset=None, root=None, batch_size=512):
 
 def predict(checkpoint_path, images, topk=3):
     """Top-k classes and probabilities for image files (PNG/JPEG via Pillow), one list per image."""
-    try:
-        from PIL import Image
-    except ImportError as error:
-        raise UsageError("reading images needs Pillow: pip install 'ember[images]'") from error
     model, config, _ = _load(checkpoint_path)
     if model is None:
         raise UsageError(f"{checkpoint_path} is a char-lm checkpoint; generate text with `ember sample`")
-    size, channels = config["input_size"], config["in_channels"]
-    batch = []
-    for path in images:
-        if not os.path.exists(path):
-            raise UsageError(f"no image at {path}")
-        with Image.open(path) as img:
-            img = img.convert("L" if channels == 1 else "RGB").resize((size, size), Image.BILINEAR)
-            array = xp.asarray(img, dtype=xp.uint8)
-        batch.append(array.reshape(size, size, channels))
+    names = config.get("classes") or [str(i) for i in range(config["num_classes"])]
+    check_topk(topk, len(names))
+    batch = load_images(images, config["input_size"], config["in_channels"], config.get("dataset"))
     standardize = _standardizer(None, config["standardize"])
     with no_grad():
         logits = model(_eval_transform(standardize)(xp.stack(batch)))
         probs = logits.softmax(1).array
-    names = config.get("classes") or [str(i) for i in range(config["num_classes"])]
     results = []
     for row in probs:
         best = xp.argsort(-row)[:topk]

@@ -15,7 +15,7 @@ import json
 import os
 import time
 
-from ..serialization import write_atomically
+from ..serialization import remove_stray_temporaries, write_atomically
 from ..train import NonFiniteLossError, StepLog, TensorBoardLogger
 from ..train.loggers import read_steps
 from .usage import UsageError
@@ -26,12 +26,16 @@ class RunDirectory:
 
     def __init__(self, path):
         self.path = str(path)
-        try:
+        try:  # (os.access says yes to root on a read-only mount: only a real write tells)
             os.makedirs(self.path, exist_ok=True)
+            probe = self.file(".ember-write-test")
+            write_atomically(probe, lambda f: f.write(b"ok"))
+            os.remove(probe)
         except OSError as error:
-            raise UsageError(f"cannot create the output folder --out {self.path}: {error.strerror}") from error
-        if not os.access(self.path, os.W_OK):
-            raise UsageError(f"cannot write to the output folder --out {self.path}; choose another with --out DIR")
+            reason = error.strerror or str(error)
+            raise UsageError(f"cannot write in the output folder --out {self.path} ({reason}); choose another "
+                             "with --out DIR") from error
+        remove_stray_temporaries(self.path)  # what saves killed mid-write left behind
 
     def file(self, name):
         return os.path.join(self.path, name)

@@ -14,6 +14,10 @@ def read_checkpoint(path):
     if not os.path.exists(path):
         raise UsageError(f"no checkpoint at {path}")
     try:
-        return checkpoint.load(path)
+        state = checkpoint.load(path)
     except (ValueError, OSError) as error:
-        raise UsageError(f"{path}: {error}") from error
+        raise UsageError(str(error) if str(path) in str(error) else f"{path}: {error}") from error
+    from ..app.resume import check_state  # no config, an unknown model: refused before anything is built
+
+    check_state(path, state)
+    return state

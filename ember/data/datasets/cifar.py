@@ -31,6 +31,7 @@ import os
 from ...backend import xp
 from ...safe_pickle import NUMPY_GLOBALS, UnsafePickleError, interpret, table_lookup
 from . import download as dl
+from . import integrity
 from .vision import ImageClassificationDataset
 
 _find_global = table_lookup(NUMPY_GLOBALS, "this reader only builds plain data and NumPy arrays")
@@ -132,12 +133,19 @@ class CIFAR10(ImageClassificationDataset):
             self.download()
         if self._have_python():
             names = self.train_list if self.train else self.test_list
+            folder = os.path.join(self.root, self.base_folder)
+            official = integrity.declared_source(folder) is None  # else files of one's own (see integrity.py)
+            sums = [(os.path.join(folder, n), md5 if official else None) for n, md5 in names]
+            integrity.check_or_refetch("CIFAR10", folder, sums, download, lambda: (self.download(), sums)[1])
             batches = [read_python_batch(os.path.join(self.root, self.base_folder, n)) for n, _ in names]
             meta = os.path.join(self.root, self.base_folder, self.meta["filename"])
             if os.path.exists(meta):
                 self.classes = read_python_meta(meta)
         elif self._have_binary():
             names = self.binary_train_list if self.train else self.binary_test_list
+            folder = os.path.join(self.root, self.binary_folder)
+            sums = [(os.path.join(folder, n), None) for n in names]  # no official sums: checked on first use
+            integrity.check_or_refetch("CIFAR10", folder, sums, download, lambda: (self.download(), sums)[1])
             batches = [read_binary_batch(os.path.join(self.root, self.binary_folder, n)) for n in names]
         else:
             raise RuntimeError(

@@ -7,9 +7,10 @@ that torchvision filled can be passed as ``root`` and is read as it is.
 Three rules make a download safe to interrupt and safe to trust:
 
 * **Nothing half-written ever carries the final name.** Every file is written to a hidden temporary name
-  in the same folder (``.NAME.XXXX.part``), flushed to disk, and only then renamed with ``os.replace``,
-  which is atomic on POSIX and Windows. A crash leaves at worst a stray ``.part`` file, never a truncated
-  file that a later run would take for a good one, and never a damaged copy of the last good file.
+  in the same folder (``.NAME.PID-XXXX.part``), flushed to disk, and only then renamed with ``os.replace``,
+  which is atomic on POSIX and Windows. A crash leaves at worst a stray ``.part`` file (removed by the next
+  write into that folder once its process is gone), never a truncated file that a later run would take for
+  a good one, and never a damaged copy of the last good file.
 * **Every file is checked before it is renamed.** The MD5 sums are the official ones (torchvision's
   lists); a mismatch deletes the temporary file and moves on to the next source.
 * **Sources are tried in order, the network ones with a short timeout**, and a mirror that cannot be
@@ -33,6 +34,8 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+
+from ...serialization import remove_stray_temporaries
 
 #: Seconds to wait for a mirror before giving up on it (override with ``$EMBER_DOWNLOAD_TIMEOUT``).
 DEFAULT_TIMEOUT = 10.0
@@ -85,7 +88,8 @@ def atomic_write(path, md5=None):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".part")
+    remove_stray_temporaries(folder)  # the .part files of downloads that were killed
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.{os.getpid()}-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

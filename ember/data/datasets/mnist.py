@@ -23,11 +23,12 @@ import tarfile
 
 from ...backend import xp
 from . import download as dl
+from . import integrity
 from .idx import idx_bytes, read_idx
 from .vision import ImageClassificationDataset
 
 _FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-_SOURCE_NOTE = "ember-source.json"  # written next to files that did not come from the official release
+_SOURCE_NOTE = integrity.SOURCE_NOTE  # written next to files that did not come from the official release
 
 
 class MNIST(ImageClassificationDataset):
@@ -80,6 +81,9 @@ class MNIST(ImageClassificationDataset):
                 f"Pass download=True to fetch it, or place the official files (gzipped or not) there."
             )
         prefix = "train" if self.train else "t10k"
+        names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+        integrity.check_or_refetch(type(self).__name__, os.path.dirname(self.raw_folder), self._sums(names),
+                                   download, lambda: (self.download(), self._sums(names))[1])
         self.data = read_idx(self._path(f"{prefix}-images-idx3-ubyte"))
         self.targets = read_idx(self._path(f"{prefix}-labels-idx1-ubyte")).astype(xp.int64)
         if self.data.ndim != 3 or len(self.data) != len(self.targets):
@@ -104,6 +108,22 @@ class MNIST(ImageClassificationDataset):
             if os.path.isfile(path):
                 return path
         return None
+
+    def _sums(self, names):
+        """``(path, expected MD5 or None)`` of the files ``names`` as they are on disk (see integrity.py):
+        the official sums of the unpacked files or of the ``.gz``, or those of a rebuilt npm split."""
+        source = integrity.declared_source(self.raw_folder)
+        if source is None:  # the official release: the published sums of the .gz files and of the unpacked ones
+            gz, table = dict(self.resources), self.raw_md5
+        elif source.startswith(f"npm:{self.npm_package}"):  # Ember's rebuilt split, byte-identical everywhere
+            gz, table = {}, getattr(self, "npm_split_md5", {})
+        else:  # files of one's own, declared in the note: checked against the sums seen first
+            gz, table = {}, {}
+        files = []
+        for name in names:
+            path = self._path(name)
+            files.append((path, gz.get(name + ".gz") if path.endswith(".gz") else table.get(name)))
+        return files
 
     def _missing(self, names=_FILES):
         return [name for name in names if self._path(name) is None]
