@@ -6,6 +6,7 @@ axes, which the engine sums back.
 
 from ..autograd.function import Function
 from ..backend import xp
+from .validate import ShapeError, same_dtype, tensor_input
 
 
 def _swap(m):
@@ -94,6 +95,14 @@ def matmul(a, b):
 
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b, as ``torch.nn.functional.linear``."""
+    tensor_input(x, "linear")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        raise ShapeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied: input {tuple(x.shape)} has "
+            f"{x.shape[-1] if x.ndim else 'no'} features in its last dimension, weight {tuple(weight.shape)} "
+            f"expects {weight.shape[-1]}; reshape the input or use a weight with in_features={x.shape[-1] if x.ndim else 1}"
+        )
+    same_dtype(x, weight, "linear")
     return Linear.apply(x, weight, bias)
 
 

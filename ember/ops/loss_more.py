@@ -99,7 +99,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     -w·[y log x + (1 - y) log(1 - x)], each log clamped at -100. Prefer binary_cross_entropy_with_logits
     (sigmoid fused in, numerically stable) when you have logits."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "binary_cross_entropy")
     _same_shape(input, target, "binary_cross_entropy")
     x = input.array
     if x.size and (xp.any(x < 0) or xp.any(x > 1) or xp.any(xp.isnan(x))):
@@ -134,7 +134,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -y·(x1 - x2) + margin): y = 1 wants x1 ranked above x2, y = -1 below."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "margin_ranking_loss")
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, "
@@ -145,7 +145,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (x is a distance: small for similar pairs)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "hinge_embedding_loss")
     t = _array(target)
     zero = Tensor(xp.zeros((), dtype=input.dtype))
     margin_part = where(t != 1, clamp(margin - input, min=0), zero)
@@ -156,7 +156,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y·x)): the logistic loss for labels y ∈ {-1, 1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "soft_margin_loss")
     _same_shape(input, target, "soft_margin_loss")
     return _reduce(softplus(-target * input, 1.0, 1e30), reduction)
 
@@ -164,7 +164,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(1/C)·Σ_c w_c·[y_c log σ(x_c) + (1 - y_c) log σ(-x_c)] per sample: one-vs-all logistic loss."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "multilabel_soft_margin_loss")
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * (weight if isinstance(weight, Tensor) else Tensor(_array(weight, input.dtype)))
@@ -176,7 +176,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """Σ_j Σ_{i ∉ targets} max(0, 1 - (x[y_j] - x[i])) / C per sample; ``target`` holds class indices, ended by
     the first -1 (torch's layout)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "multilabel_margin_loss")
     squeeze = input.ndim == 1
     x = input.reshape(1, -1) if squeeze else input
     t = _array(target).reshape(x.shape)
@@ -210,7 +210,7 @@ def _cosine_rows(x1, x2, eps=1e-12):
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "cosine_embedding_loss")
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise RuntimeError(f"cosine_embedding_loss: expected two 1D or 2D inputs of the same shape, got "
                            f"{tuple(input1.shape)} and {tuple(input2.shape)}")
@@ -225,7 +225,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         reduce=None, reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin) with d the p-norm distance; ``swap`` uses min(d(a, n), d(p, n))."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "triplet_margin_loss")
     if not (anchor.ndim == positive.ndim == negative.ndim):
         raise RuntimeError(f"triplet_margin_loss: The anchor, positive, and negative tensors are expected to have "
                            f"the same number of dimensions, but got: anchor {anchor.ndim}D, positive "
@@ -243,7 +243,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """Poisson negative log-likelihood: eˣ - y·x (``log_input``), else x - y·log(x + eps); ``full`` adds the
     Stirling term y log y - y + ½ log(2πy) for y > 1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
         # Stirling's approximation of log(y!), only where y > 1; the other entries see a harmless y = 2, so
@@ -260,7 +260,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """½·(log max(var, eps) + (x - y)² / max(var, eps)) (+ ½ log 2π with ``full``): the negative
     log-likelihood of y under N(x, var). ``var`` has the input's shape, or lacks its last dim (or has 1 there)
     for one variance per sample. As in torch, the clamp to ``eps`` is not differentiated through."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "gaussian_nll_loss")
     if not isinstance(var, Tensor):
         var = Tensor(_array(var, input.dtype))
     if tuple(var.shape) != tuple(input.shape):
@@ -283,7 +283,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin) for any distance function d (pairwise_distance by default)."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "triplet_margin_with_distance_loss")
     if margin <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: expected margin to be greater than 0, got {margin} "
                          "instead")

@@ -8,6 +8,7 @@ from ..autograd.function import Function
 from ..backend import host, xp
 from ..tensor import Tensor
 from .reduce import normalize_dims, numpy_names
+from .validate import dim as check_dim
 
 
 class Reshape(Function):
@@ -132,9 +133,12 @@ def reshape(a, *shape):
 
 
 def flatten(a, start_dim=0, end_dim=-1):
+    start, end = check_dim(start_dim, a.ndim, "flatten"), check_dim(end_dim, a.ndim, "flatten")
     if a.ndim == 0:
         return reshape(a, 1)
-    start, end = start_dim % a.ndim, end_dim % a.ndim
+    if start > end:
+        raise RuntimeError(f"flatten() has invalid args: start_dim cannot come after end_dim (start_dim={start_dim}, "
+                           f"end_dim={end_dim} for an input with {a.ndim} dimensions); swap them")
     shape = a.shape[:start] + (-1,) + a.shape[end + 1 :]
     if start == end:
         return a
@@ -213,7 +217,7 @@ def stack(tensors, dim=0):
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack(): expects every tensor to have the same shape, got {sorted(shapes)}")
-    axis = dim % (tensors[0].ndim + 1)
+    axis = check_dim(dim, tensors[0].ndim + 1, "stack")
     return Stack.apply(axis, *_promoted(tensors))
 
 
