@@ -118,7 +118,7 @@ def dim(d, ndim, where):
     return d % limit
 
 
-def index_range(indices, count, where, what="index"):
+def index_range(indices, count, where, what="index", count_name="entries"):
     """Every integer in ``indices`` (an array) lies in [0, count): one min and one max, as torch checks
     Embedding and class indices (IndexError "index out of range in self")."""
     if indices.size == 0:
@@ -128,7 +128,7 @@ def index_range(indices, count, where, what="index"):
         bad = low if low < 0 else high
         raise IndexError(
             f"{describe(where)}: index out of range in self: {what} {bad} is outside [0, {count - 1}] "
-            f"({count} entries); negative indices are not allowed, and every {what} must be < {count}"
+            f"({count_name}={count}); negative indices are not allowed, and every {what} must be < {count}"
         )
 
 
