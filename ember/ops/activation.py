@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..backend import xp
 from .elementwise import float_input
 from .reduce import normalize_dims
+from .validate import dim as check_dim
 
 
 def stable_sigmoid(x):
@@ -168,9 +169,9 @@ def implicit_softmax_dim(ndim):
 
 def softmax(x, dim=None):
     dim = implicit_softmax_dim(x.ndim) if dim is None else dim
-    return Softmax.apply(x, normalize_dims(dim, x.ndim)[0])
+    return Softmax.apply(x, check_dim(dim, x.ndim, "softmax"))
 
 
 def log_softmax(x, dim=None):
     dim = implicit_softmax_dim(x.ndim) if dim is None else dim
-    return LogSoftmax.apply(x, normalize_dims(dim, x.ndim)[0])
+    return LogSoftmax.apply(x, check_dim(dim, x.ndim, "log_softmax"))

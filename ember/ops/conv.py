@@ -153,6 +153,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, laye
     if x.ndim != 4:
         raise ShapeError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape {tuple(x.shape)}")
     o, cg, kh, kw = weight.shape
+    if o == 0:
+        raise ShapeError(f"{name}: expected weight to be at least 1 at dimension 0 (out_channels), but got weight of "
+                         f"size {tuple(weight.shape)}; give the layer at least one output channel")
     if x.shape[1] != cg * groups:
         raise ShapeError(
             f"{name}: expected input with {cg * groups} channels, got {x.shape[1]} channels "
