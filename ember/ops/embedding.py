@@ -9,7 +9,7 @@ many times in a batch receives the sum. The rows are sorted once and summed grou
 from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor
-from .validate import DtypeError, index_range, tensor_input
+from .validate import ArgumentError, DtypeError, index_range, tensor_input
 
 
 class Embedding(Function):
@@ -59,7 +59,7 @@ def one_hot(input, num_classes=-1):
     if num_classes == -1:
         num_classes = int(indices.max()) + 1 if indices.size else 0
     if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+        raise ArgumentError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{int(indices.min())}, {int(indices.max())}]")
     out = (indices[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return Tensor(out)

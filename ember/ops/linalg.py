@@ -86,9 +86,9 @@ def matmul(a, b):
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
-        raise ValueError(
+        raise ShapeError(
             f"matmul(): shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-            f"({ka} columns on the left, {kb} rows on the right)"
+            f"({ka} columns on the left, {kb} rows on the right); transpose one of them or fix the layer sizes"
         )
     return MatMul.apply(a, b)
 

@@ -20,7 +20,7 @@ its neighbours across channels, a lateral inhibition with its own fused Function
 
 from ..autograd.function import Function
 from ..backend import xp
-from .validate import ShapeError, same_dtype, tensor_input
+from .validate import ArgumentError, ShapeError, same_dtype, tensor_input
 
 
 def _channel_shape(x):
@@ -161,7 +161,8 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0, layer=None):
             f"{tuple(x.shape)}; add the batch dimension with x.unsqueeze(0)"
         )
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"{name}: size (the number of neighbouring channels) must be a positive int, got {size!r}")
+        raise ArgumentError(f"{name}: size (the number of neighbouring channels) must be a positive int, got "
+                            f"size={size!r}")
     if x.array.size == 0:  # as torch: nothing to normalise
         return x
     return LocalResponseNorm.apply(x, size, alpha, beta, k)

@@ -177,7 +177,7 @@ def squeeze(a, dim=None):
 
 @numpy_names
 def unsqueeze(a, dim):
-    dim = dim % (a.ndim + 1)
+    dim = check_dim(dim, a.ndim + 1, "unsqueeze")
     return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
 
 
