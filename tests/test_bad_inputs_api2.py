@@ -241,6 +241,9 @@ EMBER_ONLY = [
     ("layer-norm-numpy", "nn.LayerNorm(5)(np.zeros((4, 5)))", TypeError, ["LayerNorm", "ndarray"]),
     ("avgpool-2d-on-matrix", "nn.AvgPool2d(2)(v)", RuntimeError, ["AvgPool2d", "(4, 5)"]),
     ("conv-kernel-triple", "nn.Conv2d(3, 4, (3, 3, 3))", ValueError, ["kernel_size", "(3, 3, 3)"]),
+    ("lazy-linear-negative", "nn.LazyLinear(-3)", RuntimeError, ["Linear", "out_features", "-3"]),
+    ("softmax-numpy", "nn.Softmax(dim=1)(np.zeros((2, 3)))", TypeError, ["Softmax", "ndarray", "ember.tensor"]),
+    ("ce-integer-logits", "F.cross_entropy(T.tensor([[1, 2]]), T.tensor([0]))", RuntimeError, ["cross_entropy", "int64", "float"]),
 ]
 
 

@@ -70,8 +70,7 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_groups must be at least 1, got num_groups={num_groups}; pass a divisor "
                              f"of num_channels={num_channels}")
         if num_channels % num_groups != 0:
-            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
-                             f"({num_groups}); pick num_groups among the divisors of {num_channels}")
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         register_affine(self, (num_channels,), affine, affine and bias, dtype)
         if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)

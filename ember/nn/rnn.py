@@ -43,8 +43,10 @@ class RNNBase(Module):
             raise ValueError(f"{name}: proj_size={proj_size} is not supported by Ember; use proj_size=0 and, "
                              "if you need a projection, a Linear layer on the output")
         for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not (isinstance(value, int) and value > 0):  # torch: ValueError "... must be greater than zero"
-                raise ValueError(f"{name}: {what} must be an integer greater than zero, got {what}={value!r}")
+            if not isinstance(value, int) or isinstance(value, bool):  # torch: TypeError, then ValueError
+                raise TypeError(f"{name}: {what} should be of type int, got {what}={value!r} ({type(value).__name__})")
+            if value <= 0:
+                raise ValueError(f"{name}: {what} must be greater than zero, got {what}={value}")
         if not (isinstance(dropout, (int, float)) and not isinstance(dropout, bool) and 0 <= dropout <= 1):
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of "
                              f"an element being zeroed, got dropout={dropout}")
@@ -111,9 +113,10 @@ class RNNBase(Module):
                              f"{'or (batch, seq_len, input_size) ' if self.batch_first else ''}or unbatched "
                              f"(seq_len, input_size), got {tuple(input.shape)}")
         self._check_features(input)
-        if input.dtype != self.weight_ih_l0.dtype:  # torch raises ValueError here (not RuntimeError)
-            raise ValueError(f"{name}: input dtype {input.dtype} does not match weight dtype {self.weight_ih_l0.dtype}; "
-                             f"convert the input with input.to(ember.{self.weight_ih_l0.dtype}) or the model with "
+        weight_dtype = self.weight_ih_l0.dtype
+        if input.dtype != weight_dtype:  # torch raises ValueError here (not RuntimeError)
+            raise ValueError(f"{name}: input dtype {input.dtype} does not match weight dtype {weight_dtype}; convert "
+                             f"the input with input.to(ember.{weight_dtype}) or the model with "
                              f"model.to(ember.{input.dtype})")
         x = input if not batched else (transpose(input, 0, 1) if self.batch_first else input)
         if not batched:

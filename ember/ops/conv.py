@@ -151,7 +151,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, laye
     if x.ndim == 3:  # one unbatched image (C, H, W), as torch allows
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups, layer).squeeze(0)
     if x.ndim != 4:
-        raise ShapeError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape {tuple(x.shape)}")
+        raise ShapeError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape "
+                         f"{tuple(x.shape)}")
     o, cg, kh, kw = weight.shape
     if o == 0:
         raise ShapeError(f"{name}: expected weight to be at least 1 at dimension 0 (out_channels), but got weight of "

@@ -44,7 +44,8 @@ def embedding(input, weight, padding_idx=None):
         raise DtypeError(f"embedding: indices must be an integer tensor (int64), got dtype {indices.dtype}; "
                          "convert with .long()")
     n = weight.shape[0]
-    index_range(indices, n, "embedding", "index", "num_embeddings")  # torch refuses negative indices too (no wrap-around)
+    # torch refuses negative indices too (no wrap-around to the last rows): one min and one max
+    index_range(indices, n, "embedding", "index", "num_embeddings")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return Embedding.apply(weight, indices, padding_idx=padding_idx)

@@ -100,7 +100,8 @@ def linear(x, weight, bias=None):
         raise ShapeError(
             f"linear: mat1 and mat2 shapes cannot be multiplied: input {tuple(x.shape)} has "
             f"{x.shape[-1] if x.ndim else 'no'} features in its last dimension, weight {tuple(weight.shape)} "
-            f"expects {weight.shape[-1]}; reshape the input or use a weight with in_features={x.shape[-1] if x.ndim else 1}"
+            f"expects {weight.shape[-1]}; reshape the input or use a weight with "
+            f"in_features={x.shape[-1] if x.ndim else 1}"
         )
     same_dtype(x, weight, "linear")
     return Linear.apply(x, weight, bias)

@@ -16,7 +16,7 @@ from .elementwise import abs as _abs
 from .elementwise import sub
 from .reduce import mean as _mean
 from .reduce import sum as _sum
-from .validate import ArgumentError, ShapeError, tensor_input
+from .validate import ArgumentError, DtypeError, ShapeError, tensor_input
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -284,6 +284,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ArgumentError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}; "
                             "0.0 turns smoothing off, 0.1 is usual")
     z = tensor_input(input, "cross_entropy").array
+    if z.dtype.kind != "f":
+        raise DtypeError(f"cross_entropy: expected floating-point logits, got input of dtype {z.dtype}; convert them "
+                         "with input.float()")
     n_classes = z.shape[0] if z.ndim == 1 else z.shape[1]
     w = _class_weight(weight, n_classes, z.dtype, "cross_entropy")
     eps = label_smoothing

@@ -307,6 +307,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     move towards the batch average of the per-instance mean and *unbiased* variance, as torch's (which runs
     batch norm on the input viewed as (1, N·C, *)); without input statistics the running ones normalise.
     """
+    tensor_input(input, "instance_norm")
+    same_dtype(input, weight if weight is not None else running_mean, "instance_norm")
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an (N, C, *) input of at least 3 dims, got shape "
                          f"{tuple(input.shape)}")

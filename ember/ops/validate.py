@@ -8,6 +8,7 @@ Ember used to raise ValueError for shape mismatches where torch raises RuntimeEr
 so code written for either keeps working.
 """
 
+import functools
 import operator
 
 from ..tensor import Tensor
@@ -36,11 +37,26 @@ def tensor_input(x, where, argument="input"):
     """``x`` must be an ember Tensor: a NumPy array or a list is refused with the way to wrap it."""
     if isinstance(x, Tensor):
         return x
-    kind = type(x).__module__ + "." + type(x).__name__ if type(x).__module__ not in ("builtins",) else type(x).__name__
+    module = type(x).__module__
+    kind = type(x).__name__ if module == "builtins" else f"{module}.{type(x).__name__}"  # numpy.ndarray, list
     raise TypeError(
         f"{describe(where)}: argument '{argument}' must be Tensor, not {kind}; wrap it with ember.tensor(...) "
         "(or ember.from_numpy(array) to share a NumPy array's memory)"
     )
+
+
+def takes_tensor(fn):
+    """Decorator for an op whose first argument is a Tensor (the activations): a NumPy array or a list there
+    raises TypeError naming the op, as torch's ``relu(): argument 'input' must be Tensor``."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if args and not isinstance(args[0], Tensor):
+            tensor_input(args[0], name)
+        return fn(*args, **kwargs)
+
+    return op
 
 
 def same_dtype(x, weight, where, argument="input"):
@@ -49,28 +65,21 @@ def same_dtype(x, weight, where, argument="input"):
     if weight is not None and x.dtype != weight.dtype:
         raise RuntimeError(
             f"{describe(where)}: {argument} dtype {x.dtype} does not match the layer's parameter dtype {weight.dtype}; "
-            f"convert the input with x.to({_dtype_name(weight.dtype)}) or the layer with "
-            f"layer.to({_dtype_name(x.dtype)})"
+            f"convert the input with x.to(ember.{weight.dtype}) or the layer with layer.to(ember.{x.dtype})"
         )
 
 
-def _dtype_name(dtype):
-    return f"ember.{dtype}" if str(dtype) != "bool" else "ember.bool"
-
-
-def size(value, name, where, minimum=0):
-    """A layer's size argument (features, channels, embeddings...): an int >= ``minimum``. torch raises
+def size(value, name, where):
+    """A layer's size argument (features, channels, embeddings...): a non-negative int. torch raises
     RuntimeError for a negative size ("Trying to create tensor with negative dimension")."""
     try:
         value = operator.index(value)
     except TypeError:
         raise TypeError(f"{describe(where)}: {name} must be an int, got {value!r} "
                         f"({type(value).__name__})") from None
-    if value < minimum:
-        raise RuntimeError(
-            f"{describe(where)}: {name} must be {'non-negative' if minimum == 0 else f'at least {minimum}'}, "
-            f"got {name}={value}; pass a {'non-negative' if minimum == 0 else 'positive'} size"
-        )
+    if value < 0:
+        raise RuntimeError(f"{describe(where)}: {name} must be non-negative (Trying to create tensor with negative "
+                           f"dimension), got {name}={value}; sizes count features, channels or rows")
     return value
 
 
@@ -99,10 +108,10 @@ def _shown(values):
     return values[0] if len(values) == 1 else tuple(values)
 
 
-def probability(p, name, where, error=ValueError):
-    """A probability in [0, 1] (dropout's p, label_smoothing). torch raises ValueError for dropout."""
+def probability(p, name, where):
+    """A probability in [0, 1] (dropout's p). torch raises ValueError."""
     if not 0.0 <= p <= 1.0:
-        raise error(f"{describe(where)}: {name} probability has to be between 0 and 1, but got {p}; "
+        raise ValueError(f"{describe(where)}: {name} probability has to be between 0 and 1, but got {p}; "
                     f"pick {name} in [0, 1]")
     return p
 
