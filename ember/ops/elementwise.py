@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from .. import backend
 from ..backend import errstate, xp
 from ..tensor import Tensor, as_array
+from .validate import ArgumentError, ShapeError
 
 
 class Add(Function):
@@ -303,8 +304,11 @@ def _float_dtype(v):
     return dtype if dtype is not None and dtype.kind == "f" else backend.default_dtype
 
 
-def _operands(a, b, true_division=False):
+def _operands(a, b, true_division=False, name="elementwise op"):
     a, b = _operand(a), _operand(b)
+    a_shape, b_shape = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if a_shape != b_shape and a_shape and b_shape:
+        _check_broadcast(a_shape, b_shape, name)
     a_int, b_int = _is_integer(a), _is_integer(b)
     if (a_int and not b_int) or (true_division and a_int):
         a = _to_float(a, _float_dtype(b))
@@ -313,6 +317,18 @@ def _operands(a, b, true_division=False):
     if not (a_int or b_int):
         a, b = _zero_dim_follows(a, b), _zero_dim_follows(b, a)
     return a, b
+
+
+def _check_broadcast(a_shape, b_shape, name):
+    """torch's RuntimeError for shapes that do not broadcast (NumPy would raise a ValueError without the op)."""
+    for axis in range(1, min(len(a_shape), len(b_shape)) + 1):
+        m, n = a_shape[-axis], b_shape[-axis]
+        if m != n and m != 1 and n != 1:
+            raise ShapeError(
+                f"{name}: The size of tensor a ({m}) must match the size of tensor b ({n}) at non-singleton "
+                f"dimension {max(len(a_shape), len(b_shape)) - axis}: shapes {tuple(a_shape)} and {tuple(b_shape)} "
+                "do not broadcast (each dimension, from the last, must be equal or 1); reshape or unsqueeze one"
+            )
 
 
 def _zero_dim_follows(v, other):
@@ -349,25 +365,25 @@ def add(a, b, *deprecated, alpha=1):
     """a + alpha·b (``alpha`` scales the second operand, as in ``torch.add``)."""
     if deprecated:
         b, alpha = _alpha_first("add", b, deprecated)
-    return Add.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
+    return Add.apply(*_operands(a, b if alpha == 1 else mul(b, alpha), name="add"))
 
 
 def sub(a, b, *deprecated, alpha=1):
     """a - alpha·b."""
     if deprecated:
         b, alpha = _alpha_first("sub", b, deprecated)
-    return Sub.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
+    return Sub.apply(*_operands(a, b if alpha == 1 else mul(b, alpha), name="sub"))
 
 
 def mul(a, b):
-    return Mul.apply(*_operands(a, b))
+    return Mul.apply(*_operands(a, b, name="mul"))
 
 
 def div(a, b, *, rounding_mode=None):
     """a / b; ``rounding_mode='floor'`` rounds toward -∞ (Python's //), ``'trunc'`` toward 0 (C's /). The
     rounded quotients are piecewise constant: they have no gradient, and integers stay integers."""
     if rounding_mode is None:
-        return Div.apply(*_operands(a, b, true_division=True))
+        return Div.apply(*_operands(a, b, true_division=True, name="div"))
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
@@ -387,7 +403,7 @@ true_divide, multiply, subtract = div, mul, sub
 
 
 def pow(a, b):
-    return Pow.apply(*_operands(a, b))
+    return Pow.apply(*_operands(a, b, name="pow"))
 
 
 def neg(a):
@@ -420,7 +436,7 @@ def abs(a):
 
 def clamp(a, min=None, max=None):
     if min is None and max is None:
-        raise ValueError("clamp(): give at least one of min and max")
+        raise ArgumentError("clamp(): At least one of 'min' or 'max' must not be None; give min=, max= or both")
     lo, hi = _operand(min), _operand(max)
     if _is_integer(a) and (isinstance(lo, float) or isinstance(hi, float)):
         a = _to_float(a)  # torch: an integer tensor clamped to a float bound becomes float32
@@ -428,7 +444,7 @@ def clamp(a, min=None, max=None):
 
 
 def remainder(a, b):
-    return Remainder.apply(*_operands(a, b))
+    return Remainder.apply(*_operands(a, b, name="remainder"))
 
 
 def floor_divide(a, b):
@@ -438,11 +454,11 @@ def floor_divide(a, b):
 
 
 def maximum(a, b):
-    return Maximum.apply(*_operands(a, b))
+    return Maximum.apply(*_operands(a, b, name="maximum"))
 
 
 def minimum(a, b):
-    return Minimum.apply(*_operands(a, b))
+    return Minimum.apply(*_operands(a, b, name="minimum"))
 
 
 def where(condition, a=None, b=None):
@@ -453,5 +469,5 @@ def where(condition, a=None, b=None):
         return tuple(Tensor(i.astype(xp.int64)) for i in xp.nonzero(cond))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two Python scalars: float32 or int64
         a, b = Tensor(as_array(_operand(a))), Tensor(as_array(_operand(b)))
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, name="where")
     return Where.apply(cond.astype(bool, copy=False), a, b)

@@ -8,7 +8,7 @@ from ..autograd.function import Function
 from ..backend import host, xp
 from ..tensor import Tensor
 from .reduce import normalize_dims, numpy_names
-from .validate import dim as check_dim
+from .validate import ArgumentError, ShapeError, dim as check_dim
 
 
 class Reshape(Function):
@@ -152,7 +152,8 @@ def permute(a, *axes):
 
 def normalize_axes_order(axes, ndim):
     if sorted(d % ndim for d in axes) != list(range(ndim)):
-        raise ValueError(f"permute(): {axes} is not a permutation of the {ndim} dims")
+        raise ArgumentError(f"permute(): {axes} is not a permutation of the {ndim} dims (each dim exactly once, no "
+                            "duplicates)")
     return tuple(d % ndim for d in axes)
 
 
@@ -206,6 +207,12 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of tensors")
     (axis,) = normalize_dims(dim, tensors[0].ndim)
+    first = tensors[0].shape
+    for number, t in enumerate(tensors[1:], 1):
+        if t.ndim != len(first) or any(a != b for i, (a, b) in enumerate(zip(first, t.shape)) if i != axis):
+            raise ShapeError(f"cat(): Sizes of tensors must match except in dimension {axis}: tensor 0 has shape "
+                             f"{tuple(first)} but tensor number {number} has shape {tuple(t.shape)}; reshape them "
+                             f"or concatenate along another dim")
     return Cat.apply(axis, *_promoted(tensors))
 
 
@@ -216,7 +223,7 @@ def stack(tensors, dim=0):
         raise ValueError("stack(): expected a non-empty list of tensors")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack(): expects every tensor to have the same shape, got {sorted(shapes)}")
+        raise ShapeError(f"stack(): expects every tensor to have the same shape, got {sorted(shapes)}")
     axis = check_dim(dim, tensors[0].ndim + 1, "stack")
     return Stack.apply(axis, *_promoted(tensors))
 
