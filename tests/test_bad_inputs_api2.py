@@ -233,6 +233,28 @@ CASES = [
     ('clamp-none', 'T.clamp(v)', ['clamp']),
     ('one-hot-neg', 'F.one_hot(T.tensor([-1]), 3)', ['-1']),
     ('mean-int', 'T.tensor([1, 2]).mean()', ['mean', 'int64']),
+    # more layers and losses
+    ('chshuffle-0', 'nn.ChannelShuffle(0)(x2)', ['ChannelShuffle', '0']),
+    ('unfold-padneg', 'nn.Unfold(2, padding=-1)(x2)', ['Unfold', 'padding']),
+    ('upsample-scale0', 'nn.Upsample(scale_factor=0)(x2)', ['Upsample', 'scale_factor']),
+    ('lppool-norm0', 'nn.LPPool2d(0, 2)(x2)', ['LPPool2d', 'division']),
+    ('fold-outsize', 'nn.Fold((2, 2), 3)(T.randn(1, 27, 4))', ['Fold']),
+    ('conv2d-weight-rank', 'F.conv2d(x2, T.randn(4, 3, 3))', ['conv2d', 'weight']),
+    ('conv1d-weight-rank', 'F.conv1d(x1, T.randn(4, 3))', ['conv1d', 'weight']),
+    ('linear-bias-shape', 'F.linear(v, T.randn(3, 5), T.randn(4))', ['linear', '4']),
+    ('emb-maxnorm-neg', 'F.embedding(T.tensor([5]), T.randn(5, 3))', ['embedding', '5']),
+    ('bn-momentum-1d', 'nn.BatchNorm1d(3)(T.randn(3))', ['BatchNorm1d']),
+    ('ln-empty-shape', 'nn.LayerNorm([])(v)', ['LayerNorm']),
+    ('ce-1d-target-class', 'F.cross_entropy(T.randn(5), T.tensor(5))', ['cross_entropy', '5']),
+    ('nll-2d-target', 'F.nll_loss(T.randn(2, 5, 3), T.tensor([[0, 1, 6], [0, 0, 0]]))', ['nll_loss', '6']),
+    ('bce-out-of-range', 'F.binary_cross_entropy(T.tensor([1.5]), T.tensor([1.0]))', ['binary_cross_entropy', 'between 0 and 1']),
+    ('kl-div-shape', 'F.kl_div(v, T.randn(3, 5))', ['kl_div', '(3, 5)', '(4, 5)']),
+    ('margin-rank-shape', 'F.margin_ranking_loss(T.randn(3), T.randn(4), T.randn(3))', ['margin_ranking_loss']),
+    ('triplet-shape', 'F.triplet_margin_loss(v, v, T.randn(4, 3))', ['triplet_margin_loss']),
+    ('cos-emb-shape', 'F.cosine_embedding_loss(v, T.randn(4, 3), T.ones(4))', ['cosine_embedding_loss']),
+    ('smooth-l1-beta', 'F.smooth_l1_loss(v, v, beta=-1.0)', ['smooth_l1_loss', '-1']),
+    ('poisson-shape', 'F.poisson_nll_loss(v, T.randn(4, 4))', ['poisson_nll_loss']),
+    ('gaussian-var-neg', 'F.gaussian_nll_loss(v, v, -T.ones(4, 5))', ['gaussian_nll_loss', 'var']),
 ]
 
 

@@ -61,7 +61,7 @@ class Module:
                 args = result if isinstance(result, tuple) else (result,)
         try:
             out = self.forward(*args, **kwargs)
-        except (ValueError, RuntimeError, IndexError, TypeError, AssertionError) as exc:
+        except (ValueError, RuntimeError, IndexError, TypeError, AssertionError, ArithmeticError) as exc:
             _name_the_layer(exc, self)
             raise
         for hook in list(self._forward_hooks.values()):

@@ -7,7 +7,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from .reduce import norm
 from .reduce import sum as _sum
-from .validate import ShapeError, tensor_input
+from .validate import broadcastable, tensor_input
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -29,11 +29,7 @@ def _clamped_norm(x, dim, eps):
 
 
 def _broadcastable(x1, x2, name):
-    try:
-        xp.broadcast_shapes(tensor_input(x1, name, "x1").shape, tensor_input(x2, name, "x2").shape)
-    except ValueError:
-        raise ShapeError(f"{name}: x1 of shape {tuple(x1.shape)} and x2 of shape {tuple(x2.shape)} do not broadcast "
-                         "(each dimension must match or be 1); reshape one of them") from None
+    broadcastable(tensor_input(x1, name, "x1").shape, tensor_input(x2, name, "x2").shape, name)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):

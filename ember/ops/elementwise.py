@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from .. import backend
 from ..backend import errstate, xp
 from ..tensor import Tensor, as_array
-from .validate import ArgumentError, ShapeError
+from .validate import ArgumentError, broadcastable
 
 
 class Add(Function):
@@ -308,7 +308,7 @@ def _operands(a, b, true_division=False, name="elementwise op"):
     a, b = _operand(a), _operand(b)
     a_shape, b_shape = getattr(a, "shape", ()), getattr(b, "shape", ())
     if a_shape != b_shape and a_shape and b_shape:
-        _check_broadcast(a_shape, b_shape, name)
+        broadcastable(a_shape, b_shape, name)
     a_int, b_int = _is_integer(a), _is_integer(b)
     if (a_int and not b_int) or (true_division and a_int):
         a = _to_float(a, _float_dtype(b))
@@ -317,18 +317,6 @@ def _operands(a, b, true_division=False, name="elementwise op"):
     if not (a_int or b_int):
         a, b = _zero_dim_follows(a, b), _zero_dim_follows(b, a)
     return a, b
-
-
-def _check_broadcast(a_shape, b_shape, name):
-    """torch's RuntimeError for shapes that do not broadcast (NumPy would raise a ValueError without the op)."""
-    for axis in range(1, min(len(a_shape), len(b_shape)) + 1):
-        m, n = a_shape[-axis], b_shape[-axis]
-        if m != n and m != 1 and n != 1:
-            raise ShapeError(
-                f"{name}: The size of tensor a ({m}) must match the size of tensor b ({n}) at non-singleton "
-                f"dimension {max(len(a_shape), len(b_shape)) - axis}: shapes {tuple(a_shape)} and {tuple(b_shape)} "
-                "do not broadcast (each dimension, from the last, must be equal or 1); reshape or unsqueeze one"
-            )
 
 
 def _zero_dim_follows(v, other):

@@ -145,6 +145,9 @@ def pixel_unshuffle(input, downscale_factor):
 
 def channel_shuffle(input, groups):
     """(N, g·k, *) -> (N, k·g, *): channel (i, j) goes to (j, i), mixing the groups of a grouped conv (ShuffleNet)."""
+    if groups <= 0:
+        raise RuntimeError(f"channel_shuffle: Number of groups to divide channels in must be positive, got "
+                           f"groups={groups}")
     n, c, *rest = input.shape
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")

@@ -104,6 +104,9 @@ def linear(x, weight, bias=None):
             f"in_features={x.shape[-1] if x.ndim else 1}"
         )
     same_dtype(x, weight, "linear")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
+                         f"{tuple(weight.shape)}: expected ({weight.shape[0]},), one per output feature")
     return Linear.apply(x, weight, bias)
 
 

@@ -383,7 +383,8 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     _check_reduction(reduction, "smooth_l1_loss")
     _check_same_shape(input, target, "smooth_l1_loss")
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ArgumentError(f"smooth_l1_loss: beta must be non-negative (smooth_l1_loss does not support negative "
+                            f"values for beta), got beta={beta}")
     return _reduce(SmoothL1.apply(input, target, beta, 1), reduction)
 
 

@@ -18,6 +18,7 @@ from .elementwise import clamp, where
 from .loss import _array, _check_reduction, _reduce
 from .distance import pairwise_distance
 from .reduce import sum as _sum
+from .validate import broadcastable, names_errors
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -94,6 +95,7 @@ def _same_shape(input, target, name):
                          f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size.")
 
 
+@names_errors
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``:
     -w·[y log x + (1 - y) log(1 - x)], each log clamped at -100. Prefer binary_cross_entropy_with_logits
@@ -111,6 +113,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(BinaryCrossEntropy.apply(input, target, w), reduction)
 
 
+@names_errors
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence Σ t·(log t - x) with ``input`` x the log-probabilities (log_softmax output), as
     ``torch.nn.functional.kl_div``. ``reduction='batchmean'`` divides the sum by the batch size (the true
@@ -118,6 +121,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"kl_div: reduction must be 'none', 'batchmean', 'sum' or 'mean', got '{reduction}'")
+    broadcastable(tuple(input.shape), tuple(target.shape), "kl_div")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -131,6 +135,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@names_errors
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -y·(x1 - x2) + margin): y = 1 wants x1 ranked above x2, y = -1 below."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -142,6 +147,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce(clamp(-target * (input1 - input2) + margin, min=0), reduction)
 
 
+@names_errors
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (x is a distance: small for similar pairs)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -153,6 +159,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(margin_part + self_part, reduction)
 
 
+@names_errors
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y·x)): the logistic loss for labels y ∈ {-1, 1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -161,6 +168,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _reduce(softplus(-target * input, 1.0, 1e30), reduction)
 
 
+@names_errors
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(1/C)·Σ_c w_c·[y_c log σ(x_c) + (1 - y_c) log σ(-x_c)] per sample: one-vs-all logistic loss."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -172,6 +180,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@names_errors
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Σ_j Σ_{i ∉ targets} max(0, 1 - (x[y_j] - x[i])) / C per sample; ``target`` holds class indices, ended by
     the first -1 (torch's layout)."""
@@ -207,6 +216,7 @@ def _cosine_rows(x1, x2, eps=1e-12):
     return dot / ((_sum(x1 * x1, dim=d) + eps) * (_sum(x2 * x2, dim=d) + eps)).sqrt()
 
 
+@names_errors
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -221,6 +231,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(loss, reduction)
 
 
+@names_errors
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin) with d the p-norm distance; ``swap`` uses min(d(a, n), d(p, n))."""
@@ -238,6 +249,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce(clamp(margin + d_pos - d_neg, min=0), reduction)
 
 
+@names_errors
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Poisson negative log-likelihood: eˣ - y·x (``log_input``), else x - y·log(x + eps); ``full`` adds the
@@ -256,6 +268,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduce(loss, reduction)
 
 
+@names_errors
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """½·(log max(var, eps) + (x - y)² / max(var, eps)) (+ ½ log 2π with ``full``): the negative
     log-likelihood of y under N(x, var). ``var`` has the input's shape, or lacks its last dim (or has 1 there)
@@ -280,6 +293,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
+@names_errors
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin) for any distance function d (pairwise_distance by default)."""

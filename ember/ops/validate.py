@@ -59,6 +59,23 @@ def takes_tensor(fn):
     return op
 
 
+def names_errors(fn):
+    """Decorator for an op built from other ops (the losses): an error raised deeper (``sub: shapes ... do not
+    broadcast``) is prefixed with this op's name, so the message says which call the user made."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, RuntimeError, IndexError, TypeError) as exc:
+            if exc.args and isinstance(exc.args[0], str) and not exc.args[0].startswith(name):
+                exc.args = (f"{name}: {exc.args[0]}",) + exc.args[1:]
+            raise
+
+    return op
+
+
 def same_dtype(x, weight, where, argument="input"):
     """torch never mixes float widths inside a layer: a float64 input into float32 parameters is refused
     (RuntimeError), not silently computed in float64."""
@@ -139,6 +156,18 @@ def index_range(indices, count, where, what="index", count_name="entries"):
             f"{describe(where)}: index out of range in self: {what} {bad} is outside [0, {count - 1}] "
             f"({count_name}={count}); negative indices are not allowed, and every {what} must be < {count}"
         )
+
+
+def broadcastable(a_shape, b_shape, where):
+    """torch's RuntimeError for two shapes that do not broadcast (NumPy raises a ValueError naming no op)."""
+    for axis in range(1, min(len(a_shape), len(b_shape)) + 1):
+        m, n = a_shape[-axis], b_shape[-axis]
+        if m != n and m != 1 and n != 1:
+            raise ShapeError(
+                f"{describe(where)}: The size of tensor a ({m}) must match the size of tensor b ({n}) at non-singleton "
+                f"dimension {max(len(a_shape), len(b_shape)) - axis}: shapes {tuple(a_shape)} and {tuple(b_shape)} "
+                "do not broadcast (each dimension, from the last, must be equal or 1); reshape or unsqueeze one"
+            )
 
 
 def window(kernel, stride, padding, dilation, where):
