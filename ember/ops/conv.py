@@ -24,7 +24,7 @@ layout, and the next convolution finds its input already in this order.
 
 from ..autograd.function import Function
 from ..backend import as_strided, xp
-from .validate import ShapeError, non_negative, positive, same_dtype, tensor_input
+from .validate import ArgumentError, ShapeError, non_negative, positive, same_dtype, tensor_input
 from .window import output_size, pair, single as _single
 
 
@@ -146,6 +146,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, laye
     """2-D convolution, as ``torch.nn.functional.conv2d``; ``layer`` names the caller in error messages."""
     name = str(layer) if layer is not None else "conv2d"
     tensor_input(x, name)
+    if groups <= 0:
+        raise ArgumentError(f"{name}: non-positive groups is not supported, got groups={groups}; use groups >= 1")
     if weight.ndim != 4:
         raise ShapeError(f"{name}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got {weight.shape}")
     if x.ndim == 3:  # one unbatched image (C, H, W), as torch allows

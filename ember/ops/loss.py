@@ -244,7 +244,7 @@ def _class_targets(input, target, ignore_index, name):
     batch_shape = () if z.ndim == 1 else (z.shape[0],) + z.shape[2:]
     if t.dtype.kind not in "iu":
         hint = " (or pass class probabilities with the input's shape)" if name == "cross_entropy" else ""
-        raise TypeError(
+        raise DtypeError(
             f"{name}: class-index targets must be an integer tensor (int64), got {t.dtype}; use target.long(){hint}"
         )
     if t.shape != batch_shape:
@@ -295,7 +295,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if t.shape != z.shape:
             if t.shape == ((z.shape[0],) + z.shape[2:] if z.ndim > 1 else ()):
                 # Float labels such as [0., 2., 1.]: they have the shape of class indices, not of probabilities.
-                raise TypeError(
+                raise DtypeError(
                     f"cross_entropy: class-index targets must be an integer tensor (int64), got {t.dtype}; use "
                     "target.long() (or pass class probabilities with the input's shape)"
                 )

@@ -126,6 +126,10 @@ def reshape(a, *shape):
     shape = _shape_arg(shape)
     if shape == a.shape:
         return a
+    for i, s in enumerate(shape):
+        if s < -1 or (s == -1 and -1 in shape[:i]):  # NumPy would read any negative size as -1
+            what = "only one dimension can be inferred" if s == -1 else f"invalid shape dimension {s} at index {i}"
+            raise RuntimeError(f"reshape/view: {what} of shape {list(shape)}; sizes are >= 0, with at most one -1")
     try:
         return Reshape.apply(a, shape)
     except ValueError:
