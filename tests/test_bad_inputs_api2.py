@@ -11,7 +11,7 @@ import pytest
 
 import ember
 import ember.nn as nn
-from bad_inputs import builtin_class, outcome
+from bad_inputs import builtin_class, namespace, outcome
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -142,7 +142,8 @@ CASES = [
     ('huber-delta', 'nn.HuberLoss(delta=-1.0)(v, v)', ['HuberLoss', '-1']),
     ('kldiv-reduction', "nn.KLDivLoss(reduction='avg')(v, v)", ['KLDivLoss', 'avg']),
     ('mse-numpy', 'nn.MSELoss()(np.zeros((4, 5)), v)', ['MSELoss', 'ndarray']),
-    ('mha-embed', 'm = nn.MultiheadAttention(8, 2); m(T.randn(3, 2, 6), T.randn(3, 2, 6), T.randn(3, 2, 6))', ['MultiheadAttention', '8', '6']),
+    ('mha-embed', 'm = nn.MultiheadAttention(8, 2); m(T.randn(3, 2, 6), T.randn(3, 2, 6), T.randn(3, 2, 6))',
+     ['MultiheadAttention', '8', '6']),
     ('enc-layer-heads', 'nn.TransformerEncoderLayer(10, 3)', ['embed_dim', 'num_heads']),
     ('prelu-neg', 'nn.PReLU(-1)', ['PReLU', '-1']),
     ('lrn-size0', 'nn.LocalResponseNorm(0)(x2)', ['LocalResponseNorm', '0']),
@@ -247,7 +248,8 @@ CASES = [
     ('ln-empty-shape', 'nn.LayerNorm([])(v)', ['LayerNorm']),
     ('ce-1d-target-class', 'F.cross_entropy(T.randn(5), T.tensor(5))', ['cross_entropy', '5']),
     ('nll-2d-target', 'F.nll_loss(T.randn(2, 5, 3), T.tensor([[0, 1, 6], [0, 0, 0]]))', ['nll_loss', '6']),
-    ('bce-out-of-range', 'F.binary_cross_entropy(T.tensor([1.5]), T.tensor([1.0]))', ['binary_cross_entropy', 'between 0 and 1']),
+    ('bce-out-of-range', 'F.binary_cross_entropy(T.tensor([1.5]), T.tensor([1.0]))',
+     ['binary_cross_entropy', 'between 0 and 1']),
     ('kl-div-shape', 'F.kl_div(v, T.randn(3, 5))', ['kl_div', '(3, 5)', '(4, 5)']),
     ('margin-rank-shape', 'F.margin_ranking_loss(T.randn(3), T.randn(4), T.randn(3))', ['margin_ranking_loss']),
     ('triplet-shape', 'F.triplet_margin_loss(v, v, T.randn(4, 3))', ['triplet_margin_loss']),
@@ -283,8 +285,10 @@ def test_every_case_has_a_unique_id_and_names_something():
 
 # Torch answers these with an AttributeError on the NumPy array or silently; Ember names the layer instead.
 EMBER_ONLY = [
-    ("bn-numpy", "nn.BatchNorm2d(3)(np.zeros((2, 3, 4, 4), dtype=np.float32))", TypeError, ["BatchNorm2d", "ndarray", "ember.tensor"]),
-    ("rnn-numpy", "nn.RNN(10, 4)(np.zeros((2, 3, 10), dtype=np.float32))", TypeError, ["RNN", "ndarray", "ember.tensor"]),
+    ("bn-numpy", "nn.BatchNorm2d(3)(np.zeros((2, 3, 4, 4), dtype=np.float32))",
+     TypeError, ["BatchNorm2d", "ndarray", "ember.tensor"]),
+    ("rnn-numpy", "nn.RNN(10, 4)(np.zeros((2, 3, 10), dtype=np.float32))",
+     TypeError, ["RNN", "ndarray", "ember.tensor"]),
     ("gru-list", "nn.GRU(2, 4)([[1.0, 2.0]])", TypeError, ["GRU", "list"]),
     ("ce-smoothing-neg", "nn.CrossEntropyLoss(label_smoothing=-0.1)(v, idx)", ValueError, ["cross_entropy", "-0.1"]),
     ("groupnorm-zero-groups", "nn.GroupNorm(0, 4)", ValueError, ["GroupNorm", "num_groups", "0"]),
@@ -293,7 +297,8 @@ EMBER_ONLY = [
     ("conv-kernel-triple", "nn.Conv2d(3, 4, (3, 3, 3))", ValueError, ["kernel_size", "(3, 3, 3)"]),
     ("lazy-linear-negative", "nn.LazyLinear(-3)", RuntimeError, ["Linear", "out_features", "-3"]),
     ("softmax-numpy", "nn.Softmax(dim=1)(np.zeros((2, 3)))", TypeError, ["Softmax", "ndarray", "ember.tensor"]),
-    ("ce-integer-logits", "F.cross_entropy(T.tensor([[1, 2]]), T.tensor([0]))", RuntimeError, ["cross_entropy", "int64", "float"]),
+    ("ce-integer-logits", "F.cross_entropy(T.tensor([[1, 2]]), T.tensor([0]))",
+     RuntimeError, ["cross_entropy", "int64", "float"]),
 ]
 
 
@@ -358,13 +363,12 @@ def _shape(result):
 
 @pytest.mark.parametrize("code", [c[1] for c in VALID], ids=[c[0] for c in VALID])
 def test_valid_edge_cases_still_work_and_match_torchs_shape(code):
+    *setup, expression = code.split("; ")  # "m = ...; m.eval(); m(x)": statements, then the value
     shapes = {}
     for lib in ("torch", "ember"):
-        from bad_inputs import namespace
         ns = namespace(lib)
-        lines = code.split("; ")
-        exec("; ".join(lines[:-1]), ns) if len(lines) > 1 else None
-        shapes[lib] = _shape(eval(lines[-1], ns))
+        exec("\n".join(setup), ns)
+        shapes[lib] = _shape(eval(expression, ns))
     assert shapes["ember"] == shapes["torch"]
 
 
