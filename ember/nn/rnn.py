@@ -12,6 +12,8 @@ lengths come as a PackedSequence (``ember.nn.utils.rnn``), and the output is pac
 """
 
 import math
+import operator
+from numbers import Number
 
 from .. import backend
 from ..backend import xp
@@ -42,12 +44,17 @@ class RNNBase(Module):
         if proj_size:
             raise ValueError(f"{name}: proj_size={proj_size} is not supported by Ember; use proj_size=0 and, "
                              "if you need a projection, a Linear layer on the output")
-        for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        try:  # any integer (a NumPy vocabulary size too)
+            input_size = operator.index(input_size)
+        except TypeError:
+            raise TypeError(f"{name}: input_size should be an int, got input_size={input_size!r}") from None
+        for what, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, int) or isinstance(value, bool):  # torch: TypeError, then ValueError
                 raise TypeError(f"{name}: {what} should be of type int, got {what}={value!r} ({type(value).__name__})")
+        for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if value <= 0:
                 raise ValueError(f"{name}: {what} must be greater than zero, got {what}={value}")
-        if not (isinstance(dropout, (int, float)) and not isinstance(dropout, bool) and 0 <= dropout <= 1):
+        if not (isinstance(dropout, Number) and not isinstance(dropout, bool) and 0 <= dropout <= 1):
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of "
                              f"an element being zeroed, got dropout={dropout}")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
