@@ -3,7 +3,7 @@
 from .. import backend
 from ..backend import xp
 from ..ops import linear
-from ..ops.validate import ShapeError, same_dtype, size, tensor_input
+from ..ops.validate import ShapeError, size, tensor_input
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -45,14 +45,13 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x):
-        tensor_input(x, self)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = tensor_input(x, self).array.shape
+        if not shape or shape[-1] != self.in_features:
             raise ShapeError(
                 f"{self}: expected input with {self.in_features} features in its last dimension, got "
                 f"{x.shape[-1] if x.ndim else 'a scalar'} (input shape {tuple(x.shape)}); check in_features "
                 "or the flattened size of the previous layer"
             )
-        same_dtype(x, self.weight, self)
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self):

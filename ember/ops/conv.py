@@ -166,7 +166,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, laye
         )
     if o % groups:
         raise ShapeError(f"{name}: out_channels {o} is not divisible by groups {groups}")
-    if bias is not None and tuple(bias.shape) != (o,):
+    if bias is not None and bias.array.shape != (o,):
         raise ShapeError(f"{name}: expected bias to be 1-dimensional with {o} elements (one per output channel), "
                          f"but got bias of size {tuple(bias.shape)}")
     same_dtype(x, weight, name)

@@ -95,8 +95,9 @@ def matmul(a, b):
 
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b, as ``torch.nn.functional.linear``."""
-    tensor_input(x, "linear")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+    x_shape = tensor_input(x, "linear").array.shape  # the array's shape: Tensor.shape builds a Size each call
+    w_shape = tensor_input(weight, "linear", "weight").array.shape
+    if not x_shape or x_shape[-1] != w_shape[-1]:
         raise ShapeError(
             f"linear: mat1 and mat2 shapes cannot be multiplied: input {tuple(x.shape)} has "
             f"{x.shape[-1] if x.ndim else 'no'} features in its last dimension, weight {tuple(weight.shape)} "
@@ -104,7 +105,7 @@ def linear(x, weight, bias=None):
             f"in_features={x.shape[-1] if x.ndim else 1}"
         )
     same_dtype(x, weight, "linear")
-    if bias is not None and bias.shape != weight.shape[:1]:
+    if bias is not None and bias.array.shape != w_shape[:1]:
         raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
                          f"{tuple(weight.shape)}: expected ({weight.shape[0]},), one per output feature")
     return Linear.apply(x, weight, bias)
