@@ -203,13 +203,15 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     where = _options("linspace", device, layout)
-    array = xp.linspace(_scalar(start), _scalar(end), operator.index(steps)).astype(_dtype(dtype))
+    (steps,) = _size((steps,), None, "linspace")  # torch: RuntimeError "number of steps must be non-negative"
+    array = xp.linspace(_scalar(start), _scalar(end), steps).astype(_dtype(dtype))
     return _make(array, where, requires_grad, out, "linspace")
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The n x m identity (ones on the diagonal)."""
     where = _options("eye", device, layout)
+    _size((n,) if m is None else (n, m), None, "eye")
     return _make(xp.eye(n, m, dtype=_dtype(dtype)), where, requires_grad, out, "eye")
 
 
@@ -264,7 +266,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
              pin_memory=False):
     """A random permutation of 0..n-1 (int64)."""
     where = _options("randperm", device, layout, pin_memory)
-    data = xp.asarray(as_numpy_generator(generator).permutation(operator.index(n)))
+    (n,) = _size((n,), None, "randperm")
+    data = xp.asarray(as_numpy_generator(generator).permutation(n))
     return _make(data.astype(xp.int64 if dtype is None else xp.dtype(dtype)), where, requires_grad, out, "randperm")
 
 

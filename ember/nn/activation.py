@@ -4,6 +4,7 @@ non-linearity between layers; PReLU also owns its learnt slopes)."""
 from .. import backend
 from ..ops import activation_extra as _extra
 from ..ops.activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.validate import size
 from .module import Module
 from .parameter import Parameter
 
@@ -287,7 +288,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
-        self.num_parameters, self.init = num_parameters, init
+        self.num_parameters, self.init = size(num_parameters, "num_parameters", "PReLU"), init
         dtype = backend.default_dtype if dtype is None else dtype
         self.weight = Parameter(backend.xp.empty(num_parameters, dtype=dtype))
         self.reset_parameters()

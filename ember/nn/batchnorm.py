@@ -7,6 +7,7 @@ running variance, as PyTorch); evaluation normalises with the running statistics
 from .. import backend
 from ..backend import xp
 from ..ops.norm import batch_norm
+from ..ops.validate import ShapeError, same_dtype, size, tensor_input
 from ..tensor import Tensor
 from .module import Module
 from .parameter import Parameter
@@ -18,6 +19,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None,
                  *, bias=True):
         super().__init__()
+        num_features = size(num_features, "num_features", type(self).__name__)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = backend.default_dtype if dtype is None else dtype
@@ -54,16 +56,18 @@ class _BatchNorm(Module):
             self.bias.array[...] = 0
 
     def forward(self, x):
+        tensor_input(x, self)
         if x.ndim not in self.expected_dims:
-            raise ValueError(
+            raise ShapeError(
                 f"{self}: expected a {' or '.join(f'{d}-D' for d in self.expected_dims)} input "
                 f"({self.layout}), got shape {tuple(x.shape)}"
             )
         if x.shape[1] != self.num_features:  # checked here too: without weight and running stats nothing else would
-            raise ValueError(
+            raise ShapeError(
                 f"{self}: expected an input with {self.num_features} channels, got {x.shape[1]} channels "
                 f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
             )
+        same_dtype(x, self.weight if self.weight is not None else self.running_mean, self)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.array += 1

@@ -4,6 +4,7 @@ import math
 
 from .. import backend
 from ..ops.bilinear import bilinear
+from ..ops.validate import size
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -15,6 +16,9 @@ class Bilinear(Module):
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        in1_features = size(in1_features, "in1_features", "Bilinear")
+        in2_features = size(in2_features, "in2_features", "Bilinear")
+        out_features = size(out_features, "out_features", "Bilinear")
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         dtype = backend.default_dtype if dtype is None else dtype
         self.weight = Parameter(backend.xp.empty((out_features, in1_features, in2_features), dtype=dtype))

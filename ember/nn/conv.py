@@ -7,6 +7,7 @@ input gradient). They share one base class for their arguments, parameters, init
 from .. import backend
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..ops.padding import pad
+from ..ops.validate import non_negative, positive, size
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -20,7 +21,7 @@ def _tuple(value, n, name):
         return (value,) * n
     value = tuple(value)
     if len(value) != n or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value}")
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {name}={value}")
     return value
 
 
@@ -35,6 +36,7 @@ class _ConvNd(Module):
                  padding_mode, output_padding=0, dtype=None, device=None):
         super().__init__()
         layer, n = type(self).__name__, self.dims
+        in_channels, out_channels = size(in_channels, "in_channels", layer), size(out_channels, "out_channels", layer)
         if groups <= 0:
             raise ValueError(f"{layer}: groups must be a positive integer, got {groups}")
         if in_channels % groups or out_channels % groups:
@@ -48,8 +50,9 @@ class _ConvNd(Module):
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {layer}, got {padding_mode!r}')
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size")
-        self.stride, self.dilation = _tuple(stride, n, "stride"), _tuple(dilation, n, "dilation")
+        self.kernel_size = positive(_tuple(kernel_size, n, "kernel_size"), "kernel_size", layer)
+        self.stride = positive(_tuple(stride, n, "stride"), "stride", layer)
+        self.dilation = positive(_tuple(dilation, n, "dilation"), "dilation", layer)
         if isinstance(padding, str):
             if self.transposed:
                 raise ValueError(f"{layer}: padding must be an int or a tuple of ints, got {padding!r}")
@@ -59,8 +62,8 @@ class _ConvNd(Module):
                 raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _tuple(padding, n, "padding")
-        self.output_padding = _tuple(output_padding, n, "output_padding")
+            self.padding = non_negative(_tuple(padding, n, "padding"), "padding", layer)
+        self.output_padding = non_negative(_tuple(output_padding, n, "output_padding"), "output_padding", layer)
         self.groups, self.padding_mode = groups, padding_mode
         dtype = backend.default_dtype if dtype is None else dtype
         if self.transposed:

@@ -1,6 +1,7 @@
 """Dropout layers: inverted dropout at training time, the identity at evaluation (ember.ops.dropout)."""
 
 from ..ops.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, stochastic_depth
+from ..ops.validate import probability
 from .module import Module
 
 
@@ -9,8 +10,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        probability(p, "dropout", type(self).__name__)
         self.p, self.inplace = p, inplace
 
     def forward(self, x):

@@ -3,6 +3,7 @@
 from .. import backend
 from ..backend import xp
 from ..ops.embedding import embedding
+from ..ops.validate import size
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -18,6 +19,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, _freeze=False, device=None,
                  dtype=None):
         super().__init__()
+        num_embeddings = size(num_embeddings, "num_embeddings", "Embedding")
+        embedding_dim = size(embedding_dim, "embedding_dim", "Embedding")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx={padding_idx} must be within num_embeddings="

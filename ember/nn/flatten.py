@@ -1,6 +1,7 @@
 """Flatten and Unflatten: reshape between feature maps and feature vectors."""
 
 from ..ops import flatten, reshape
+from ..ops.validate import dim as check_dim
 from .module import Module
 
 
@@ -27,8 +28,16 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, x):
-        dim = self.dim % x.ndim
-        return reshape(x, x.shape[:dim] + tuple(self.unflattened_size) + x.shape[dim + 1 :])
+        dim = check_dim(self.dim, x.ndim, self)
+        sizes = tuple(self.unflattened_size)
+        known = 1
+        for s in sizes:
+            known *= s if s != -1 else 1
+        if (-1 not in sizes and known != x.shape[dim]) or (-1 in sizes and (known == 0 or x.shape[dim] % known)):
+            raise RuntimeError(f"{self}: unflattened_size {sizes} does not multiply up to the size of dim {self.dim} "
+                               f"({x.shape[dim]}) of the input of shape {tuple(x.shape)}; pick sizes whose product is "
+                               f"{x.shape[dim]}")
+        return reshape(x, x.shape[:dim] + sizes + x.shape[dim + 1 :])
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

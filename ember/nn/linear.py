@@ -3,6 +3,7 @@
 from .. import backend
 from ..backend import xp
 from ..ops import linear
+from ..ops.validate import ShapeError, size, tensor_input
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -27,6 +28,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        in_features = size(in_features, "in_features", "Linear")
+        out_features = size(out_features, "out_features", "Linear")
         self.in_features, self.out_features = in_features, out_features
         dtype = backend.default_dtype if dtype is None else dtype
         self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
@@ -42,8 +45,9 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x):
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(
+        shape = tensor_input(x, self).array.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ShapeError(
                 f"{self}: expected input with {self.in_features} features in its last dimension, got "
                 f"{x.shape[-1] if x.ndim else 'a scalar'} (input shape {tuple(x.shape)}); check in_features "
                 "or the flattened size of the previous layer"

@@ -15,7 +15,7 @@ def _buffer(value):
 class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
-        L._check_reduction(reduction)
+        L._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
 

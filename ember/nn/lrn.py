@@ -1,6 +1,7 @@
 """Local response normalization layer (AlexNet's cross-channel lateral inhibition; the maths is in ember.ops.norm)."""
 
 from ..ops.norm import local_response_norm
+from ..ops.validate import ArgumentError
 from .module import Module
 
 
@@ -13,8 +14,8 @@ class LocalResponseNorm(Module):
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"LocalResponseNorm: size (the number of neighbouring channels) must be a positive "
-                             f"int, got {size!r}")
+            raise ArgumentError(f"LocalResponseNorm: size (the number of neighbouring channels) must be a positive "
+                                f"int, got size={size!r}")
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x):

@@ -59,7 +59,11 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except (ValueError, RuntimeError, IndexError, TypeError, AssertionError, ArithmeticError) as exc:
+            _name_the_layer(exc, self)
+            raise
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
@@ -479,3 +483,18 @@ def _converted(array, where, dtype):
     if dtype is not None and array.dtype.kind == "f":
         array = array.astype(dtype, copy=False)
     return _device.move(array, where)
+
+
+def _name_the_layer(exc, module):
+    """Start the message of an exception raised inside ``module.forward`` with the layer's class name
+    (``Conv2d: ...``) unless it names it already, so an error deep in an op says which layer it came from.
+    Only the innermost module names itself; the exception keeps its class and traceback."""
+    if getattr(exc, "_ember_layer_named", False):
+        return
+    try:
+        exc._ember_layer_named = True
+    except AttributeError:  # an exception class with __slots__: leave it as it is
+        return
+    name = type(module).__name__
+    if exc.args and isinstance(exc.args[0], str) and name not in exc.args[0]:
+        exc.args = (f"{name}: {exc.args[0]}",) + exc.args[1:]

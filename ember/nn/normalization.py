@@ -9,6 +9,7 @@ from numbers import Integral
 from .. import backend
 from ..backend import xp
 from ..ops.norm import group_norm, layer_norm
+from ..ops.validate import ShapeError, size
 from .module import Module
 from .parameter import Parameter
 
@@ -40,7 +41,7 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, Integral):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = tuple(size(s, "normalized_shape", "LayerNorm") for s in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         register_affine(self, self.normalized_shape, elementwise_affine, elementwise_affine and bias, dtype)
         if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
@@ -64,8 +65,12 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
+        size(num_channels, "num_channels", "GroupNorm")
+        if size(num_groups, "num_groups", "GroupNorm") == 0:
+            raise ValueError(f"GroupNorm: num_groups must be at least 1, got num_groups={num_groups}; pass a divisor "
+                             f"of num_channels={num_channels}")
         if num_channels % num_groups != 0:
-            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         register_affine(self, (num_channels,), affine, affine and bias, dtype)
         if device is not None:  # torch's factory keyword: build here, then place (raises for a missing GPU)
@@ -75,6 +80,10 @@ class GroupNorm(Module):
         reset_affine(self)
 
     def forward(self, input):
+        if getattr(input, "ndim", 0) >= 2 and input.shape[1] != self.num_channels:
+            raise ShapeError(f"{self}: expected an input with num_channels={self.num_channels} channels in dim 1, got "
+                             f"{input.shape[1]} (input shape {tuple(input.shape)}); check num_channels or the previous "
+                             "layer's output")
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

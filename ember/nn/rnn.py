@@ -12,10 +12,13 @@ lengths come as a PackedSequence (``ember.nn.utils.rnn``), and the output is pac
 """
 
 import math
+import operator
+from numbers import Number
 
 from .. import backend
 from ..backend import xp
 from ..ops.dropout import dropout
+from ..ops.validate import ShapeError, same_dtype, size, tensor_input
 from ..ops.rnn import GATES, recurrence
 from ..ops.shape import cat, stack, transpose, unsqueeze
 from . import init
@@ -41,11 +44,19 @@ class RNNBase(Module):
         if proj_size:
             raise ValueError(f"{name}: proj_size={proj_size} is not supported by Ember; use proj_size=0 and, "
                              "if you need a projection, a Linear layer on the output")
-        if not (isinstance(hidden_size, int) and hidden_size > 0 and isinstance(num_layers, int) and num_layers > 0):
-            raise ValueError(f"{name}: hidden_size and num_layers must be positive integers, "
-                             f"got hidden_size={hidden_size}, num_layers={num_layers}")
-        if not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout}")
+        try:  # any integer (a NumPy vocabulary size too)
+            input_size = operator.index(input_size)
+        except TypeError:
+            raise TypeError(f"{name}: input_size should be an int, got input_size={input_size!r}") from None
+        for what, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or isinstance(value, bool):  # torch: TypeError, then ValueError
+                raise TypeError(f"{name}: {what} should be of type int, got {what}={value!r} ({type(value).__name__})")
+        for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if value <= 0:
+                raise ValueError(f"{name}: {what} must be greater than zero, got {what}={value}")
+        if not (isinstance(dropout, Number) and not isinstance(dropout, bool) and 0 <= dropout <= 1):
+            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of "
+                             f"an element being zeroed, got dropout={dropout}")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
@@ -102,12 +113,18 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         name = type(self).__name__
+        tensor_input(input, name)
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected input of shape (seq_len, batch, input_size) "
+            raise ShapeError(f"{name}: expected input of shape (seq_len, batch, input_size) "
                              f"{'or (batch, seq_len, input_size) ' if self.batch_first else ''}or unbatched "
                              f"(seq_len, input_size), got {tuple(input.shape)}")
         self._check_features(input)
+        weight_dtype = self.weight_ih_l0.dtype
+        if input.dtype != weight_dtype:  # torch raises ValueError here (not RuntimeError)
+            raise ValueError(f"{name}: input dtype {input.dtype} does not match weight dtype {weight_dtype}; convert "
+                             f"the input with input.to(ember.{weight_dtype}) or the model with "
+                             f"model.to(ember.{input.dtype})")
         x = input if not batched else (transpose(input, 0, 1) if self.batch_first else input)
         if not batched:
             x = unsqueeze(x, 1)
@@ -159,7 +176,7 @@ class RNNBase(Module):
 
     def _check_features(self, input):
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__}(input_size={self.input_size}) got input with "
+            raise ShapeError(f"{type(self).__name__}(input_size={self.input_size}) got input with "
                              f"{input.shape[-1]} features (shape {tuple(input.shape)}); make the last axis "
                              f"{self.input_size} features")
 
@@ -174,7 +191,7 @@ class RNNBase(Module):
         expected = (layers, batch, self.hidden_size) if batched else (layers, self.hidden_size)
         for label, s in zip(("h_0", "c_0"), states):
             if tuple(s.shape) != expected:
-                raise ValueError(f"{name}: expected {label} of shape {expected} (num_layers * num_directions, "
+                raise ShapeError(f"{name}: expected {label} of shape {expected} (num_layers * num_directions, "
                                  f"{'batch, ' if batched else ''}hidden_size), got {tuple(s.shape)}")
         if not batched:
             states = tuple(unsqueeze(s, 1) for s in states)
@@ -235,6 +252,8 @@ class RNNCellBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
+        for what, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            size(value, what, type(self).__name__)
         self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
         dtype = backend.default_dtype if dtype is None else dtype
         gate_size = GATES[mode] * hidden_size
@@ -255,14 +274,16 @@ class RNNCellBase(Module):
 
     def _step(self, input, states):
         name = type(self).__name__
+        tensor_input(input, name)
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}(input_size={self.input_size}): expected input of shape (batch, "
+            raise ShapeError(f"{name}(input_size={self.input_size}): expected input of shape (batch, "
                              f"{self.input_size}) or ({self.input_size},), got {tuple(input.shape)}")
         batched = input.ndim == 2
         expected = (input.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         for s in states:
             if s is not None and tuple(s.shape) != expected:
-                raise ValueError(f"{name}: expected a state of shape {expected}, got {tuple(s.shape)}")
+                raise ShapeError(f"{name}: expected a state of shape {expected}, got {tuple(s.shape)}")
+        same_dtype(input, self.weight_ih, name)
         x = unsqueeze(input if batched else unsqueeze(input, 0), 0)  # a sequence of one step
         states = [s if s is None or batched else unsqueeze(s, 0) for s in states]
         result = recurrence(x, *states, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, mode=self.mode)

@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..backend import xp
 from .elementwise import float_input
 from .reduce import normalize_dims
+from .validate import dim as check_dim, takes_tensor
 
 
 def stable_sigmoid(x):
@@ -141,22 +142,27 @@ def log_softmax_array(x, axis):
 # The functional API.
 
 
+@takes_tensor
 def relu(x):
     return ReLU.apply(x)
 
 
+@takes_tensor
 def leaky_relu(x, negative_slope=0.01):
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
+@takes_tensor
 def elu(x, alpha=1.0):
     return ELU.apply(x, alpha=alpha)
 
 
+@takes_tensor
 def sigmoid(x):
     return Sigmoid.apply(float_input(x))
 
 
+@takes_tensor
 def tanh(x):
     return Tanh.apply(float_input(x))
 
@@ -166,11 +172,13 @@ def implicit_softmax_dim(ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+@takes_tensor
 def softmax(x, dim=None):
     dim = implicit_softmax_dim(x.ndim) if dim is None else dim
-    return Softmax.apply(x, normalize_dims(dim, x.ndim)[0])
+    return Softmax.apply(x, check_dim(dim, x.ndim, "softmax"))
 
 
+@takes_tensor
 def log_softmax(x, dim=None):
     dim = implicit_softmax_dim(x.ndim) if dim is None else dim
-    return LogSoftmax.apply(x, normalize_dims(dim, x.ndim)[0])
+    return LogSoftmax.apply(x, check_dim(dim, x.ndim, "log_softmax"))

@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..backend import xp
 from .activation import softmax, stable_sigmoid
 from .special import erfc_array
+from .validate import same_dtype, takes_tensor
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _ONE_OVER_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -267,58 +268,71 @@ class PReLU(Function):
 # The functional API (torch.nn.functional's signatures; ``inplace`` is accepted and computes out of place).
 
 
+@takes_tensor
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
     return GELU.apply(input, approximate=approximate)
 
 
+@takes_tensor
 def silu(input, inplace=False):
     return SiLU.apply(input)
 
 
+@takes_tensor
 def mish(input, inplace=False):
     return Mish.apply(input)
 
 
+@takes_tensor
 def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
+@takes_tensor
 def logsigmoid(input):
     return LogSigmoid.apply(input)
 
 
+@takes_tensor
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
     return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
 
 
+@takes_tensor
 def relu6(input, inplace=False):
     return Hardtanh.apply(input, min_val=0.0, max_val=6.0)
 
 
+@takes_tensor
 def hardsigmoid(input, inplace=False):
     return Hardsigmoid.apply(input)
 
 
+@takes_tensor
 def hardswish(input, inplace=False):
     return Hardswish.apply(input)
 
 
+@takes_tensor
 def softsign(input):
     return Softsign.apply(input)
 
 
+@takes_tensor
 def tanhshrink(input):
     return Tanhshrink.apply(input)
 
 
+@takes_tensor
 def threshold(input, threshold, value, inplace=False):
     return Threshold.apply(input, threshold, value)
 
 
+@takes_tensor
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("celu: ZeroDivisionError, alpha cannot be 0 (it divides the input); use alpha != 0")
@@ -328,10 +342,12 @@ def celu(input, alpha=1.0, inplace=False):
                            backward_input_scale=1 / float(xp.float32(alpha)))
 
 
+@takes_tensor
 def selu(input, inplace=False):
     return ScaledELU.apply(input, alpha=SELU_ALPHA, scale=SELU_SCALE, input_scale=1.0)
 
 
+@takes_tensor
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x): probabilities that favour the smallest entries (``dtype`` casts the input first)."""
     if dtype is not None:
@@ -339,6 +355,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, dim)
 
 
+@takes_tensor
 def prelu(input, weight):
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
@@ -346,4 +363,5 @@ def prelu(input, weight):
             f"prelu: Mismatch of parameter numbers and input channel size. Found parameter numbers = "
             f"{weight.numel()} and channel size = {channels}. Use PReLU(num_parameters={channels}) or 1 shared slope."
         )
+    same_dtype(input, weight, "prelu")
     return PReLU.apply(input, weight)

@@ -7,6 +7,7 @@ from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor
 from .activation import sigmoid, softmax
+from .validate import dim as check_dim
 
 
 class Hardshrink(Function):
@@ -77,7 +78,7 @@ def glu(input, dim=-1):
     """a ⊙ σ(b), where a and b are the two halves of ``input`` along ``dim`` (Dauphin et al., 2017)."""
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    n = input.shape[dim]
+    n = input.shape[check_dim(dim, input.ndim, "glu")]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} is size {n}")
     a, b = input.chunk(2, dim)

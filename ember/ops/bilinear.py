@@ -1,10 +1,15 @@
 """The bilinear map y_o = x1ᵀ A_o x2 + b_o (``torch.nn.functional.bilinear``), as two BLAS products."""
 
 from .reduce import sum as _sum
+from .validate import same_dtype, tensor_input
 
 
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = Σ_ij x1[..., i] W[o, i, j] x2[..., j] + b[o];  x1 (*, I1), x2 (*, I2), W (O, I1, I2)."""
+    tensor_input(input1, "bilinear", "input1")
+    tensor_input(input2, "bilinear", "input2")
+    same_dtype(input1, weight, "bilinear", "input1")
+    same_dtype(input2, weight, "bilinear", "input2")
     o, i1, i2 = weight.shape
     if input1.shape[-1] != i1 or input2.shape[-1] != i2 or tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
         raise RuntimeError(f"bilinear: inputs of shapes {tuple(input1.shape)} and {tuple(input2.shape)} do not fit a "

@@ -24,6 +24,7 @@ layout, and the next convolution finds its input already in this order.
 
 from ..autograd.function import Function
 from ..backend import as_strided, xp
+from .validate import ArgumentError, ShapeError, non_negative, positive, same_dtype, tensor_input
 from .window import output_size, pair, single as _single
 
 
@@ -137,28 +138,41 @@ def conv_padding(padding, kernel, dilation, stride, layer=None):
                 pads += [total // 2, total - total // 2]
             return tuple(pads)
         raise ValueError(f"{layer or 'conv2d'}: padding must be an int, a pair, 'same' or 'valid', got '{padding}'")
-    ph, pw = pair(padding, "padding")
+    ph, pw = non_negative(pair(padding, "padding"), "padding", layer or "conv2d")
     return (ph, ph, pw, pw)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, layer=None):
     """2-D convolution, as ``torch.nn.functional.conv2d``; ``layer`` names the caller in error messages."""
     name = str(layer) if layer is not None else "conv2d"
+    tensor_input(x, name)
+    if groups <= 0:
+        raise ArgumentError(f"{name}: non-positive groups is not supported, got groups={groups}; use groups >= 1")
     if weight.ndim != 4:
-        raise ValueError(f"{name}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got {weight.shape}")
+        raise ShapeError(f"{name}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got {weight.shape}")
     if x.ndim == 3:  # one unbatched image (C, H, W), as torch allows
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups, layer).squeeze(0)
     if x.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape {tuple(x.shape)}")
+        raise ShapeError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape "
+                         f"{tuple(x.shape)}")
     o, cg, kh, kw = weight.shape
+    if o == 0:
+        raise ShapeError(f"{name}: expected weight to be at least 1 at dimension 0 (out_channels), but got weight of "
+                         f"size {tuple(weight.shape)}; give the layer at least one output channel")
     if x.shape[1] != cg * groups:
-        raise ValueError(
+        raise ShapeError(
             f"{name}: expected input with {cg * groups} channels, got {x.shape[1]} channels "
             f"(input shape {tuple(x.shape)}); check in_channels or the previous layer's out_channels"
         )
     if o % groups:
-        raise ValueError(f"{name}: out_channels {o} is not divisible by groups {groups}")
-    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+        raise ShapeError(f"{name}: out_channels {o} is not divisible by groups {groups}")
+    if bias is not None and bias.array.shape != (o,):
+        raise ShapeError(f"{name}: expected bias to be 1-dimensional with {o} elements (one per output channel), "
+                         f"but got bias of size {tuple(bias.shape)}")
+    same_dtype(x, weight, name)
+    stride = positive(pair(stride, "stride"), "stride", name)
+    dilation = positive(pair(dilation, "dilation"), "dilation", name)
+    positive((kh, kw), "kernel_size", name)
     pads = conv_padding(padding, (kh, kw), dilation, stride, name)
     output_size(x.shape[2], kh, stride[0], pads[0], pads[1], dilation[0], layer=name, axis="height")
     output_size(x.shape[3], kw, stride[1], pads[2], pads[3], dilation[1], layer=name, axis="width")
@@ -229,6 +243,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     """1-D convolution over (N, C, L), as ``torch.nn.functional.conv1d``: a Conv2d over images of height 1
     (the same im2col and GEMM, with a 1×K kernel)."""
     name = str(layer) if layer is not None else "conv1d"
+    tensor_input(input, name)
     _check_1d(input, weight, name)
     if input.ndim == 2:
         return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, layer).squeeze(0)
@@ -252,6 +267,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     OH = (H - 1)·stride - 2·padding + dilation·(kH - 1) + output_padding + 1.
     """
     name = str(layer) if layer is not None else "conv_transpose2d"
+    tensor_input(input, name)
     if weight.ndim != 4:
         raise RuntimeError(f"{name}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
                            f"got {tuple(weight.shape)}")
@@ -269,8 +285,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         )
     if weight.shape[0] % groups:
         raise RuntimeError(f"{name}: in_channels {weight.shape[0]} is not divisible by groups {groups}")
-    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
-    padding, output_padding = pair(padding, "padding"), pair(output_padding, "output_padding")
+    same_dtype(input, weight, name)
+    stride = positive(pair(stride, "stride"), "stride", name)
+    dilation = positive(pair(dilation, "dilation"), "dilation", name)
+    positive(tuple(weight.shape[2:]), "kernel_size", name)
+    padding = non_negative(pair(padding, "padding"), "padding", name)
+    output_padding = non_negative(pair(output_padding, "output_padding"), "output_padding", name)
     for op, s, d in zip(output_padding, stride, dilation):
         if not (op < s or op < d):
             raise RuntimeError(
@@ -290,6 +310,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      layer=None):
     """Transposed 1-D convolution over (N, C, L): ConvTranspose2d over images of height 1."""
     name = str(layer) if layer is not None else "conv_transpose1d"
+    tensor_input(input, name)
     _check_1d(input, weight, name, transposed=True)
     if input.ndim == 2:
         return conv_transpose1d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation,

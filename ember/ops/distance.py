@@ -7,6 +7,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from .reduce import norm
 from .reduce import sum as _sum
+from .validate import broadcastable, tensor_input
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -27,8 +28,13 @@ def _clamped_norm(x, dim, eps):
     return n + lift
 
 
+def _broadcastable(x1, x2, name):
+    broadcastable(tensor_input(x1, name, "x1").shape, tensor_input(x2, name, "x2").shape, name)
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Σ (x1 / max(‖x1‖, ε)) · (x2 / max(‖x2‖, ε)) along ``dim``; x1 and x2 broadcast."""
+    _broadcastable(x1, x2, "cosine_similarity")
     ndim = max(x1.ndim, x2.ndim)
     if not -ndim <= dim < max(ndim, 1):
         raise IndexError(f"cosine_similarity: dim {dim} is out of range for inputs of {ndim} dims")
@@ -41,6 +47,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """‖x1 - x2 + ε‖_p over the last dim (ε keeps the gradient finite when x1 = x2)."""
+    _broadcastable(x1, x2, "pairwise_distance")
     dim = max(x1.ndim, x2.ndim) - 1
     return norm(x1 - x2 + eps, p, dim=max(dim, 0), keepdim=keepdim)
 

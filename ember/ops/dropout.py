@@ -13,6 +13,7 @@ import warnings
 from .. import backend
 from ..autograd.function import Function
 from ..backend import xp
+from .validate import probability, tensor_input
 
 
 class Dropout(Function):
@@ -58,14 +59,15 @@ class AlphaDropout(Function):
 _SELU_SATURATION = 1.7580993408473766  # λα of SELU: the value SELU tends to at -∞, with the sign flipped
 
 
-def _check_p(p):
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+def _check_p(p, x=None, name="dropout"):
+    probability(p, "dropout", name)
+    if x is not None:
+        tensor_input(x, name)
 
 
 def dropout(x, p=0.5, training=True):
     """Zero each element with probability p and scale the rest by 1/(1 - p); the identity when not training."""
-    _check_p(p)
+    _check_p(p, x)
     if not training or p == 0:
         return x
     return Dropout.apply(x, p, x.shape)
@@ -93,7 +95,7 @@ def _deprecated_rank(name, ndim, wanted, spatial):
 
 def dropout1d(x, p=0.5, training=True, inplace=False):
     """Zero whole channels of an (N, C, L) or (C, L) input (each channel is a 1-D feature map)."""
-    _check_p(p)
+    _check_p(p, x, "dropout1d")
     if x.ndim not in (2, 3):
         raise RuntimeError(
             f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input. Note that dropout1d exists to "
@@ -112,7 +114,7 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
     Other ranks behave exactly as in torch 2.13, with its warnings: a 3-D input is read as (N, C, L)
     (channel-wise 1-D dropout, not one unbatched image), a 2-D input (N, C) drops single elements.
     """
-    _check_p(p)
+    _check_p(p, x, "dropout2d")
     if x.ndim not in (3, 4):
         _deprecated_rank("dropout2d", x.ndim, (3, 4), 2)
     if x.ndim == 3:
@@ -128,7 +130,7 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
 
 def dropout3d(x, p=0.5, training=True, inplace=False):
     """Zero whole channels (volumes) of an (N, C, D, H, W) or (C, D, H, W) input."""
-    _check_p(p)
+    _check_p(p, x, "dropout3d")
     if x.ndim not in (4, 5):
         _deprecated_rank("dropout3d", x.ndim, (4, 5), 3)
     if x.ndim != 5:  # read as unbatched, whatever its rank (torch's rule)
@@ -138,7 +140,7 @@ def dropout3d(x, p=0.5, training=True, inplace=False):
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout (keeps SELU activations at mean 0, variance 1); note torch's default training=False."""
-    _check_p(p)
+    _check_p(p, input, "alpha_dropout")
     if not training or p == 0 or input.size == 0:
         return input
     if p == 1:

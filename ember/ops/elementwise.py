@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from .. import backend
 from ..backend import errstate, xp
 from ..tensor import Tensor, as_array
+from .validate import ArgumentError, broadcastable
 
 
 class Add(Function):
@@ -304,8 +305,11 @@ def _float_dtype(v):
     return dtype if dtype is not None and dtype.kind == "f" else backend.default_dtype
 
 
-def _operands(a, b, true_division=False):
+def _operands(a, b, true_division=False, name="elementwise op"):
     a, b = _operand(a), _operand(b)
+    a_shape, b_shape = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if a_shape != b_shape and a_shape and b_shape:
+        broadcastable(a_shape, b_shape, name)
     a_int, b_int = _is_integer(a), _is_integer(b)
     if (a_int and not b_int) or (true_division and a_int):
         a = _to_float(a, _float_dtype(b))
@@ -350,25 +354,25 @@ def add(a, b, *deprecated, alpha=1):
     """a + alpha·b (``alpha`` scales the second operand, as in ``torch.add``)."""
     if deprecated:
         b, alpha = _alpha_first("add", b, deprecated)
-    return Add.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
+    return Add.apply(*_operands(a, b if alpha == 1 else mul(b, alpha), name="add"))
 
 
 def sub(a, b, *deprecated, alpha=1):
     """a - alpha·b."""
     if deprecated:
         b, alpha = _alpha_first("sub", b, deprecated)
-    return Sub.apply(*_operands(a, b if alpha == 1 else mul(b, alpha)))
+    return Sub.apply(*_operands(a, b if alpha == 1 else mul(b, alpha), name="sub"))
 
 
 def mul(a, b):
-    return Mul.apply(*_operands(a, b))
+    return Mul.apply(*_operands(a, b, name="mul"))
 
 
 def div(a, b, *, rounding_mode=None):
     """a / b; ``rounding_mode='floor'`` rounds toward -∞ (Python's //), ``'trunc'`` toward 0 (C's /). The
     rounded quotients are piecewise constant: they have no gradient, and integers stay integers."""
     if rounding_mode is None:
-        return Div.apply(*_operands(a, b, true_division=True))
+        return Div.apply(*_operands(a, b, true_division=True, name="div"))
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
@@ -388,7 +392,7 @@ true_divide, multiply, subtract = div, mul, sub
 
 
 def pow(a, b):
-    return Pow.apply(*_operands(a, b))
+    return Pow.apply(*_operands(a, b, name="pow"))
 
 
 def neg(a):
@@ -421,7 +425,7 @@ def abs(a):
 
 def clamp(a, min=None, max=None):
     if min is None and max is None:
-        raise ValueError("clamp(): give at least one of min and max")
+        raise ArgumentError("clamp(): At least one of 'min' or 'max' must not be None; give min=, max= or both")
     lo, hi = _operand(min), _operand(max)
     if _is_integer(a) and (isinstance(lo, float) or isinstance(hi, float)):
         a = _to_float(a)  # torch: an integer tensor clamped to a float bound becomes float32
@@ -429,7 +433,7 @@ def clamp(a, min=None, max=None):
 
 
 def remainder(a, b):
-    return Remainder.apply(*_operands(a, b))
+    return Remainder.apply(*_operands(a, b, name="remainder"))
 
 
 def floor_divide(a, b):
@@ -439,11 +443,11 @@ def floor_divide(a, b):
 
 
 def maximum(a, b):
-    return Maximum.apply(*_operands(a, b))
+    return Maximum.apply(*_operands(a, b, name="maximum"))
 
 
 def minimum(a, b):
-    return Minimum.apply(*_operands(a, b))
+    return Minimum.apply(*_operands(a, b, name="minimum"))
 
 
 def where(condition, a=None, b=None):
@@ -454,5 +458,5 @@ def where(condition, a=None, b=None):
         return tuple(Tensor(i.astype(xp.int64)) for i in xp.nonzero(cond))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two Python scalars: float32 or int64
         a, b = Tensor(as_array(_operand(a))), Tensor(as_array(_operand(b)))
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, name="where")
     return Where.apply(cond.astype(bool, copy=False), a, b)

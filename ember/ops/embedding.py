@@ -9,6 +9,7 @@ many times in a batch receives the sum. The rows are sorted once and summed grou
 from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor
+from .validate import ArgumentError, DtypeError, index_range, tensor_input
 
 
 class Embedding(Function):
@@ -38,18 +39,16 @@ class Embedding(Function):
 
 def embedding(input, weight, padding_idx=None):
     """Look up rows of ``weight`` (num_embeddings, embedding_dim) for an integer tensor ``input``."""
-    indices = input.array if isinstance(input, Tensor) else xp.asarray(input)
+    indices = tensor_input(input, "embedding", "indices").array
     if indices.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be an integer tensor (int64), got dtype {indices.dtype}; "
-                        "convert with .long()")
+        raise DtypeError(f"embedding: indices must be an integer tensor (int64), got dtype {indices.dtype}; "
+                         "convert with .long()")
     n = weight.shape[0]
-    if indices.size and (indices.min() < -n or indices.max() >= n):
-        raise IndexError(f"embedding: index out of range — indices span [{int(indices.min())}, "
-                         f"{int(indices.max())}] but the table has num_embeddings={n} rows")
+    # torch refuses negative indices too (no wrap-around to the last rows): one min and one max
+    index_range(indices, n, "embedding", "index", "num_embeddings")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    return Embedding.apply(weight, indices % n if indices.size and indices.min() < 0 else indices,
-                           padding_idx=padding_idx)
+    return Embedding.apply(weight, indices, padding_idx=padding_idx)
 
 
 def one_hot(input, num_classes=-1):
@@ -61,7 +60,7 @@ def one_hot(input, num_classes=-1):
     if num_classes == -1:
         num_classes = int(indices.max()) + 1 if indices.size else 0
     if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+        raise ArgumentError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{int(indices.min())}, {int(indices.max())}]")
     out = (indices[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return Tensor(out)

@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..backend import xp
 from .conv import batch_last_padded, col2im, im2col
 from .window import output_size, pair
+from .validate import tensor_input
 
 
 def _geometry(name, kernel_size, dilation, padding, stride):
@@ -107,6 +108,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 def pixel_shuffle(input, upscale_factor):
     """(*, C·r², H, W) -> (*, C, H·r, W·r): out[c, h·r + i, w·r + j] = in[c·r² + i·r + j, h, w] (sub-pixel conv)."""
     r = int(upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got upscale_factor={upscale_factor}")
+    if tensor_input(input, "pixel_shuffle").ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions (*, C, H, W), but got input of "
+                           f"shape {tuple(input.shape)}")
     *batch, c, h, w = input.shape
     if input.ndim < 3 or c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
@@ -121,6 +127,12 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H·r, W·r) -> (*, C·r², H, W): the inverse of pixel_shuffle."""
     r = int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got downscale_factor="
+                           f"{downscale_factor}")
+    if tensor_input(input, "pixel_unshuffle").ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions (*, C, H, W), but got input "
+                           f"of shape {tuple(input.shape)}")
     *batch, c, h, w = input.shape
     if h % r or w % r:
         raise RuntimeError(f"pixel_unshuffle expects height ({h}) and width ({w}) to be divisible by "
@@ -133,6 +145,9 @@ def pixel_unshuffle(input, downscale_factor):
 
 def channel_shuffle(input, groups):
     """(N, g·k, *) -> (N, k·g, *): channel (i, j) goes to (j, i), mixing the groups of a grouped conv (ShuffleNet)."""
+    if groups <= 0:
+        raise RuntimeError(f"channel_shuffle: Number of groups to divide channels in must be positive, got "
+                           f"groups={groups}")
     n, c, *rest = input.shape
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")

@@ -6,6 +6,7 @@ axes, which the engine sums back.
 
 from ..autograd.function import Function
 from ..backend import xp
+from .validate import ShapeError, same_dtype, tensor_input
 
 
 def _swap(m):
@@ -86,15 +87,28 @@ def matmul(a, b):
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
-        raise ValueError(
+        raise ShapeError(
             f"matmul(): shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-            f"({ka} columns on the left, {kb} rows on the right)"
+            f"({ka} columns on the left, {kb} rows on the right); transpose one of them or fix the layer sizes"
         )
     return MatMul.apply(a, b)
 
 
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b, as ``torch.nn.functional.linear``."""
+    x_shape = tensor_input(x, "linear").array.shape  # the array's shape: Tensor.shape builds a Size each call
+    w_shape = tensor_input(weight, "linear", "weight").array.shape
+    if not x_shape or x_shape[-1] != w_shape[-1]:
+        raise ShapeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied: input {tuple(x.shape)} has "
+            f"{x.shape[-1] if x.ndim else 'no'} features in its last dimension, weight {tuple(weight.shape)} "
+            f"expects {weight.shape[-1]}; reshape the input or use a weight with "
+            f"in_features={x.shape[-1] if x.ndim else 1}"
+        )
+    same_dtype(x, weight, "linear")
+    if bias is not None and bias.array.shape != w_shape[:1]:
+        raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
+                         f"{tuple(weight.shape)}: expected ({weight.shape[0]},), one per output feature")
     return Linear.apply(x, weight, bias)
 
 

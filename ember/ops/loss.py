@@ -16,6 +16,7 @@ from .elementwise import abs as _abs
 from .elementwise import sub
 from .reduce import mean as _mean
 from .reduce import sum as _sum
+from .validate import ArgumentError, DtypeError, ShapeError, tensor_input
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -216,9 +217,10 @@ class BCEWithLogits(Function):
 # The functional API (PyTorch's signatures).
 
 
-def _check_reduction(reduction):
+def _check_reduction(reduction, name="loss"):
     if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got '{reduction}'")
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got reduction='{reduction}' "
+                         f"({reduction} is not a valid value for reduction)")
 
 
 def _reduce(loss, reduction):
@@ -237,16 +239,16 @@ def _array(t, dtype=None):
 def _class_targets(input, target, ignore_index, name):
     """Validated class-index targets as rows, with the mask of the rows that count (``ignore_index=None``:
     the loss has no ignored class)."""
-    z, t = input.array, _array(target)
+    z, t = tensor_input(input, name).array, _array(target)
     n_classes = z.shape[0] if z.ndim == 1 else z.shape[1]
     batch_shape = () if z.ndim == 1 else (z.shape[0],) + z.shape[2:]
     if t.dtype.kind not in "iu":
         hint = " (or pass class probabilities with the input's shape)" if name == "cross_entropy" else ""
-        raise TypeError(
+        raise DtypeError(
             f"{name}: class-index targets must be an integer tensor (int64), got {t.dtype}; use target.long(){hint}"
         )
     if t.shape != batch_shape:
-        raise ValueError(
+        raise ShapeError(
             f"{name}: input of shape {tuple(z.shape)} needs a target of shape {batch_shape}, got {tuple(t.shape)}"
         )
     t = t.reshape(-1)
@@ -266,7 +268,7 @@ def _class_weight(weight, n_classes, dtype, name):
         return None
     w = _array(weight, dtype)
     if w.shape != (n_classes,):
-        raise ValueError(f"{name}: weight needs one value per class ({n_classes}), got shape {tuple(w.shape)}")
+        raise ShapeError(f"{name}: weight needs one value per class ({n_classes}), got shape {tuple(w.shape)}")
     return w
 
 
@@ -277,10 +279,14 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     without C) or class probabilities (float, the input's shape). ``weight`` rescales each class;
     ``label_smoothing`` ε mixes the target with the uniform distribution: (1 - ε)·target + ε/C.
     """
-    _check_reduction(reduction)
+    _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
-    z = input.array
+        raise ArgumentError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}; "
+                            "0.0 turns smoothing off, 0.1 is usual")
+    z = tensor_input(input, "cross_entropy").array
+    if z.dtype.kind != "f":
+        raise DtypeError(f"cross_entropy: expected floating-point logits, got input of dtype {z.dtype}; convert them "
+                         "with input.float()")
     n_classes = z.shape[0] if z.ndim == 1 else z.shape[1]
     w = _class_weight(weight, n_classes, z.dtype, "cross_entropy")
     eps = label_smoothing
@@ -289,11 +295,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if t.shape != z.shape:
             if t.shape == ((z.shape[0],) + z.shape[2:] if z.ndim > 1 else ()):
                 # Float labels such as [0., 2., 1.]: they have the shape of class indices, not of probabilities.
-                raise TypeError(
+                raise DtypeError(
                     f"cross_entropy: class-index targets must be an integer tensor (int64), got {t.dtype}; use "
                     "target.long() (or pass class probabilities with the input's shape)"
                 )
-            raise ValueError(
+            raise ShapeError(
                 f"cross_entropy: probability targets need the input's shape {tuple(z.shape)}, got {tuple(t.shape)}"
             )
         divisor = z.size // max(n_classes, 1) if reduction == "mean" else 1
@@ -318,7 +324,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities (apply log_softmax first), as ``torch.nn.functional.nll_loss``."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "nll_loss")
     z = input.array
     target, valid, n_classes, batch_shape = _class_targets(input, target, ignore_index, "nll_loss")
     w = _class_weight(weight, n_classes, z.dtype, "nll_loss")
@@ -332,7 +338,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
     """The multiclass SVM loss, as ``torch.nn.functional.multi_margin_loss`` (input (N, C) or (C,))."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
     if input.ndim not in (1, 2):
@@ -348,8 +354,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
 
 
 def _check_same_shape(input, target, name):
+    tensor_input(input, name)
+    tensor_input(target, name, "target")
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(
+        raise ShapeError(
             f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ; "
             "reshape one of them (broadcasting a loss is almost always a bug)"
         )
@@ -357,7 +365,7 @@ def _check_same_shape(input, target, name):
 
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error (x - y)², as ``torch.nn.functional.mse_loss``."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "mse_loss")
     _check_same_shape(input, target, "mse_loss")
     d = sub(input, target)
     return _reduce(d * d, reduction)
@@ -365,30 +373,34 @@ def mse_loss(input, target, reduction="mean"):
 
 def l1_loss(input, target, reduction="mean"):
     """Mean absolute error |x - y|, as ``torch.nn.functional.l1_loss``."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "l1_loss")
     _check_same_shape(input, target, "l1_loss")
     return _reduce(_abs(sub(input, target)), reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """Quadratic below ``beta``, linear above, as ``torch.nn.functional.smooth_l1_loss``."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "smooth_l1_loss")
     _check_same_shape(input, target, "smooth_l1_loss")
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ArgumentError(f"smooth_l1_loss: beta must be non-negative (smooth_l1_loss does not support negative "
+                            f"values for beta), got beta={beta}")
     return _reduce(SmoothL1.apply(input, target, beta, 1), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """Huber loss (= delta · smooth_l1 with beta = delta), as ``torch.nn.functional.huber_loss``."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "huber_loss")
     _check_same_shape(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss: delta must be positive (huber_loss does not support non-positive values for "
+                           f"delta), got delta={delta}; the usual value is 1.0")
     return _reduce(SmoothL1.apply(input, target, delta, delta), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable step, as ``torch.nn.functional.binary_cross_entropy_with_logits``."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
     dtype = input.dtype
     w = None if weight is None else _array(weight, dtype)

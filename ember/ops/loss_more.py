@@ -18,6 +18,7 @@ from .elementwise import clamp, where
 from .loss import _array, _check_reduction, _reduce
 from .distance import pairwise_distance
 from .reduce import sum as _sum
+from .validate import broadcastable, names_errors
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -94,12 +95,13 @@ def _same_shape(input, target, name):
                          f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size.")
 
 
+@names_errors
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``:
     -w·[y log x + (1 - y) log(1 - x)], each log clamped at -100. Prefer binary_cross_entropy_with_logits
     (sigmoid fused in, numerically stable) when you have logits."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "binary_cross_entropy")
     _same_shape(input, target, "binary_cross_entropy")
     x = input.array
     if x.size and (xp.any(x < 0) or xp.any(x > 1) or xp.any(xp.isnan(x))):
@@ -111,6 +113,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(BinaryCrossEntropy.apply(input, target, w), reduction)
 
 
+@names_errors
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence Σ t·(log t - x) with ``input`` x the log-probabilities (log_softmax output), as
     ``torch.nn.functional.kl_div``. ``reduction='batchmean'`` divides the sum by the batch size (the true
@@ -118,6 +121,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"kl_div: reduction must be 'none', 'batchmean', 'sum' or 'mean', got '{reduction}'")
+    broadcastable(tuple(input.shape), tuple(target.shape), "kl_div")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -131,10 +135,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@names_errors
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -y·(x1 - x2) + margin): y = 1 wants x1 ranked above x2, y = -1 below."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "margin_ranking_loss")
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, "
@@ -142,10 +147,11 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce(clamp(-target * (input1 - input2) + margin, min=0), reduction)
 
 
+@names_errors
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (x is a distance: small for similar pairs)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "hinge_embedding_loss")
     t = _array(target)
     zero = Tensor(xp.zeros((), dtype=input.dtype))
     margin_part = where(t != 1, clamp(margin - input, min=0), zero)
@@ -153,18 +159,20 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(margin_part + self_part, reduction)
 
 
+@names_errors
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y·x)): the logistic loss for labels y ∈ {-1, 1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "soft_margin_loss")
     _same_shape(input, target, "soft_margin_loss")
     return _reduce(softplus(-target * input, 1.0, 1e30), reduction)
 
 
+@names_errors
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(1/C)·Σ_c w_c·[y_c log σ(x_c) + (1 - y_c) log σ(-x_c)] per sample: one-vs-all logistic loss."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "multilabel_soft_margin_loss")
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * (weight if isinstance(weight, Tensor) else Tensor(_array(weight, input.dtype)))
@@ -172,11 +180,12 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@names_errors
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Σ_j Σ_{i ∉ targets} max(0, 1 - (x[y_j] - x[i])) / C per sample; ``target`` holds class indices, ended by
     the first -1 (torch's layout)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "multilabel_margin_loss")
     squeeze = input.ndim == 1
     x = input.reshape(1, -1) if squeeze else input
     t = _array(target).reshape(x.shape)
@@ -207,10 +216,11 @@ def _cosine_rows(x1, x2, eps=1e-12):
     return dot / ((_sum(x1 * x1, dim=d) + eps) * (_sum(x2 * x2, dim=d) + eps)).sqrt()
 
 
+@names_errors
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "cosine_embedding_loss")
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise RuntimeError(f"cosine_embedding_loss: expected two 1D or 2D inputs of the same shape, got "
                            f"{tuple(input1.shape)} and {tuple(input2.shape)}")
@@ -221,11 +231,12 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(loss, reduction)
 
 
+@names_errors
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin) with d the p-norm distance; ``swap`` uses min(d(a, n), d(p, n))."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "triplet_margin_loss")
     if not (anchor.ndim == positive.ndim == negative.ndim):
         raise RuntimeError(f"triplet_margin_loss: The anchor, positive, and negative tensors are expected to have "
                            f"the same number of dimensions, but got: anchor {anchor.ndim}D, positive "
@@ -238,12 +249,13 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce(clamp(margin + d_pos - d_neg, min=0), reduction)
 
 
+@names_errors
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Poisson negative log-likelihood: eˣ - y·x (``log_input``), else x - y·log(x + eps); ``full`` adds the
     Stirling term y log y - y + ½ log(2πy) for y > 1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
         # Stirling's approximation of log(y!), only where y > 1; the other entries see a harmless y = 2, so
@@ -256,11 +268,12 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduce(loss, reduction)
 
 
+@names_errors
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """½·(log max(var, eps) + (x - y)² / max(var, eps)) (+ ½ log 2π with ``full``): the negative
     log-likelihood of y under N(x, var). ``var`` has the input's shape, or lacks its last dim (or has 1 there)
     for one variance per sample. As in torch, the clamp to ``eps`` is not differentiated through."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "gaussian_nll_loss")
     if not isinstance(var, Tensor):
         var = Tensor(_array(var, input.dtype))
     if tuple(var.shape) != tuple(input.shape):
@@ -280,10 +293,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
+@names_errors
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin) for any distance function d (pairwise_distance by default)."""
-    _check_reduction(reduction)
+    _check_reduction(reduction, "triplet_margin_with_distance_loss")
     if margin <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: expected margin to be greater than 0, got {margin} "
                          "instead")

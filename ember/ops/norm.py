@@ -20,6 +20,7 @@ its neighbours across channels, a lateral inhibition with its own fused Function
 
 from ..autograd.function import Function
 from ..backend import xp
+from .validate import ArgumentError, ShapeError, same_dtype, tensor_input
 
 
 def _channel_shape(x):
@@ -81,12 +82,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                layer=None):
     """``torch.nn.functional.batch_norm``: normalise over every axis but axis 1 (the channels)."""
     name = str(layer) if layer is not None else "batch_norm"
+    tensor_input(x, name)
     if x.ndim < 2:
-        raise ValueError(f"{name}: expected an input of at least 2 dims (N, C, ...), got shape {tuple(x.shape)}")
+        raise ShapeError(f"{name}: expected an input of at least 2 dims (N, C, ...), got shape {tuple(x.shape)}")
     channels = x.shape[1]
     for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (channels,):
-            raise ValueError(
+            raise ShapeError(
                 f"{name}: expected an input with {t.shape[0]} channels (from {what}), got {channels} channels "
                 f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
             )
@@ -159,7 +161,8 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0, layer=None):
             f"{tuple(x.shape)}; add the batch dimension with x.unsqueeze(0)"
         )
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"{name}: size (the number of neighbouring channels) must be a positive int, got {size!r}")
+        raise ArgumentError(f"{name}: size (the number of neighbouring channels) must be a positive int, got "
+                            f"size={size!r}")
     if x.array.size == 0:  # as torch: nothing to normalise
         return x
     return LocalResponseNorm.apply(x, size, alpha, beta, k)
@@ -257,6 +260,7 @@ def _shape_list(shape):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """``torch.nn.functional.layer_norm``: normalise each sample over its last ``len(normalized_shape)`` dims."""
+    tensor_input(input, "layer_norm")
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
@@ -270,11 +274,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                 f"Expected {what} to be of same shape as normalized_shape, but got {what} of shape "
                 f"{_shape_list(t.shape)} and normalized_shape = {_shape_list(normalized_shape)}"
             )
+    same_dtype(input, weight, "layer_norm")
     return LayerNorm.apply(input, weight, bias, k, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """``torch.nn.functional.group_norm`` on an (N, C, *) input: statistics per sample and group of C/G channels."""
+    tensor_input(input, "group_norm")
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     channels = input.shape[1]
@@ -289,6 +295,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"Expected {what} to be a vector of size equal to the number of channels in input, but got "
                 f"{what} of shape {_shape_list(t.shape)} and input of shape {_shape_list(input.shape)}"
             )
+    same_dtype(input, weight, "group_norm")
     return GroupNorm.apply(input, weight, bias, num_groups, eps)
 
 
@@ -300,6 +307,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     move towards the batch average of the per-instance mean and *unbiased* variance, as torch's (which runs
     batch norm on the input viewed as (1, N·C, *)); without input statistics the running ones normalise.
     """
+    tensor_input(input, "instance_norm")
+    same_dtype(input, weight if weight is not None else running_mean, "instance_norm")
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an (N, C, *) input of at least 3 dims, got shape "
                          f"{tuple(input.shape)}")

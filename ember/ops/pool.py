@@ -15,6 +15,7 @@ accumulating (windows cannot overlap).
 from ..autograd.function import Function
 from ..backend import as_strided, xp
 from ..tensor import Tensor
+from .validate import ShapeError, spatial_rank, tensor_input, window
 from .window import output_size, padded, pair, single as _single, tap
 
 
@@ -22,11 +23,13 @@ def pool_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode, layer=N
     """Output size, the (top, bottom, left, right) padding that makes every window fit, and whether the
     windows tile the input exactly."""
     h, w = x_shape[-2:]
+    window(kernel, stride, padding, dilation, layer or "pool2d")
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     for k, p, axis in ((kh, ph, "height"), (kw, pw, "width")):
         if p > k // 2:  # PyTorch's rule, whatever the dilation
-            raise ValueError(
-                f"{layer or 'pool2d'}: padding {p} in {axis} should be at most half of the kernel size {k}"
+            raise ShapeError(
+                f"{layer or 'pool2d'}: padding {p} in {axis} should be at most half of the kernel size {k}; "
+                "use less padding or a larger kernel"
             )
     oh = output_size(h, kh, sh, ph, ph, dh, ceil_mode, layer, "height")
     ow = output_size(w, kw, sw, pw, pw, dw, ceil_mode, layer, "width")
@@ -309,8 +312,8 @@ class GlobalAvgPool2d(Function):
 
 
 def _check_input(x, name):
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), got shape {tuple(x.shape)}")
+    tensor_input(x, name)
+    spatial_rank(x, (3, 4), name, "(C, H, W) or (N, C, H, W)")
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, layer=None):
@@ -358,6 +361,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     stride = kernel if stride is None or stride == [] else pair(stride, "stride")
     padding = pair(padding, "padding")
     out_hw, pads, tiled = pool_geometry(x.shape, kernel, stride, padding, (1, 1), ceil_mode, name)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{name}: divisor_override must be non-zero, got divisor_override=0; pass None to divide by "
+                           "the window size")
     if divisor_override:
         divisor = divisor_override
     else:
@@ -374,6 +380,9 @@ def adaptive_avg_pool2d(x, output_size, layer=None):
     _check_input(x, name)
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     oh, ow = oh or x.shape[-2], ow or x.shape[-1]  # None keeps that size, as in torch
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0, but got "
+                           f"output_size={output_size}; pass the wanted (H, W) of the output")
     if (oh, ow) == (1, 1):
         return GlobalAvgPool2d.apply(x)
     return AdaptiveAvgPool2d.apply(x, (oh, ow))
@@ -390,6 +399,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, layer=None):
     name = str(layer) if layer is not None else "adaptive_max_pool2d"
     if input.ndim not in (3, 4):
         raise RuntimeError(f"{name}: Expected 3D or 4D tensor (C, H, W) or (N, C, H, W), but got: {list(input.shape)}")
+    tensor_input(input, name)
     out_hw = _output_pair(output_size, input)
     if min(out_hw) <= 0 or min(input.shape[-2:]) <= 0:
         raise RuntimeError(f"{name}: output_size {out_hw} and the input's spatial size {tuple(input.shape[-2:])} "
@@ -403,6 +413,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, layer=None):
 
 
 def _check_1d(x, name):
+    tensor_input(x, name)
     if x.ndim not in (2, 3):
         raise RuntimeError(
             f"{name}: Expected 2D or 3D (batch mode) tensor (C, L) or (N, C, L), but got: {list(x.shape)}; "

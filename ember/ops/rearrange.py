@@ -144,6 +144,9 @@ def repeat(a, *sizes):
     reps = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
     if len(reps) < a.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    if any(int(r) < 0 for r in reps):
+        raise RuntimeError(f"repeat(): every repeat count must be non-negative (Trying to create tensor with negative "
+                           f"dimension), got {reps}")
     return Repeat.apply(a, tuple(int(r) for r in reps))
 
 

@@ -27,7 +27,12 @@ def numpy_names(fn):
             kwargs["dim"] = kwargs.pop("axis")
         if "keepdims" in kwargs:
             kwargs["keepdim"] = kwargs.pop("keepdims")
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except IndexError as exc:  # name the function in normalize_dims' message (torch's text follows)
+            if exc.args and str(exc.args[0]).startswith("Dimension out of range"):
+                exc.args = (f"{fn.__name__}(): {exc.args[0]}",) + exc.args[1:]
+            raise
 
     return wrapper
 

@@ -25,6 +25,7 @@ from numbers import Integral, Real
 
 from ..autograd.function import Function
 from ..backend import xp
+from .validate import ArgumentError, tensor_input
 
 MODES = ("nearest", "bilinear")
 
@@ -176,6 +177,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     sizes) maps the coordinates unless ``recompute_scale_factor=True``.
     """
     name = str(layer) if layer is not None else "interpolate"
+    tensor_input(x, name)
     check_interpolate_settings(size, scale_factor, mode, align_corners, recompute_scale_factor, name)
     if x.ndim != 4:
         raise ValueError(
@@ -192,14 +194,15 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     else:
         scales = _per_axis(scale_factor, "scale_factor", name, x)
         if not all(isinstance(s, Real) and not isinstance(s, bool) and s > 0 for s in scales):
-            raise ValueError(f"{name}: scale_factor must be a positive number or a pair of them, got {scale_factor!r}")
+            raise ArgumentError(f"{name}: scale_factor must be a positive number or a pair of them, got "
+                                f"{scale_factor!r}")
         out_hw = (int(h * float(scales[0])), int(w * float(scales[1])))  # ⌊n · s⌋, as PyTorch's output size
         if recompute_scale_factor:
             scales = (None, None)
         else:
             scales = tuple(float(s) for s in scales)
     if min(out_hw) < 1 or min(h, w) < 1:
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: input and output sizes should be greater than 0, got input (H, W) = {(h, w)} and output "
             f"{tuple(out_hw)}; use a larger size or scale_factor"
         )

@@ -8,6 +8,7 @@ from ..autograd.function import Function
 from ..backend import host, xp
 from ..tensor import Tensor
 from .reduce import normalize_dims, numpy_names
+from .validate import ArgumentError, ShapeError, dim as check_dim
 
 
 class Reshape(Function):
@@ -125,6 +126,10 @@ def reshape(a, *shape):
     shape = _shape_arg(shape)
     if shape == a.shape:
         return a
+    for i, s in enumerate(shape):
+        if s < -1 or (s == -1 and -1 in shape[:i]):  # NumPy would read any negative size as -1
+            what = "only one dimension can be inferred" if s == -1 else f"invalid shape dimension {s} at index {i}"
+            raise RuntimeError(f"reshape/view: {what} of shape {list(shape)}; sizes are >= 0, with at most one -1")
     try:
         return Reshape.apply(a, shape)
     except ValueError:
@@ -132,9 +137,12 @@ def reshape(a, *shape):
 
 
 def flatten(a, start_dim=0, end_dim=-1):
+    start, end = check_dim(start_dim, a.ndim, "flatten"), check_dim(end_dim, a.ndim, "flatten")
     if a.ndim == 0:
         return reshape(a, 1)
-    start, end = start_dim % a.ndim, end_dim % a.ndim
+    if start > end:
+        raise RuntimeError(f"flatten() has invalid args: start_dim cannot come after end_dim (start_dim={start_dim}, "
+                           f"end_dim={end_dim} for an input with {a.ndim} dimensions); swap them")
     shape = a.shape[:start] + (-1,) + a.shape[end + 1 :]
     if start == end:
         return a
@@ -148,7 +156,8 @@ def permute(a, *axes):
 
 def normalize_axes_order(axes, ndim):
     if sorted(d % ndim for d in axes) != list(range(ndim)):
-        raise ValueError(f"permute(): {axes} is not a permutation of the {ndim} dims")
+        raise ArgumentError(f"permute(): {axes} is not a permutation of the {ndim} dims (each dim exactly once, no "
+                            "duplicates)")
     return tuple(d % ndim for d in axes)
 
 
@@ -173,7 +182,7 @@ def squeeze(a, dim=None):
 
 @numpy_names
 def unsqueeze(a, dim):
-    dim = dim % (a.ndim + 1)
+    dim = check_dim(dim, a.ndim + 1, "unsqueeze")
     return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
 
 
@@ -202,6 +211,12 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat(): expected a non-empty list of tensors")
     (axis,) = normalize_dims(dim, tensors[0].ndim)
+    first = tensors[0].shape
+    for number, t in enumerate(tensors[1:], 1):
+        if t.ndim != len(first) or any(a != b for i, (a, b) in enumerate(zip(first, t.shape)) if i != axis):
+            raise ShapeError(f"cat(): Sizes of tensors must match except in dimension {axis}: tensor 0 has shape "
+                             f"{tuple(first)} but tensor number {number} has shape {tuple(t.shape)}; reshape them "
+                             f"or concatenate along another dim")
     return Cat.apply(axis, *_promoted(tensors))
 
 
@@ -212,8 +227,8 @@ def stack(tensors, dim=0):
         raise ValueError("stack(): expected a non-empty list of tensors")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack(): expects every tensor to have the same shape, got {sorted(shapes)}")
-    axis = dim % (tensors[0].ndim + 1)
+        raise ShapeError(f"stack(): expects every tensor to have the same shape, got {sorted(shapes)}")
+    axis = check_dim(dim, tensors[0].ndim + 1, "stack")
     return Stack.apply(axis, *_promoted(tensors))
 
 
