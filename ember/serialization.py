@@ -236,6 +236,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
                     xp.lib.format.write_array(entry, xp.asarray(a), allow_pickle=False)
 
     if isinstance(f, (str, os.PathLike)):
+        parent = os.path.dirname(os.path.abspath(os.fspath(f)))
+        if not os.path.isdir(parent):  # torch's check: a typo in the folder must not create a new tree
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
         write_atomically(os.fspath(f), write)
     elif hasattr(f, "write"):
         write(f)

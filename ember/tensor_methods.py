@@ -13,6 +13,7 @@ from . import ops
 from .autograd.grad_mode import is_grad_enabled
 from .backend import xp
 from .ops import rearrange
+from .ops.validate import dim
 from .tensor import Tensor, as_array
 
 # x.name(*args) is ember.ops.name(x, *args) for each of these.
@@ -243,8 +244,10 @@ def movedim(self, source, destination):
             f"movedim: Invalid source or destination dims: source ({source} dims) should contain the same number "
             f"of dims as destination ({destination} dims)"
         )
-    source = [s % self.ndim for s in source]
-    destination = [d % self.ndim for d in destination]
+    source = [dim(s, self.ndim, "movedim") for s in source]
+    destination = [dim(d, self.ndim, "movedim") for d in destination]
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise RuntimeError(f"movedim: repeated dim in source ({source}) or destination ({destination})")
     order = [d for d in range(self.ndim) if d not in source]
     for dst, src in sorted(zip(destination, source)):
         order.insert(dst, src)

@@ -19,6 +19,9 @@ CASES = [
     ("zero_ on a leaf", lambda m: m.ones(2, requires_grad=True).zero_(), "leaf Variable"),
     ("setitem on a leaf", lambda m: m.ones(2, requires_grad=True).__setitem__(0, 3.0), "leaf Variable"),
     ("fill_ on a leaf", lambda m: m.ones(2, requires_grad=True).fill_(3.0), "leaf Variable"),
+    ("movedim source out of range", lambda m: m.zeros(2, 3, 4).movedim(5, 0), "got 5"),
+    ("movedim destination out of range", lambda m: m.zeros(2, 3, 4).movedim(0, -4), "got -4"),
+    ("movedim repeated source", lambda m: m.zeros(2, 3, 4).movedim((0, 0), (1, 2)), "repeated dim"),
     ("requires_grad on int", lambda m: m.ones(2, dtype=m.int64).requires_grad_(), "floating point"),
 ]
 

@@ -378,11 +378,12 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 def adaptive_avg_pool2d(x, output_size, layer=None):
     name = str(layer) if layer is not None else "adaptive_avg_pool2d"
     _check_input(x, name)
-    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
-    oh, ow = oh or x.shape[-2], ow or x.shape[-1]  # None keeps that size, as in torch
+    oh, ow = _output_pair(output_size, x)
     if oh < 0 or ow < 0:
         raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0, but got "
                            f"output_size={output_size}; pass the wanted (H, W) of the output")
+    if oh == 0 or ow == 0:  # an empty output, as torch gives
+        return _empty_pool(x, oh, ow)
     if (oh, ow) == (1, 1):
         return GlobalAvgPool2d.apply(x)
     return AdaptiveAvgPool2d.apply(x, (oh, ow))
@@ -390,7 +391,12 @@ def adaptive_avg_pool2d(x, output_size, layer=None):
 
 def _output_pair(output_size, x):
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
-    return oh or x.shape[-2], ow or x.shape[-1]  # None keeps that size, as in torch
+    return x.shape[-2] if oh is None else oh, x.shape[-1] if ow is None else ow  # None keeps that size (torch)
+
+
+def _empty_pool(x, oh, ow):
+    """The (..., oh, ow) output of adaptive pooling to a zero size: no elements, and nothing to differentiate."""
+    return Tensor(xp.zeros((*x.shape[:-2], oh, ow), dtype=x.dtype))
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False, layer=None):
@@ -401,9 +407,12 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, layer=None):
         raise RuntimeError(f"{name}: Expected 3D or 4D tensor (C, H, W) or (N, C, H, W), but got: {list(input.shape)}")
     tensor_input(input, name)
     out_hw = _output_pair(output_size, input)
-    if min(out_hw) <= 0 or min(input.shape[-2:]) <= 0:
-        raise RuntimeError(f"{name}: output_size {out_hw} and the input's spatial size {tuple(input.shape[-2:])} "
-                           "must be positive")
+    if min(out_hw) < 0 or min(input.shape[-2:]) <= 0:
+        raise RuntimeError(f"{name}: output_size {out_hw} must be >= 0 and the input's spatial size "
+                           f"{tuple(input.shape[-2:])} positive")
+    if min(out_hw) == 0:  # an empty output, as torch gives
+        empty = _empty_pool(input, *out_hw)
+        return (empty, Tensor(xp.zeros(empty.shape, dtype=xp.int64))) if return_indices else empty
     out, index = AdaptiveMaxPool2d.apply(input, out_hw)
     return (out, index) if return_indices else out
 
