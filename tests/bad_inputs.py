@@ -44,3 +44,23 @@ def outcome(lib, code):
     except Exception as exc:  # noqa: BLE001 - the point is to catch whatever the library raises
         return exc
     return None
+
+
+def check_like_torch(code, needles):
+    """``code`` raises in Ember an instance of the builtin class torch raises, naming every one of ``needles``."""
+    expected = outcome("torch", code)
+    assert expected is not None, f"torch accepts {code!r}: the case belongs with the valid ones"
+    got = outcome("ember", code)
+    assert got is not None, f"Ember silently accepted {code!r} (torch raises {type(expected).__name__}: {expected})"
+    assert isinstance(got, builtin_class(expected)), (
+        f"{code!r}: torch raises {builtin_class(expected).__name__}, Ember {type(got).__name__}: {got}"
+    )
+    missing = [n for n in needles if n.lower() not in str(got).lower()]
+    assert not missing, f"{code!r}: the message does not mention {missing}: {got}"
+
+
+def check_ids(cases):
+    """Every case has a unique id and names at least one thing its message must mention."""
+    ids = [c[0] for c in cases]
+    assert len(ids) == len(set(ids))
+    assert all(c[2] for c in cases)
