@@ -81,3 +81,31 @@ def parse_to(where, args, kwargs):
     if dtype is not None and not _is_dtype(dtype):
         raise invalid(f"dtype must be a dtype such as ember.float64, got {dtype!r}")
     return device, None if dtype is None else xp.dtype(dtype), non_blocking, copy
+
+
+def numeric_array(data):
+    """``xp.asarray(data)`` for a tensor's data, refusing what no tensor can hold, with torch's errors: a
+    ragged nested list (ValueError), strings (ValueError) and NumPy object arrays (TypeError)."""
+    if isinstance(data, xp.ndarray) and data.dtype.kind in "OSUV":
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+            "uint8, and bool; convert it first (array.astype(np.float32))"
+        )
+    try:
+        array = xp.asarray(data)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error):
+            raise
+        raise ValueError(f"ember.tensor(): the nested lists have unequal lengths (a ragged list: {error}); every "
+                         "row must have the same length: pad the short ones, or keep them as a list of tensors") from None
+    if array.dtype.kind in "OSUV":
+        raise ValueError(f"ember.tensor(): cannot make a tensor of {type(_first(data)).__name__} values like "
+                         f"{_first(data)!r}; give numbers, bools, or nested lists of them")
+    return array
+
+
+def _first(data):
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data

@@ -14,6 +14,7 @@ import operator
 from . import backend
 from .backend import xp
 from .devices import factory_device, move, of, placement
+from .conversion import numeric_array
 from .layouts import check_layout, check_memory_format
 from .random import as_numpy_generator
 from .tensor import Tensor, as_array
@@ -122,7 +123,7 @@ def from_numpy(array):
     """A tensor sharing memory with ``array`` (no copy), keeping its dtype."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"from_numpy(): expected an ndarray, got {type(array).__name__}")
-    return Tensor(array)
+    return Tensor(numeric_array(array))
 
 
 # ---- filled with a constant -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from .autograd import engine, version
 from .autograd.grad_mode import is_grad_enabled
 from . import backend
 from . import devices as _device
-from .conversion import TYPE_NAMES, dtype_of_type_name, parse_to
+from .conversion import TYPE_NAMES, dtype_of_type_name, numeric_array, parse_to
 from .backend import xp
 from .size import Size
 
@@ -26,9 +26,9 @@ def as_array(data, dtype=None):
     if backend.is_device_array(data):  # a CuPy array stays on its GPU
         array = data
     elif isinstance(data, (xp.ndarray, xp.generic)):
-        array = xp.asarray(data)
+        array = numeric_array(data)
     else:
-        array = xp.asarray(data)
+        array = numeric_array(data)
         if array.dtype.kind == "f" and dtype is None:  # (a dtype asked for is applied directly, below)
             array = array.astype(backend.default_dtype)
         elif array.dtype.kind in "iu":

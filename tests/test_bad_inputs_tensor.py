@@ -22,6 +22,10 @@ CASES = [
     ("movedim source out of range", lambda m: m.zeros(2, 3, 4).movedim(5, 0), "got 5"),
     ("movedim destination out of range", lambda m: m.zeros(2, 3, 4).movedim(0, -4), "got -4"),
     ("movedim repeated source", lambda m: m.zeros(2, 3, 4).movedim((0, 0), (1, 2)), "repeated dim"),
+    ("ragged nested list", lambda m: m.tensor([[1, 2], [3]]), "length"),
+    ("strings", lambda m: m.tensor(["a"]), "'a'"),
+    ("object array", lambda m: m.tensor(__import__("numpy").array([1, "a"], dtype=object)), "numpy.object_"),
+    ("from_numpy object array", lambda m: m.from_numpy(__import__("numpy").array([1, "a"], dtype=object)), "object_"),
     ("requires_grad on int", lambda m: m.ones(2, dtype=m.int64).requires_grad_(), "floating point"),
 ]
 
