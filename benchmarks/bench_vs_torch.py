@@ -25,6 +25,9 @@ Models (the same architecture in both frameworks; same initial weights are not n
 - ``char_lm``: one-hot characters (vocabulary 100) → LSTM 256 → Linear (ember.models.CharLM), 35 steps,
   batch 32, gradient-norm clipping at 1.0.
 
+``--models`` also takes ``char_lm_gru`` and ``char_lm_rnn`` (the same char-LM with the other cells), and
+``--convs`` adds conv2d forward + backward alone on seven shapes (ResNet-20's and VGG-small's among them).
+
 A training step is forward, cross-entropy, backward, (clipping,) SGD with momentum 0.9 and weight decay
 5e-4; ``--warmup`` untimed steps, then the median of ``--steps`` timed ones. The CNNs also report
 inference throughput: eval mode, no_grad, batch 256, images per second (median of ``--steps`` forwards).
@@ -51,12 +54,21 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMEWORKS = ("ember", "torch")
 MODELS = ("lenet5", "resnet20", "vgg_small", "char_lm")
+EXTRA_MODELS = ("char_lm_gru", "char_lm_rnn")  # only with --models: the other recurrent cells
+CELLS = {"char_lm": "lstm", "char_lm_gru": "gru", "char_lm_rnn": "rnn"}
 TITLES = {
     "lenet5": "LeNet-5, 28×28, batch 128",
     "resnet20": "CIFAR ResNet-20, 32×32, batch 128",
     "vgg_small": "VGG-small (64-64-M-128-128-M-256-256-M, BN), 32×32, batch 128",
     "char_lm": "char-LM, LSTM 256, vocab 100, 35 steps, batch 32, clip 1.0",
+    "char_lm_gru": "char-LM, GRU 256, vocab 100, 35 steps, batch 32, clip 1.0",
+    "char_lm_rnn": "char-LM, RNN (tanh) 256, vocab 100, 35 steps, batch 32, clip 1.0",
 }
+# --convs: conv2d forward + backward alone, (N, C, H, O, K, stride, padding): ResNet-20's three stages and its
+# stride-2 entry, VGG-small's first stage, and the earlier benchmark's wide and 1×1 cases.
+CONV_CASES = ((128, 16, 32, 16, 3, 1, 1), (128, 32, 16, 32, 3, 1, 1), (128, 64, 8, 64, 3, 1, 1),
+              (128, 16, 32, 32, 3, 2, 1), (128, 64, 32, 64, 3, 1, 1), (64, 32, 32, 32, 3, 1, 1),
+              (64, 64, 16, 64, 1, 1, 0))
 IMAGE_SHAPES = {"lenet5": (1, 28, 28), "resnet20": (3, 32, 32), "vgg_small": (3, 32, 32)}
 BATCH, INFER_BATCH = 128, 256
 VOCAB, HIDDEN, SEQ, LM_BATCH, CLIP = 100, 256, 35, 32, 1.0
@@ -132,16 +144,16 @@ def torch_models(torch):
             return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
     class CharLM(tnn.Module):
-        def __init__(self):
+        def __init__(self, cell):
             super().__init__()
-            self.rnn = tnn.LSTM(VOCAB, HIDDEN, batch_first=True)
+            self.rnn = {"lstm": tnn.LSTM, "gru": tnn.GRU, "rnn": tnn.RNN}[cell](VOCAB, HIDDEN, batch_first=True)
             self.decoder = tnn.Linear(HIDDEN, VOCAB)
 
         def forward(self, tokens):
             out, state = self.rnn(F.one_hot(tokens, VOCAB).float())
             return self.decoder(out), state
 
-    return {"lenet5": lenet5, "resnet20": ResNet20, "char_lm": CharLM}
+    return {"lenet5": lenet5, "resnet20": ResNet20, **{m: lambda c=c: CharLM(c) for m, c in CELLS.items()}}
 
 
 def vgg_small(nn):
@@ -163,8 +175,8 @@ def build_model(framework, lib, name):
         return torch_models(lib)[name]()
     from ember import models
 
-    if name == "char_lm":
-        return models.CharLM(VOCAB, hidden_size=HIDDEN, cell="lstm")
+    if name in CELLS:
+        return models.CharLM(VOCAB, hidden_size=HIDDEN, cell=CELLS[name])
     return models.create(name, num_classes=10)  # lenet5: 1×28×28; resnet20: 3×32×32 (their defaults)
 
 
@@ -189,7 +201,7 @@ def time_model(framework, lib, name, warmup, steps):
     params = list(model.parameters())
     opt = lib.optim.SGD(params, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
     cross_entropy, clip = lib.nn.functional.cross_entropy, lib.nn.utils.clip_grad_norm_
-    if name == "char_lm":
+    if name in CELLS:
         tokens = rng.integers(0, VOCAB, (LM_BATCH, SEQ + 1))
         x, y = lib.from_numpy(tokens[:, :-1].copy()), lib.from_numpy(tokens[:, 1:].copy())
         classes = VOCAB
@@ -206,7 +218,7 @@ def time_model(framework, lib, name, warmup, steps):
             out = out[0]
         loss = cross_entropy(out.reshape(-1, classes), y.reshape(-1))
         loss.backward()
-        if name == "char_lm":
+        if name in CELLS:
             clip(params, CLIP)
         opt.step()
         out_dtype[:] = [str(out.dtype), str(loss.dtype)]
@@ -225,6 +237,25 @@ def time_model(framework, lib, name, warmup, steps):
         result["infer_images_per_s"] = INFER_BATCH / (statistics.median(result["infer_ms"]) / 1e3)
     result["train_ms_median"] = statistics.median(result["train_ms"])
     return result
+
+
+def time_convs(lib, warmup, steps):
+    """conv2d forward + backward (input, weight and bias gradients) for each of CONV_CASES, median ms."""
+    import numpy as np
+
+    rng, cases = np.random.default_rng(0), {}
+    for n, c, h, o, k, stride, padding in CONV_CASES:
+        x, w, b = (lib.from_numpy(a).requires_grad_() for a in (
+            rng.standard_normal((n, c, h, h)).astype(np.float32),
+            (rng.standard_normal((o, c, k, k)) * 0.1).astype(np.float32), rng.standard_normal(o).astype(np.float32)))
+
+        def step():
+            x.grad = w.grad = b.grad = None
+            lib.nn.functional.conv2d(x, w, b, stride, padding).sum().backward()
+
+        label = f"x({n},{c},{h},{h}) w({o},{c},{k},{k}) s{stride} p{padding}"
+        cases[label] = statistics.median(median_ms(step, warmup, steps))
+    return {"conv_ms": cases}
 
 
 def read_idx(path):
@@ -313,6 +344,8 @@ def worker(args):
     lib = import_framework(args.framework, args.threads)
     if args.model == "info":
         result = describe(args.framework, lib)
+    elif args.model == "convs":
+        result = time_convs(lib, args.warmup, args.steps)
     elif args.model == "mnist":
         result = mnist_run(args.framework, lib, args.mnist_root, args.mnist_epochs)
     else:
@@ -363,6 +396,11 @@ def machine_report(info, args):
         + ", ".join(f"{v}={args.threads}" for v in THREAD_VARS) + "); float32; each framework in its own process, "
         f"{args.rounds} alternating round(s), {args.warmup} warm-up + {args.steps} timed steps each",
     ]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    lines.append(f"Load average (1 min) before the run: {load:.2f}")
+    if load > 0.5:  # two busy OpenMP threads on a busy core stall at every barrier: torch suffers most
+        lines.append(f"WARNING: the machine is busy (load {load:.2f}): timings will be noisy and torch's OpenMP "
+                     "threads are slowed most; rerun on a quiet machine for figures to publish.")
     slow = [v for v in SLOW_BLAS_VARS if v in os.environ]
     if slow:
         lines.append("WARNING: " + ", ".join(f"{v}={os.environ[v]}" for v in slow) + " is set: NumPy's OpenBLAS "
@@ -384,11 +422,12 @@ def spread(values, fmt):
 
 
 def pairs(runs, model, key):
-    """Per round: (ember value, torch value) of ``key`` for ``model``."""
+    """Per round: (ember value, torch value) of ``key`` (a field name, or a function of the run) for ``model``."""
     by_round = {}
     for r in runs:
-        if r["model"] == model and r.get(key) is not None:
-            by_round.setdefault(r["round"], {})[r["framework"]] = r[key]
+        value = key(r) if callable(key) else r.get(key)
+        if r["model"] == model and value is not None:
+            by_round.setdefault(r["round"], {})[r["framework"]] = value
     return [(v["ember"], v["torch"]) for _, v in sorted(by_round.items()) if len(v) == 2]
 
 
@@ -413,6 +452,15 @@ def tables(runs, models):
             e, t = zip(*p)
             out.append(f"| {TITLES[m].split(', batch')[0]} | {spread(e, '{:.0f}')} | {spread(t, '{:.0f}')} | "
                        f"{spread([b / a for a, b in p], '{:.2f}')} |")
+    convs = [r for r in runs if r["model"] == "convs"]
+    if convs:
+        out += ["", "conv2d forward + backward alone (sum of the output as the loss): median ms, median over rounds "
+                "(min–max).", "", "| input, weight, stride, padding | Ember ms | torch ms | Ember/torch |",
+                "|---|---|---|---|"]
+        for label in convs[0]["conv_ms"]:
+            p = pairs(convs, "convs", lambda r: r["conv_ms"][label])
+            e, t = zip(*p)
+            out.append(f"| {label} | {spread(e, 'ms')} | {spread(t, 'ms')} | {spread([a / b for a, b in p], '{:.2f}')} |")
     mnist = [r for r in runs if r["model"] == "mnist"]
     if mnist:
         out += ["", f"MNIST, LeNet-5 with `ember train lenet5 --dataset mnist`'s recipe: wall seconds until the test "
@@ -449,7 +497,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "MODEL"),
                         help="internal: run one framework on one model (or 'info' / 'mnist') and print JSON")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS + EXTRA_MODELS,
+                        help=f"default: {' '.join(MODELS)}")
+    parser.add_argument("--convs", action="store_true", help="also conv2d forward+backward alone, per shape")
     parser.add_argument("--rounds", type=int, default=3, help="alternating Ember/torch process pairs per model")
     parser.add_argument("--threads", type=int, default=2, help="threads for each framework (default 2)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per process (the median is used)")
@@ -464,8 +514,9 @@ def main(argv=None):
         parser.error("--rounds, --threads and --steps must be at least 1, --warmup at least 0")
     if args.worker:
         args.framework, args.model = args.worker
-        if args.framework not in FRAMEWORKS or args.model not in (*MODELS, "info", "mnist"):
-            parser.error(f"--worker: framework in {FRAMEWORKS}, model in {MODELS + ('info', 'mnist')}")
+        workers = MODELS + EXTRA_MODELS + ("info", "convs", "mnist")
+        if args.framework not in FRAMEWORKS or args.model not in workers:
+            parser.error(f"--worker: framework in {FRAMEWORKS}, model in {workers}")
         return worker(args)
     if args.mnist and not os.path.exists(os.path.join(args.mnist_root, "t10k-labels-idx1-ubyte")):
         parser.error(f"--mnist: no MNIST IDX files in {args.mnist_root}; fetch them with "
@@ -475,18 +526,21 @@ def main(argv=None):
     header = machine_report(info, args)
     print("\n".join(header), flush=True)
     runs = []
-    jobs = list(args.models) + (["mnist"] if args.mnist else [])
+    jobs = list(args.models) + (["convs"] if args.convs else []) + (["mnist"] if args.mnist else [])
     for rnd in range(args.rounds):
         order = FRAMEWORKS if rnd % 2 == 0 else FRAMEWORKS[::-1]
         for model in jobs:
             for fw in order:
                 result = run_child(fw, model, args)
                 result["round"] = rnd
+                result["load_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
                 runs.append(result)
-                shown = (f"{result['time_to_target_s']} s to 99 %" if model == "mnist"
-                         else f"{result['train_ms_median']:.1f} ms/step")
+                shown = {"mnist": f"{result.get('time_to_target_s')} s to 99 %", "convs": "done"}.get(
+                    model) or f"{result['train_ms_median']:.1f} ms/step"
                 print(f"  round {rnd + 1}/{args.rounds} {fw:<5} {model:<9} {shown}", file=sys.stderr, flush=True)
     print("\n" + "\n".join(tables(runs, args.models)), flush=True)
+    if hasattr(os, "getloadavg"):
+        print(f"\nLoad average (1 min) after the run: {os.getloadavg()[0]:.2f}")
     if args.json:
         write_json(args.json, {"machine": header, "info": info, "settings": vars(args), "runs": runs})
         print(f"\nraw timings: {args.json}")
