@@ -497,8 +497,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "MODEL"),
                         help="internal: run one framework on one model (or 'info' / 'mnist') and print JSON")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS + EXTRA_MODELS,
-                        help=f"default: {' '.join(MODELS)}")
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS + EXTRA_MODELS,
+                        help=f"default: {' '.join(MODELS)}; none with --mnist or --convs alone")
     parser.add_argument("--convs", action="store_true", help="also conv2d forward+backward alone, per shape")
     parser.add_argument("--rounds", type=int, default=3, help="alternating Ember/torch process pairs per model")
     parser.add_argument("--threads", type=int, default=2, help="threads for each framework (default 2)")

@@ -84,14 +84,17 @@ def test_mnist_table_reports_time_to_target_and_ratio():
     assert "| Ember | not reached |" in text and "Time-to-99 % ratio" not in text
 
 
-def test_machine_report_warns_about_the_slow_openblas_variables(monkeypatch):
+def test_machine_report_warns_about_the_slow_openblas_variables_and_a_busy_machine(monkeypatch):
     bench = load_script()
     info = {"ember": {"python": "3", "numpy": "2", "numpy_blas": "openblas", "ember": ROOT, "threads": 2},
             "torch": {"torch": "2.13", "torch_blas": "mkl", "threads": 2}}
     args = argparse.Namespace(threads=2, rounds=3, warmup=3, steps=10)
     monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
     monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (0.1, 0.1, 0.1))
     assert not any("WARNING" in line for line in bench.machine_report(info, args))
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (2.5, 1.0, 1.0))
+    assert any("WARNING: the machine is busy (load 2.50)" in line for line in bench.machine_report(info, args))
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     lines = bench.machine_report(info, args)
     assert any("WARNING" in line and "OPENBLAS_CORETYPE=Haswell" in line for line in lines)
