@@ -7,9 +7,9 @@ Why separate processes: torch's OpenMP pool and NumPy's OpenBLAS pool both busy-
 process each framework's threads spin against the other's and torch's LeNet step measured up to 3× slower
 than alone. Here the parent imports neither framework; it starts one child per (framework, model, round),
 ``python benchmarks/bench_vs_torch.py --worker FRAMEWORK MODEL``, which builds the model, times it and
-prints one line of JSON. The pairs alternate (Ember first in even rounds, torch first in odd ones) so both
-meet the same background load, and each ratio is taken within one round's pair. Reported: the median over
-rounds, and the spread (min–max) over rounds.
+prints one line of JSON. The pairs alternate (Ember first in rounds 1, 3, ..., torch first in rounds 2, 4,
+...) so both meet the same background load, and each ratio is taken within one round's pair. Reported: the
+median over rounds, and the spread (min–max) over rounds.
 
 Every child gets ``--threads`` threads (default 2): OMP/OPENBLAS/MKL_NUM_THREADS in its environment, and
 ``torch.set_num_threads`` / ``ember.set_num_threads``. float32 throughout. The command unsets
@@ -180,7 +180,7 @@ def build_model(framework, lib, name):
     return models.create(name, num_classes=10)  # lenet5: 1×28×28; resnet20: 3×32×32 (their defaults)
 
 
-def median_ms(fn, warmup, steps):
+def timed_ms(fn, warmup, steps):
     """Run ``fn`` ``warmup`` times untimed, then ``steps`` times; returns every timed call in ms."""
     for _ in range(warmup):
         fn()
@@ -224,7 +224,7 @@ def time_model(framework, lib, name, warmup, steps):
         out_dtype[:] = [str(out.dtype), str(loss.dtype)]
 
     model.train()
-    result = {"train_ms": median_ms(train_step, warmup, steps), "dtypes": out_dtype}
+    result = {"train_ms": timed_ms(train_step, warmup, steps), "dtypes": out_dtype}
     if name in IMAGE_SHAPES:
         xi = lib.from_numpy(rng.standard_normal((INFER_BATCH, *IMAGE_SHAPES[name])).astype(np.float32))
         model.eval()
@@ -233,7 +233,7 @@ def time_model(framework, lib, name, warmup, steps):
             with lib.no_grad():
                 model(xi)
 
-        result["infer_ms"] = median_ms(infer, max(1, warmup // 2), steps)
+        result["infer_ms"] = timed_ms(infer, max(1, warmup), steps)
         result["infer_images_per_s"] = INFER_BATCH / (statistics.median(result["infer_ms"]) / 1e3)
     result["train_ms_median"] = statistics.median(result["train_ms"])
     return result
@@ -254,7 +254,7 @@ def time_convs(lib, warmup, steps):
             lib.nn.functional.conv2d(x, w, b, stride, padding).sum().backward()
 
         label = f"x({n},{c},{h},{h}) w({o},{c},{k},{k}) s{stride} p{padding}"
-        cases[label] = statistics.median(median_ms(step, warmup, steps))
+        cases[label] = statistics.median(timed_ms(step, warmup, steps))
     return {"conv_ms": cases}
 
 
