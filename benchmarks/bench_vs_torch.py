@@ -433,10 +433,13 @@ def pairs(runs, model, key):
 
 def tables(runs, models):
     """Markdown tables: training ms, inference images/s and (when run) MNIST time-to-99 %."""
-    out = ["Training step (forward, loss, backward, SGD momentum 0.9 + weight decay 5e-4): median ms per step; "
-           "median over rounds (min–max). Ember/torch is the time ratio within each round: below 1, Ember is faster.",
-           "", "| model | Ember ms | torch ms | Ember/torch |", "|---|---|---|---|"]
-    for m in models:
+    out = []
+    trained = [m for m in models if pairs(runs, m, "train_ms_median")]
+    if trained:
+        out += ([""] if out else []) + ["Training step (forward, loss, backward, SGD momentum 0.9 + weight decay 5e-4): median ms per step; "
+                "median over rounds (min–max). Ember/torch is the time ratio within each round: below 1, Ember is "
+                "faster.", "", "| model | Ember ms | torch ms | Ember/torch |", "|---|---|---|---|"]
+    for m in trained:
         p = pairs(runs, m, "train_ms_median")
         if p:
             e, t = zip(*p)
@@ -444,7 +447,7 @@ def tables(runs, models):
                        f"{spread([a / b for a, b in p], '{:.2f}')} |")
     cnns = [m for m in models if m in IMAGE_SHAPES and pairs(runs, m, "infer_images_per_s")]
     if cnns:
-        out += ["", f"Inference (eval mode, no_grad, batch {INFER_BATCH}): images per second, median over rounds "
+        out += ([""] if out else []) + [f"Inference (eval mode, no_grad, batch {INFER_BATCH}): images per second, median over rounds "
                 "(min–max); Ember/torch is the time ratio (torch's images/s over Ember's).", "",
                 "| model | Ember images/s | torch images/s | Ember/torch |", "|---|---|---|---|"]
         for m in cnns:
@@ -454,7 +457,7 @@ def tables(runs, models):
                        f"{spread([b / a for a, b in p], '{:.2f}')} |")
     convs = [r for r in runs if r["model"] == "convs"]
     if convs:
-        out += ["", "conv2d forward + backward alone (sum of the output as the loss): median ms, median over rounds "
+        out += ([""] if out else []) + ["conv2d forward + backward alone (sum of the output as the loss): median ms, median over rounds "
                 "(min–max).", "", "| input, weight, stride, padding | Ember ms | torch ms | Ember/torch |",
                 "|---|---|---|---|"]
         for label in convs[0]["conv_ms"]:
@@ -463,8 +466,8 @@ def tables(runs, models):
             out.append(f"| {label} | {spread(e, 'ms')} | {spread(t, 'ms')} | {spread([a / b for a, b in p], '{:.2f}')} |")
     mnist = [r for r in runs if r["model"] == "mnist"]
     if mnist:
-        out += ["", f"MNIST, LeNet-5 with `ember train lenet5 --dataset mnist`'s recipe: wall seconds until the test "
-                f"accuracy (after each epoch) first reaches {MNIST_TARGET:.0%}.", "",
+        out += ([""] if out else []) + [f"MNIST, LeNet-5 with `ember train lenet5 --dataset mnist`'s recipe: wall seconds until the test "
+                f"accuracy (after each epoch) first reaches {MNIST_TARGET * 100:g} %.", "",
                 "| framework | time to 99 % (s) | epoch reached | seconds per epoch (training) | final test accuracy |",
                 "|---|---|---|---|---|"]
         for fw in FRAMEWORKS:
@@ -535,9 +538,14 @@ def main(argv=None):
                 result["round"] = rnd
                 result["load_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
                 runs.append(result)
-                shown = {"mnist": f"{result.get('time_to_target_s')} s to 99 %", "convs": "done"}.get(
-                    model) or f"{result['train_ms_median']:.1f} ms/step"
+                if model == "mnist":
+                    seconds = result["time_to_target_s"]
+                    shown = "99 % not reached" if seconds is None else f"{seconds:.1f} s to 99 %"
+                else:
+                    shown = "done" if model == "convs" else f"{result['train_ms_median']:.1f} ms/step"
                 print(f"  round {rnd + 1}/{args.rounds} {fw:<5} {model:<9} {shown}", file=sys.stderr, flush=True)
+                if any("float32" not in d for d in result.get("dtypes", ())):
+                    print(f"WARNING: {fw} {model} computed in {result['dtypes']}, not float32", flush=True)
     print("\n" + "\n".join(tables(runs, args.models)), flush=True)
     if hasattr(os, "getloadavg"):
         print(f"\nLoad average (1 min) after the run: {os.getloadavg()[0]:.2f}")
