@@ -497,14 +497,15 @@ def write_json(path, payload):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "MODEL"),
-                        help="internal: run one framework on one model (or 'info' / 'mnist') and print JSON")
+                        help="internal: run one framework on one model (or 'info', 'convs', 'mnist') and print JSON")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS + EXTRA_MODELS,
-                        help=f"default: {' '.join(MODELS)}; none with --mnist or --convs alone")
+                        help="none: only --mnist or --convs")
     parser.add_argument("--convs", action="store_true", help="also conv2d forward+backward alone, per shape")
     parser.add_argument("--rounds", type=int, default=3, help="alternating Ember/torch process pairs per model")
-    parser.add_argument("--threads", type=int, default=2, help="threads for each framework (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for each framework")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per process (the median is used)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--mnist", action="store_true", help="also MNIST time-to-99 %% (minutes per round)")
