@@ -111,6 +111,22 @@ def test_the_table_shows_forward_and_backward_rows_with_calls():
     assert len([l for l in short.splitlines() if l and not l.startswith(("-", "Name", "Self CPU time"))]) == 3
 
 
+def test_op_view_puts_forward_and_backward_side_by_side():
+    model = small_net()
+    with profiler.profile() as prof:
+        train_steps(model, 2)
+    ops = {r.key: r for r in prof.key_averages(group_by="op")}
+    assert set(ops) == {"Linear", "ReLU", "Sum"}  # engine, optimizer and labels are not ops
+    r = rows(prof)
+    assert ops["Linear"].forward_calls == 4 and ops["Linear"].backward_calls == 4
+    assert ops["Linear"].forward == pytest.approx(r["Linear"].self_cpu_time_total)
+    assert ops["Linear"].backward == pytest.approx(r["LinearBackward0"].self_cpu_time_total)
+    table = prof.key_averages(group_by="op").table(sort_by="total")
+    assert "Forward" in table and "Backward" in table and "not ops: " in table
+    line = next(l for l in table.splitlines() if l.startswith("ReLU "))
+    assert line.split()[1] == "2" and line.split()[4] == "2"
+
+
 def test_input_shapes_split_rows_when_recorded():
     model = small_net()
     with profiler.profile(record_shapes=True) as prof:
@@ -299,6 +315,7 @@ def test_with_stack_groups_by_the_callers_frames():
 # ---- schedule, start/stop, the cost-free path -----------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:Profiler won't be using warmup")  # torch's warning for warmup=0
 def test_schedule_matches_torch():
     for kwargs in (dict(wait=1, warmup=1, active=2), dict(wait=2, warmup=0, active=1, repeat=2),
                    dict(wait=0, warmup=2, active=3, repeat=1, skip_first=3)):

@@ -20,6 +20,7 @@ whole pass, whose self time is the engine's remaining bookkeeping), ``Optimizer.
 and prints both tables to stderr at exit (environment.py).
 """
 
+from .by_op import OpEventAvg, OpList
 from .events import EventList, FunctionEvent, FunctionEventAvg
 from .layers import LayerEventAvg, LayerList
 from .profile import (

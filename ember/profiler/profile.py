@@ -25,6 +25,7 @@ import warnings
 
 from ..autograd import profiling
 from .events import EventList, FunctionEvent, FunctionEventAvg
+from .by_op import op_rows
 from .layers import layer_rows
 from .recorder import LABEL, MODULE, Recorder
 
@@ -201,13 +202,17 @@ class profile:
         return self.recorder
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0, group_by=None):
-        """One row per event name (torch's FunctionEventAvg), or per layer with ``group_by="layer"``."""
+        """One row per event name (torch's FunctionEventAvg); ``group_by="op"``: one row per Function with its
+        forward and backward time side by side; ``group_by="layer"``: one row per module path."""
         rec = self._require()
         if group_by == "layer":
             return layer_rows(rec.layers, self.self_cpu_time_total, self.record_shapes)
-        if group_by not in (None, "op"):
-            raise ValueError(f"key_averages(group_by={group_by!r}): expected None (one row per op and backward node) "
-                             "or 'layer' (one row per module path)")
+        if group_by == "op":
+            return op_rows(rec.stats, self.self_cpu_time_total)
+        if group_by is not None:
+            raise ValueError(f"key_averages(group_by={group_by!r}): expected None (one row per op and backward node), "
+                             "'op' (one row per Function, forward and backward side by side) or 'layer' (one row "
+                             "per module path)")
         if group_by_input_shape and not self.record_shapes:
             raise ValueError("key_averages(group_by_input_shape=True) needs profile(record_shapes=True)")
         if group_by_stack_n and not self.with_stack:
