@@ -229,6 +229,11 @@ def test_two_roots_keep_their_own_rows():
     assert keys == ["Sequential", "0", "1", "2", "Sequential#2", "Sequential#2.0", "CrossEntropyLoss"]
     layers = {r.key: r for r in prof.key_averages(group_by="layer")}
     assert layers["Sequential#2.0"].depth == 1 and layers["Sequential#2"].self_backward == 0
+    with profiler.profile() as prof:
+        for _ in range(3):
+            nn.ReLU()(ember.randn(2))  # a module made per call, at the top: one row, not one per object
+    assert [(r.key, r.count) for r in prof.key_averages(group_by="layer")] == [("ReLU", 3)]
+    assert prof.recorder.roots == {}
 
 
 # ---- labels, custom functions, traces ------------------------------------------------------------------------

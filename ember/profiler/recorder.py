@@ -59,7 +59,7 @@ class Recorder:
         self.events = [] if keep_events else None  # (name, kind, start, total, self, shapes, layer, memory, stack)
         self.open = []  # per open event: [time of the events inside it, memory of the events inside it]
         self.modules = []  # per running module: [path, time of the modules inside it, root entry]
-        self.roots = {}  # id(root module) -> (module, label, {id(child): name}, prefix)
+        self.roots = {}  # id(root module with children) -> (module, label, {id(child): name}, prefix)
         self.root_labels = {}  # label -> count, to tell two roots of one class apart
 
     # ---- timing primitives -------------------------------------------------------------------------------
@@ -181,6 +181,9 @@ class Recorder:
         named by its class: ``ResNet``), and the root's entry."""
         if not self.modules:
             entry = self.roots.get(id(module))
+            if entry is None and not module._modules:  # a loss or a layer called alone: one row per class
+                label = type(module).__name__          # (nothing kept: such modules are often made per call)
+                return label, (None, label, {}, "")
             if entry is None:
                 label = type(module).__name__
                 seen = self.root_labels.get(label, 0)
