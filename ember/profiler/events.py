@@ -73,7 +73,9 @@ class EventList(list):
     def table(self, sort_by=None, row_limit=100, max_name_column_width=55, max_shapes_column_width=80,
               header=None, top_level_events_only=False, **ignored):
         """torch's table: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg, [memory], calls,
-        [input shapes]. ``sort_by`` is one of SORT_KEYS (descending); ``row_limit`` keeps the first rows."""
+        [input shapes]. ``sort_by`` is one of SORT_KEYS (descending); ``row_limit`` keeps the first rows.
+        torch's other display options (``max_src_column_width``, ``time_unit``, ``top_level_events_only``)
+        are accepted and change nothing: times pick their own unit, as torch's default does."""
         rows = sort_rows(self, sort_by)
         grand = sum(e.self_cpu_time_total for e in self) or 1.0
         columns = [("Name", max_name_column_width, "<"), ("Self CPU %", 12, ">"), ("Self CPU", 12, ">"),

@@ -12,7 +12,9 @@ layer of an op is the innermost module running when the op's forward runs; a bac
 layer of the forward that created it (the name is stored on the graph node), so a layer's backward time
 is the time of the nodes its forward created.
 
-Only the thread that started the profile is recorded: the stacks below describe one call stack.
+Only the thread that started the profile is recorded: the stacks below describe one call stack. In
+anomaly mode (``ember.autograd.detect_anomaly``) the backward nodes run with their NaN checks and are not
+timed one by one; their time shows in the engine's ``autograd::engine::backward`` row.
 """
 
 import threading
