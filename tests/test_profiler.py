@@ -454,3 +454,19 @@ def test_ember_profile_prints_the_tables_at_exit(tmp_path):
     assert json.loads((tmp_path / "t.json").read_text())["traceEvents"]
     quiet = run_program({"EMBER_PROFILE": "0"}, tmp_path)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_torch_autograd_profiler_path():
+    import ember.autograd.profiler as legacy
+
+    model = small_net()
+    with legacy.profile(record_shapes=True) as prof:
+        with legacy.record_function("fwd"):
+            model(ember.randn(3, 4)).sum().backward()
+    assert rows(prof)["fwd"].count == 1 and rows(prof)["LinearBackward0"].count == 2
+    assert "Linear" in prof.table(sort_by="cpu_time_total")
+    assert prof.total_average().self_cpu_time_total == pytest.approx(prof.self_cpu_time_total)
+    with legacy.profile(enabled=False) as off:
+        model(ember.randn(3, 4))
+    assert off.recorder is None and profiling.recorder is None
+    assert ember.autograd.profiler is legacy

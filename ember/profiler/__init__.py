@@ -32,3 +32,7 @@ from .profile import (
     supported_activities,
     tensorboard_trace_handler,
 )
+
+from . import legacy as _legacy
+
+_legacy.register()  # torch.autograd.profiler's path: ember.autograd.profiler
