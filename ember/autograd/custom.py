@@ -25,7 +25,7 @@ input of ``forward`` (``None`` where an input needs none). The newer form, ``for
 plus ``setup_context(ctx, inputs, output)``, works too.
 """
 
-from . import anomaly, version
+from . import anomaly, profiling, version
 from .function import Context
 from .function import Function as ArrayFunction
 from .grad_mode import is_grad_enabled, no_grad
@@ -57,27 +57,9 @@ class Function(ArrayFunction):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        parents = tuple(a if isinstance(a, Tensor) else None for a in args)
-        needs = tuple(p is not None and p.requires_grad for p in parents)
-        ctx = Context(cls, needs)
-        with no_grad():
-            if cls._uses_setup_context():
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args, **kwargs)
-        if not (any(needs) and is_grad_enabled()):
-            return output
-        outputs = output if isinstance(output, tuple) else (output,)
-        ctx.parents = parents
-        if ctx._saved:
-            ctx._versions = version.snapshot(ctx._saved)
-        if anomaly.enabled:
-            anomaly.remember_forward(ctx)
-        ctx.outputs_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs)
-        frozen = getattr(ctx, "non_differentiable", ())
-        wrapped = tuple(_output(o, ctx, i, frozen) for i, o in enumerate(outputs))
-        return wrapped if isinstance(output, tuple) else wrapped[0]
+        if profiling.recorder is not None:
+            return profiling.recorder.forward(cls, _apply, args, kwargs)
+        return _apply(cls, args, kwargs)
 
     @classmethod
     def run_backward(cls, ctx, *grad_outputs):
@@ -112,6 +94,31 @@ class Function(ArrayFunction):
 
     def name(self):
         return f"{type(self).__name__}Backward"
+
+
+def _apply(cls, args, kwargs):
+    """Function.apply's work (a function of its own, so the profiler can time it)."""
+    parents = tuple(a if isinstance(a, Tensor) else None for a in args)
+    needs = tuple(p is not None and p.requires_grad for p in parents)
+    ctx = Context(cls, needs)
+    with no_grad():
+        if cls._uses_setup_context():
+            output = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, output)
+        else:
+            output = cls.forward(ctx, *args, **kwargs)
+    if not (any(needs) and is_grad_enabled()):
+        return output
+    outputs = output if isinstance(output, tuple) else (output,)
+    ctx.parents = parents
+    if ctx._saved:
+        ctx._versions = version.snapshot(ctx._saved)
+    if anomaly.enabled:
+        anomaly.remember_forward(ctx)
+    ctx.outputs_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs)
+    frozen = getattr(ctx, "non_differentiable", ())
+    wrapped = tuple(_output(o, ctx, i, frozen) for i, o in enumerate(outputs))
+    return wrapped if isinstance(output, tuple) else wrapped[0]
 
 
 def _output(out, ctx, index, frozen):

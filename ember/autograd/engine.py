@@ -13,7 +13,7 @@
 import weakref
 
 from ..backend import writeable, xp
-from . import anomaly
+from . import anomaly, profiling
 from .hooks import leaf_hooks, run_hooks
 
 
@@ -132,6 +132,9 @@ def run(roots, retain_graph=False, capture=None):
     Without ``capture``, leaves accumulate into ``.grad``. With ``capture`` (a sequence of tensors), nothing
     touches ``.grad``: the gradients reaching those tensors are returned instead, in order (None if none).
     """
+    prof = profiling.recorder  # the profiler, when one runs: it times each node and the engine's own work
+    if prof is not None:
+        started = prof.begin()
     pending = {}  # node -> {output index: gradient summed so far}
     # Memory (ids of base arrays) that a leaf's .grad may not share: the caller's gradient, and every buffer
     # already stored as some leaf's .grad in this pass. Backward passes views on (reshape, transpose, the
@@ -182,7 +185,12 @@ def run(roots, retain_graph=False, capture=None):
         slots[i] = seed if i not in slots else slots[i] + seed
         nodes.append(tensor._ctx)
 
-    for node in reversed(_topological_order(nodes)):
+    if prof is not None:
+        sort_started = prof.begin()
+    order = _topological_order(nodes)
+    if prof is not None:
+        prof.end("autograd::engine::topological_sort", "engine", sort_started)
+    for node in reversed(order):
         slots = pending.pop(node, None)
         if slots is None:  # no consumer sent a gradient this way
             continue
@@ -205,6 +213,8 @@ def run(roots, retain_graph=False, capture=None):
                     t._accumulate_grad(slots[i].copy())
         if anomaly.enabled:
             input_grads = _backward_watched(node, grads)
+        elif prof is not None:
+            input_grads = prof.backward(node, grads)
         else:
             input_grads = node.function.run_backward(node, *grads)
         if not isinstance(input_grads, tuple):
@@ -212,11 +222,17 @@ def run(roots, retain_graph=False, capture=None):
         parents = node.parents
         if not retain_graph:
             node.release()
+        if prof is not None:
+            deliver_started = prof.begin()
         for parent, grad in zip(parents, input_grads):
             if parent is not None and grad is not None and parent.requires_grad:
                 deliver(parent, grad)
+        if prof is not None:
+            prof.end("autograd::engine::accumulate_grad", "engine", deliver_started)
     for parent, grad in hooked.values():
         accumulate(parent, run_hooks(leaf_hooks(parent), grad))
+    if prof is not None:
+        prof.end("autograd::engine::backward", "engine", started)
     if capture is not None:
         return [captured.get(id(t)) for t in capture]
     return None

@@ -21,7 +21,7 @@ A backward never writes into the gradients it receives: the add gate hands the s
 """
 
 from ..backend import xp
-from . import anomaly, version
+from . import anomaly, profiling, version
 from .grad_mode import is_grad_enabled
 
 
@@ -161,33 +161,40 @@ class Function:
         """
         if Function.tracer is not None:
             return Function.tracer(cls, args, kwargs)
-        parents = tuple(a if isinstance(a, Tensor) else None for a in args)
-        arrays = tuple(a.array if isinstance(a, Tensor) else a for a in args)
-        needs = tuple(p is not None and p.requires_grad for p in parents)
-        record = any(needs) and is_grad_enabled()
-        ctx = Context(cls, needs)
-        out = cls.forward(ctx, *arrays, **kwargs)
-        # NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs and from 1-D @ 1-D; a Tensor
-        # always holds an array (it has flags, can be written in place, and .numpy() gives an ndarray).
-        out = tuple(_as_array(o) for o in out) if isinstance(out, tuple) else _as_array(out)
-        if not record:
-            if isinstance(out, tuple):
-                return tuple(Tensor(o) for o in out)
-            return Tensor(out)
-        ctx.parents = parents
-        if ctx._saved:
-            ctx._versions = version.snapshot(ctx._saved)
-        if anomaly.enabled:
-            anomaly.remember_forward(ctx)
+        if profiling.recorder is not None:
+            return profiling.recorder.forward(cls, _apply, args, kwargs)
+        return _apply(cls, args, kwargs)
+
+
+def _apply(cls, args, kwargs):
+    """Function.apply's work (a function of its own, so the profiler can time it)."""
+    parents = tuple(a if isinstance(a, Tensor) else None for a in args)
+    arrays = tuple(a.array if isinstance(a, Tensor) else a for a in args)
+    needs = tuple(p is not None and p.requires_grad for p in parents)
+    record = any(needs) and is_grad_enabled()
+    ctx = Context(cls, needs)
+    out = cls.forward(ctx, *arrays, **kwargs)
+    # NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs and from 1-D @ 1-D; a Tensor
+    # always holds an array (it has flags, can be written in place, and .numpy() gives an ndarray).
+    out = tuple(_as_array(o) for o in out) if isinstance(out, tuple) else _as_array(out)
+    if not record:
         if isinstance(out, tuple):
-            # Integer outputs (indices, counts) carry no gradient and stay outside the graph.
-            ctx.outputs_meta = tuple((o.shape, o.dtype) for o in out)
-            return tuple(
-                Tensor._from_function(o, ctx, i) if o.dtype.kind == "f" else Tensor(o) for i, o in enumerate(out)
-            )
-        if out.dtype.kind != "f":  # x.long(), x.bool(): an integer result has no gradient, as in torch
-            return Tensor(out)
-        return Tensor._from_function(out, ctx, 0)
+            return tuple(Tensor(o) for o in out)
+        return Tensor(out)
+    ctx.parents = parents
+    if ctx._saved:
+        ctx._versions = version.snapshot(ctx._saved)
+    if anomaly.enabled:
+        anomaly.remember_forward(ctx)
+    if isinstance(out, tuple):
+        # Integer outputs (indices, counts) carry no gradient and stay outside the graph.
+        ctx.outputs_meta = tuple((o.shape, o.dtype) for o in out)
+        return tuple(
+            Tensor._from_function(o, ctx, i) if o.dtype.kind == "f" else Tensor(o) for i, o in enumerate(out)
+        )
+    if out.dtype.kind != "f":  # x.long(), x.bool(): an integer result has no gradient, as in torch
+        return Tensor(out)
+    return Tensor._from_function(out, ctx, 0)
 
 
 def _as_array(out):

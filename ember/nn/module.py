@@ -14,6 +14,7 @@ from .. import devices as _device
 from ..conversion import parse_to
 from ..tensor import Tensor
 from ..autograd.hooks import RemovableHandle as _Handle
+from ..autograd import profiling as _profiling
 from .parameter import Buffer, Parameter
 
 
@@ -28,6 +29,24 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         return super().__repr__()
 
     __str__ = __repr__
+
+
+def _call(module, args, kwargs):
+    """``Module.__call__``: the forward pre-hooks, ``forward``, the forward hooks."""
+    for hook in list(module._forward_pre_hooks.values()):
+        result = hook(module, args)
+        if result is not None:
+            args = result if isinstance(result, tuple) else (result,)
+    try:
+        out = module.forward(*args, **kwargs)
+    except (ValueError, RuntimeError, IndexError, TypeError, AssertionError, ArithmeticError) as exc:
+        _name_the_layer(exc, module)
+        raise
+    for hook in list(module._forward_hooks.values()):
+        result = hook(module, args, out)
+        if result is not None:
+            out = result
+    return out
 
 
 def _addindent(text, spaces):
@@ -55,20 +74,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        try:
-            out = self.forward(*args, **kwargs)
-        except (ValueError, RuntimeError, IndexError, TypeError, AssertionError, ArithmeticError) as exc:
-            _name_the_layer(exc, self)
-            raise
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
+        if _profiling.recorder is not None:  # ember.profiler names the layer its ops run in
+            return _profiling.recorder.module(self, _call, args, kwargs)
+        return _call(self, args, kwargs)
 
     # ---- registration -----------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import functools
 import warnings
 from collections import defaultdict
 
+from ..autograd import profiling
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import writeable, xp
 from ..tensor import Tensor
@@ -54,6 +55,20 @@ def _marks_step_called(step):
                     if p.grad is not None:
                         p._bump_version()
         return loss
+
+    return wrapper
+
+
+def _profiled(method):
+    """Time ``step`` / ``zero_grad`` under torch's label (``Optimizer.step#SGD.step``) while ember.profiler runs."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if profiling.recorder is None:
+            return method(self, *args, **kwargs)
+        with profiling.scope(f"Optimizer.{name}#{type(self).__name__}.{name}"):
+            return method(self, *args, **kwargs)
 
     return wrapper
 
@@ -110,7 +125,7 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
-            cls.step = _marks_step_called(cls.__dict__["step"])
+            cls.step = _profiled(_marks_step_called(cls.__dict__["step"]))
 
     @property
     def _name(self):
@@ -195,6 +210,7 @@ class Optimizer:
 
     # ---- gradients and the step ----------------------------------------------------------------------------
 
+    @_profiled
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: drop them (the default: saves memory, and a parameter whose grad stays None
         is skipped by ``step``) or fill them with zeros in place."""
@@ -209,6 +225,7 @@ class Optimizer:
                 else:  # a read-only array someone assigned: replace rather than fail
                     p.grad = Tensor(xp.zeros_like(p.grad.array))
 
+    @_profiled
     def step(self, closure=None):
         """Update every parameter that has a gradient, in place; return ``closure()``'s loss if given.
 
