@@ -15,7 +15,9 @@ and backward is two more matrix products:
 With ``groups`` the channels split into independent groups and the GEMM becomes a batch of ``groups``
 GEMMs.
 
-Memory layout: inside this file images are kept as (C, H, W, N), the sample index varying fastest.
+Conv2d itself works in torch's (N, C, H, W) layout, in shards of the batch (see the note above Conv2d).
+The transposed convolution and fold/unfold use the helpers below in another layout: images kept as
+(C, H, W, N), the sample index varying fastest.
 Every copy im2col makes and every add col2im makes then runs over N contiguous numbers at a time, instead
 of over OW (often only 5 to 30): four to five times faster for the small images of a CNN's later layers.
 The output leaves as an (N, O, OH, OW) view of that memory, with no copy; the next layers work on any
@@ -24,6 +26,7 @@ layout, and the next convolution finds its input already in this order.
 
 from ..autograd.function import Function
 from ..backend import as_strided, xp
+from ..parallel import run, shards
 from .validate import ArgumentError, ShapeError, non_negative, positive, same_dtype, tensor_input
 from .window import output_size, pair, single as _single
 
@@ -66,8 +69,82 @@ def col2im(cols, padded_shape, kernel, out_hw, stride, dilation):
     return dx
 
 
+# ---- Conv2d: NCHW, in shards of the batch ---------------------------------------------------------------
+#
+# Conv2d keeps torch's (N, C, H, W) layout and works one shard of a few images at a time, on every core
+# (ember/parallel.py). Per image the GEMM  W (O, C·KH·KW) @ cols (C·KH·KW, OH·OW)  writes its output
+# already in (O, OH, OW) order, so the output is a contiguous NCHW array with no transpose, the gradient
+# arriving in backward is read in that same order, and a shard's columns (a few MiB) stay in its core's
+# cache. Backward rebuilds a shard's columns from the saved input instead of keeping the whole batch's
+# (nine times the input for a 3×3 kernel) alive between forward and backward.
+
+#: Images per shard are chosen so that one shard's columns take about this many bytes (at least one image).
+SHARD_BYTES = 2 << 20
+
+
+def images_per_shard(rows, out_hw, itemsize):
+    """How many images a shard holds when each image's columns are ``rows`` × OH·OW numbers."""
+    return max(1, SHARD_BYTES // max(1, rows * out_hw[0] * out_hw[1] * itemsize))
+
+
+def padded(x, pads):
+    """x (n, C, H, W) inside a zero border (top, bottom, left, right); x itself when there is none."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    n, c, h, w = x.shape
+    out = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    out[:, :, top : top + h, left : left + w] = x
+    return out
+
+
+def im2col_nchw(x_pad, kernel, out_hw, stride, dilation, groups):
+    """Padded x (n, C, Hp, Wp) -> columns (n, G, C/G·KH·KW, OH·OW): row (c, i, j) of image m holds
+    x_pad[m, c, s·y + d·i, s·x + d·j] for every output pixel (y, x). One copy of a strided view (none
+    for a 1×1, stride-1 kernel on a contiguous input: then the columns are the image itself)."""
+    n, c = x_pad.shape[:2]
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    s_n, s_c, s_h, s_w = x_pad.strides
+    patches = as_strided(x_pad, (n, c, kh, kw, oh, ow), (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
+    return patches.reshape(n, groups, (c // groups) * kh * kw, oh * ow)
+
+
+def _taps(i, d, s, pad, size, out):
+    """For kernel offset i along one axis: (first output index, end, first input index) of the outputs
+    whose tap lands inside the unpadded input (input index s·y + d·i - pad in [0, size)); None if none."""
+    first = max(0, -((d * i - pad) // s))  # ceil((pad - d·i) / s)
+    end = min(out, (size - 1 + pad - d * i) // s + 1)
+    return None if end <= first else (first, end, s * first + d * i - pad)
+
+
+def col2im_nchw(dcols, dx, kernel, out_hw, stride, dilation, pads):
+    """Add columns (n, C, KH, KW, OH, OW) back into dx (n, C, H, W), zeroed first: the adjoint of im2col.
+
+    One strided add per kernel offset, clipped to the unpadded image, so there is no padded temporary to
+    crop afterwards."""
+    n, c, h, w = dx.shape
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    dx[...] = 0
+    for i in range(kh):
+        rows = _taps(i, dh, sh, pads[0], h, oh)
+        if rows is None:
+            continue
+        y0, y1, r0 = rows
+        for j in range(kw):
+            columns = _taps(j, dw, sw, pads[2], w, ow)
+            if columns is None:
+                continue
+            x0, x1, c0 = columns
+            dx[:, :, r0 : r0 + sh * (y1 - y0 - 1) + 1 : sh, c0 : c0 + sw * (x1 - x0 - 1) + 1 : sw] += (
+                dcols[:, :, i, j, y0:y1, x0:x1])
+
+
 class Conv2d(Function):
-    """out[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] + b[o]  (cross-correlation)."""
+    """out[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] + b[o]  (cross-correlation).
+
+    Per shard of images (see above): cols = im2col(x), out = W @ cols; backward dW = Σ dout @ colsᵀ
+    (shard partial sums added in shard order), dcols = Wᵀ @ dout, dx = col2im(dcols).
+    """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
@@ -77,32 +154,64 @@ class Conv2d(Function):
             output_size(h, kh, stride[0], pads[0], pads[1], dilation[0]),
             output_size(w, kw, stride[1], pads[2], pads[3], dilation[1]),
         )
-        x_pad = batch_last_padded(x, pads)
-        cols = im2col(x_pad, (kh, kw), out_hw, stride, dilation).reshape(groups, cg * kh * kw, -1)
-        out = xp.matmul(weight.reshape(groups, o // groups, -1), cols).reshape(o, *out_hw, n)
-        if bias is not None:
-            out += bias.reshape(o, 1, 1, 1)
-        ctx.save(cols if ctx.needs_input_grad[1] else None, weight)
-        ctx.geometry = (x_pad.shape, (h, w), (kh, kw), out_hw, stride, dilation, pads, groups)
-        return out.transpose(3, 0, 1, 2)
+        geometry = ((kh, kw), out_hw, stride, dilation, groups)
+        w_g = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G·KH·KW)
+        out = xp.empty((n, o) + out_hw, dtype=xp.result_type(x, weight))
+
+        def shard(span):
+            a, b = span
+            cols = im2col_nchw(padded(x[a:b], pads), *geometry)  # (m, G, C/G·KH·KW, OH·OW)
+            piece = out[a:b].reshape(b - a, groups, o // groups, -1)
+            xp.matmul(w_g, cols, out=piece)
+            if bias is not None:
+                piece += bias.reshape(groups, o // groups, 1)
+
+        run(shard, shards(n, images_per_shard(cg * kh * kw * groups, out_hw, out.itemsize)))
+        ctx.save(x if ctx.needs_input_grad[1] else None, weight)
+        ctx.geometry = (x.shape, pads, geometry)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved
-        padded_shape, (h, w), kernel, out_hw, stride, dilation, pads, groups = ctx.geometry
+        x, weight = ctx.saved
+        x_shape, pads, geometry = ctx.geometry
+        kernel, out_hw, stride, dilation, groups = geometry
+        n, c = x_shape[:2]
         o = weight.shape[0]
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dout = grad.transpose(1, 2, 3, 0).reshape(groups, o // groups, -1)  # (O, OH·OW·N), as the columns
-        dx = dw = db = None
-        if need_w:
-            dw = weight_gradient(cols, dout, weight.shape)
-        if need_b:
-            db = grad.sum(axis=(0, 2, 3))
-        if need_x:
-            dx_pad = input_gradient(weight, dout, padded_shape, kernel, out_hw, stride, dilation, groups)
-            top, left = pads[0], pads[2]
-            dx = dx_pad[:, top : top + h, left : left + w, :].transpose(3, 0, 1, 2)
+        w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G·KH·KW, O/G)
+        dx = xp.empty(x_shape, dtype=grad.dtype) if need_x else None
+
+        def shard(span):
+            a, b = span
+            dout = grad[a:b].reshape(b - a, groups, o // groups, -1)  # (m, G, O/G, OH·OW)
+            dw = db = None
+            if need_w:
+                cols = im2col_nchw(padded(x[a:b], pads), *geometry)
+                dw = xp.matmul(dout, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, O/G, C/G·KH·KW)
+            if need_b:
+                db = dout.sum(axis=(0, 3)).reshape(o)
+            if need_x:
+                dcols = xp.matmul(w_t, dout)  # (m, G, C/G·KH·KW, OH·OW)
+                col2im_nchw(dcols.reshape((b - a, c) + kernel + out_hw), dx[a:b], kernel, out_hw, stride,
+                            dilation, pads)
+            return dw, db
+
+        parts = run(shard, shards(n, images_per_shard(weight[0].size * groups, out_hw, grad.itemsize)))
+        dw = _ordered_sum([p[0] for p in parts], weight.shape, weight.dtype) if need_w else None
+        db = _ordered_sum([p[1] for p in parts], (o,), grad.dtype) if need_b else None
         return dx, dw, db
+
+
+def _ordered_sum(parts, shape, dtype):
+    """Σ parts, added in shard order (the same bits on every run, whatever the thread count), as ``shape``;
+    zeros for an empty batch."""
+    if not parts:
+        return xp.zeros(shape, dtype=dtype)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total.reshape(shape)
 
 
 def weight_gradient(cols, dout, weight_shape):
