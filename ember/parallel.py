@@ -125,3 +125,32 @@ def _reset_after_fork():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+#: A shard of element-wise work or of a normalisation holds about this many bytes: small enough to stay
+#: in one core's cache while a few passes go over it.
+CHUNK_BYTES = 1 << 20
+
+
+def per_shard(item_bytes, target=CHUNK_BYTES):
+    """How many items of ``item_bytes`` bytes make one shard of about ``target`` bytes (at least one)."""
+    return max(1, int(target // max(1, item_bytes)))
+
+
+def flat_chunks(*arrays):
+    """Whether ``arrays`` can be cut into flat chunks: all C-contiguous and of one size; and the chunks."""
+    size = arrays[0].size
+    if any(not a.flags.c_contiguous or a.size != size for a in arrays):
+        return None
+    return shards(size, per_shard(arrays[0].itemsize))
+
+
+def elementwise(fn, out, *arrays):
+    """``fn(out_part, *array_parts)`` over flat chunks of C-contiguous arrays of one size, on the pool;
+    ``fn`` writes its part of ``out``. Returns False (and does nothing) when the arrays cannot be chunked."""
+    spans = flat_chunks(out, *arrays)
+    if spans is None:
+        return False
+    flats = [a.reshape(-1) for a in (out,) + arrays]
+    run(lambda span: fn(*(f[span[0] : span[1]] for f in flats)), spans)
+    return True

@@ -93,7 +93,12 @@ def padded(x, pads):
     if not any(pads):
         return x
     n, c, h, w = x.shape
-    out = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    out = xp.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    # Only the border is zeroed: zeros() would write every number once more than the copy below does.
+    out[:, :, :top] = 0
+    out[:, :, top + h :] = 0
+    out[:, :, top : top + h, :left] = 0
+    out[:, :, top : top + h, left + w :] = 0
     out[:, :, top : top + h, left : left + w] = x
     return out
 
@@ -139,11 +144,49 @@ def col2im_nchw(dcols, dx, kernel, out_hw, stride, dilation, pads):
                 dcols[:, :, i, j, y0:y1, x0:x1])
 
 
+def padded_wide(x, pads, extra_rows):
+    """x (n, C, H, W) inside a zero border, with ``extra_rows`` more zero rows at the bottom (see
+    ``wide_columns``): (n, C, top + H + bottom + extra_rows, left + W + right)."""
+    top, bottom, left, right = pads
+    return padded(x, (top, bottom + extra_rows, left, right))
+
+
+def wide_columns(x_pad, kernel, out_h, dilation, groups):
+    """Stride-1 columns over whole padded rows: (n, G, C/G·KH·KW, OH·Wp).
+
+    With stride 1, row (c, i, j) of the columns, read over the full padded width Wp instead of the OW
+    outputs, is one contiguous run of the flattened image: x_pad[c].flat[d·i·Wp + d·j :][: OH·Wp]. So the
+    copy runs over OH·Wp numbers at a time (not OW), and the GEMM makes Wp - OW extra output columns per
+    row, which are dropped. The last run reads up to d·(KW-1) numbers past the padded image: ``x_pad``
+    carries one extra zero row for them (``padded_wide``).
+    """
+    n, c, _, wp = x_pad.shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    s_n, s_c, s_h, s_w = x_pad.strides
+    runs = as_strided(x_pad, (n, c, kh, kw, out_h * wp), (s_n, s_c, s_h * dh, s_w * dw, s_w))
+    return runs.reshape(n, groups, (c // groups) * kh * kw, out_h * wp)
+
+
+def col2im_wide(dcols, dx_pad, kernel, out_h, dilation):
+    """The adjoint of ``wide_columns``: add dcols (n, C, KH, KW, OH·Wp) into dx_pad (n, C, Hp + 1, Wp),
+    zeroed first; one add of OH·Wp-long runs per kernel offset. The dropped columns must hold zeros."""
+    n, c, hp1, wp = dx_pad.shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    flat = dx_pad.reshape(n, c, hp1 * wp)
+    flat[...] = 0
+    length = out_h * wp
+    for i in range(kh):
+        for j in range(kw):
+            start = dh * i * wp + dw * j
+            flat[:, :, start : start + length] += dcols[:, :, i, j]
+
+
 class Conv2d(Function):
     """out[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] + b[o]  (cross-correlation).
 
     Per shard of images (see above): cols = im2col(x), out = W @ cols; backward dW = Σ dout @ colsᵀ
-    (shard partial sums added in shard order), dcols = Wᵀ @ dout, dx = col2im(dcols).
+    (shard partial sums added in shard order), dcols = Wᵀ @ dout, dx = col2im(dcols). Stride-1
+    convolutions take their columns over whole padded rows (``wide_columns``).
     """
 
     @staticmethod
@@ -155,46 +198,69 @@ class Conv2d(Function):
             output_size(w, kw, stride[1], pads[2], pads[3], dilation[1]),
         )
         geometry = ((kh, kw), out_hw, stride, dilation, groups)
+        wide = tuple(stride) == (1, 1) and (kh, kw) != (1, 1)
         w_g = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G·KH·KW)
         out = xp.empty((n, o) + out_hw, dtype=xp.result_type(x, weight))
 
         def shard(span):
             a, b = span
-            cols = im2col_nchw(padded(x[a:b], pads), *geometry)  # (m, G, C/G·KH·KW, OH·OW)
             piece = out[a:b].reshape(b - a, groups, o // groups, -1)
-            xp.matmul(w_g, cols, out=piece)
+            if wide:
+                cols = wide_columns(padded_wide(x[a:b], pads, 1), (kh, kw), out_hw[0], dilation, groups)
+                full = xp.matmul(w_g, cols).reshape(b - a, o, out_hw[0], -1)  # (m, O, OH, Wp)
+                out[a:b] = full[..., : out_hw[1]]
+            else:
+                cols = im2col_nchw(padded(x[a:b], pads), *geometry)  # (m, G, C/G·KH·KW, OH·OW)
+                xp.matmul(w_g, cols, out=piece)
             if bias is not None:
                 piece += bias.reshape(groups, o // groups, 1)
 
         run(shard, shards(n, images_per_shard(cg * kh * kw * groups, out_hw, out.itemsize)))
         ctx.save(x if ctx.needs_input_grad[1] else None, weight)
-        ctx.geometry = (x.shape, pads, geometry)
+        ctx.geometry = (x.shape, pads, geometry, wide)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved
-        x_shape, pads, geometry = ctx.geometry
+        x_shape, pads, geometry, wide = ctx.geometry
         kernel, out_hw, stride, dilation, groups = geometry
-        n, c = x_shape[:2]
+        n, c, h, w = x_shape
         o = weight.shape[0]
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G·KH·KW, O/G)
         dx = xp.empty(x_shape, dtype=grad.dtype) if need_x else None
+        wp = w + pads[2] + pads[3]
 
         def shard(span):
             a, b = span
-            dout = grad[a:b].reshape(b - a, groups, o // groups, -1)  # (m, G, O/G, OH·OW)
+            m = b - a
+            if wide:  # the output gradient over whole padded rows, zero in the dropped columns
+                dout = xp.empty((m, o, out_hw[0], wp), dtype=grad.dtype)
+                dout[..., out_hw[1] :] = 0
+                dout[..., : out_hw[1]] = grad[a:b]
+                dout = dout.reshape(m, groups, o // groups, -1)  # (m, G, O/G, OH·Wp)
+            else:
+                dout = grad[a:b].reshape(m, groups, o // groups, -1)  # (m, G, O/G, OH·OW)
             dw = db = None
             if need_w:
-                cols = im2col_nchw(padded(x[a:b], pads), *geometry)
-                dw = xp.matmul(dout, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, O/G, C/G·KH·KW)
+                if wide:
+                    cols = wide_columns(padded_wide(x[a:b], pads, 1), kernel, out_hw[0], dilation, groups)
+                else:
+                    cols = im2col_nchw(padded(x[a:b], pads), *geometry)
+                # (cols · doutᵀ)ᵀ: the same product as dout · colsᵀ, which BLAS runs slower for this shape
+                dw = xp.matmul(cols, dout.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
             if need_b:
-                db = dout.sum(axis=(0, 3)).reshape(o)
+                db = grad[a:b].sum(axis=(0, 2, 3))
             if need_x:
-                dcols = xp.matmul(w_t, dout)  # (m, G, C/G·KH·KW, OH·OW)
-                col2im_nchw(dcols.reshape((b - a, c) + kernel + out_hw), dx[a:b], kernel, out_hw, stride,
-                            dilation, pads)
+                dcols = xp.matmul(w_t, dout)  # (m, G, C/G·KH·KW, L)
+                if wide:
+                    dx_pad = xp.empty((m, c, h + pads[0] + pads[1] + 1, wp), dtype=dx.dtype)
+                    col2im_wide(dcols.reshape((m, c) + kernel + (-1,)), dx_pad, kernel, out_hw[0], dilation)
+                    dx[a:b] = dx_pad[:, :, pads[0] : pads[0] + h, pads[2] : pads[2] + w]
+                else:
+                    col2im_nchw(dcols.reshape((m, c) + kernel + out_hw), dx[a:b], kernel, out_hw, stride,
+                                dilation, pads)
             return dw, db
 
         parts = run(shard, shards(n, images_per_shard(weight[0].size * groups, out_hw, grad.itemsize)))
