@@ -181,6 +181,22 @@ def col2im_wide(dcols, dx_pad, kernel, out_h, dilation):
             flat[:, :, start : start + length] += dcols[:, :, i, j]
 
 
+def wide_conv(x, w_g, pads, kernel, out_hw, dilation, out):
+    """A stride-1 convolution of x (m, C, H, W) by w_g (G, O/G, C/G·KH·KW) into out (m, O, OH, OW)."""
+    m, o, groups = x.shape[0], out.shape[1], w_g.shape[0]
+    cols = wide_columns(padded_wide(x, pads, 1), kernel, out_hw[0], dilation, groups)
+    full = xp.matmul(w_g, cols).reshape(m, o, out_hw[0], -1)  # (m, O, OH, Wp)
+    out[...] = full[..., : out_hw[1]]
+
+
+def flipped_weight(weight, groups):
+    """The weight of the stride-1 convolution that is Conv2d's input gradient: W'[c, o, i, j] =
+    W[o, c, KH-1-i, KW-1-j] within each group, as (G, C/G, O/G·KH·KW)."""
+    o, cg, kh, kw = weight.shape
+    w = weight.reshape(groups, o // groups, cg, kh, kw)[:, :, :, ::-1, ::-1]
+    return xp.ascontiguousarray(w.transpose(0, 2, 1, 3, 4)).reshape(groups, cg, -1)
+
+
 class Conv2d(Function):
     """out[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] + b[o]  (cross-correlation).
 
@@ -206,9 +222,7 @@ class Conv2d(Function):
             a, b = span
             piece = out[a:b].reshape(b - a, groups, o // groups, -1)
             if wide:
-                cols = wide_columns(padded_wide(x[a:b], pads, 1), (kh, kw), out_hw[0], dilation, groups)
-                full = xp.matmul(w_g, cols).reshape(b - a, o, out_hw[0], -1)  # (m, O, OH, Wp)
-                out[a:b] = full[..., : out_hw[1]]
+                wide_conv(x[a:b], w_g, pads, (kh, kw), out_hw, dilation, out[a:b])
             else:
                 cols = im2col_nchw(padded(x[a:b], pads), *geometry)  # (m, G, C/G·KH·KW, OH·OW)
                 xp.matmul(w_g, cols, out=piece)
@@ -231,11 +245,20 @@ class Conv2d(Function):
         w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G·KH·KW, O/G)
         dx = xp.empty(x_shape, dtype=grad.dtype) if need_x else None
         wp = w + pads[2] + pads[3]
+        # With stride 1, dx is itself a stride-1 convolution: dout padded by d·(K-1) - p on each side,
+        # with the flipped, transposed kernel. That is an im2col copy and a GEMM, cheaper than col2im's K²
+        # read-modify-write passes (possible while no padding exceeds d·(K-1)).
+        reach = (dilation[0] * (kernel[0] - 1),) * 2 + (dilation[1] * (kernel[1] - 1),) * 2
+        as_conv = wide and need_x and all(p <= r for p, r in zip(pads, reach))
+        w_flip = flipped_weight(weight, groups) if as_conv else None
+        back_pads = tuple(r - p for p, r in zip(pads, reach))
 
         def shard(span):
             a, b = span
             m = b - a
-            if wide:  # the output gradient over whole padded rows, zero in the dropped columns
+            if not (need_w or need_x and not as_conv):
+                dout = None
+            elif wide:  # the output gradient over whole padded rows, zero in the dropped columns
                 dout = xp.empty((m, o, out_hw[0], wp), dtype=grad.dtype)
                 dout[..., out_hw[1] :] = 0
                 dout[..., : out_hw[1]] = grad[a:b]
@@ -252,7 +275,9 @@ class Conv2d(Function):
                 dw = xp.matmul(cols, dout.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
             if need_b:
                 db = grad[a:b].sum(axis=(0, 2, 3))
-            if need_x:
+            if as_conv:
+                wide_conv(grad[a:b], w_flip, back_pads, kernel, (h, w), dilation, dx[a:b])
+            elif need_x:
                 dcols = xp.matmul(w_t, dout)  # (m, G, C/G·KH·KW, L)
                 if wide:
                     dx_pad = xp.empty((m, c, h + pads[0] + pads[1] + 1, wp), dtype=dx.dtype)
