@@ -34,6 +34,8 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = _channel_shape(x)
+        if training and _fused(x):
+            return _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps)
         if training:
             mean = x.mean(axis=axes, keepdims=True)
             centered = x - mean
@@ -64,6 +66,8 @@ class BatchNorm(Function):
         x_hat, inv_std, weight = ctx.saved
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if ctx.training and _fused(grad) and _fused(x_hat):
+            return _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b)
         dgamma = (grad * x_hat).sum(axis=axes) if need_w or (need_x and ctx.training) else None
         dbeta = grad.sum(axis=axes) if need_b or (need_x and ctx.training) else None
         dx = None
@@ -76,6 +80,58 @@ class BatchNorm(Function):
             else:  # the statistics are constants at evaluation time
                 dx = grad * scale
         return dx, (dgamma if need_w else None), (dbeta if need_b else None), None, None
+
+
+# The training pass on a float32/float64 batch, seen as (N, C, positions): each per-channel sum is one
+# einsum, which reads its operands once and makes no temporary (x - μ squared, g·x̂), so forward makes
+# four passes over the batch instead of seven and backward three instead of six.
+
+
+def _fused(array):
+    return array.ndim >= 2 and array.dtype in (xp.dtype("float32"), xp.dtype("float64")) and array.size > 0
+
+
+def _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
+    channels = x.shape[1]
+    n = x.size // channels
+    x3 = x.reshape(x.shape[0], channels, -1)  # (N, C, positions)
+    mean = xp.einsum("nci->c", x3) / n
+    x_hat = x3 - mean[:, None]
+    var = xp.einsum("nci,nci->c", x_hat, x_hat) / n  # the biased variance
+    inv_std = 1 / xp.sqrt(var + eps)
+    x_hat *= inv_std[:, None]
+    y = x_hat
+    if weight is not None:
+        y = y * weight[:, None]
+    if bias is not None:
+        y = y + bias[:, None] if y is x_hat else xp.add(y, bias[:, None], out=y)
+    if running_mean is not None:  # in place: the buffers are the layer's own arrays
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += momentum * var * (n / (n - 1))
+    ctx.save(x_hat.reshape(x.shape), inv_std.reshape(_channel_shape(x)), weight)
+    ctx.training, ctx.axes = True, (0,) + tuple(range(2, x.ndim))
+    return y.reshape(x.shape)
+
+
+def _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b):
+    """dβ = Σ g, dγ = Σ g·x̂, dx = γ/√(σ² + ε) · (g - dβ/n - x̂·dγ/n)."""
+    channels = grad.shape[1]
+    n = grad.size // channels
+    g3 = grad.reshape(grad.shape[0], channels, -1)
+    xh3 = x_hat.reshape(g3.shape)
+    dbeta = xp.einsum("nci->c", g3)
+    dgamma = xp.einsum("nci,nci->c", g3, xh3)
+    dx = None
+    if need_x:
+        scale = inv_std.reshape(-1) if weight is None else weight * inv_std.reshape(-1)
+        dx = xh3 * (dgamma / n)[:, None]
+        xp.subtract(g3, dx, out=dx)
+        dx -= (dbeta / n)[:, None]
+        dx *= scale[:, None]
+        dx = dx.reshape(grad.shape)
+    return dx, (dgamma if need_w else None), (dbeta if need_b else None), None, None
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
