@@ -152,19 +152,19 @@ def padded_wide(x, pads, extra_rows):
 
 
 def wide_columns(x_pad, kernel, out_h, dilation, groups):
-    """Stride-1 columns over whole padded rows: (n, G, C/G·KH·KW, OH·Wp).
+    """Stride-1 columns over whole padded rows, all images side by side: (G, C/G·KH·KW, n·OH·Wp).
 
     With stride 1, row (c, i, j) of the columns, read over the full padded width Wp instead of the OW
-    outputs, is one contiguous run of the flattened image: x_pad[c].flat[d·i·Wp + d·j :][: OH·Wp]. So the
-    copy runs over OH·Wp numbers at a time (not OW), and the GEMM makes Wp - OW extra output columns per
-    row, which are dropped. The last run reads up to d·(KW-1) numbers past the padded image: ``x_pad``
-    carries one extra zero row for them (``padded_wide``).
+    outputs, is one contiguous run of each flattened image: x_pad[m, c].flat[d·i·Wp + d·j :][: OH·Wp]. So
+    the copy runs over OH·Wp numbers at a time (not OW), one GEMM covers the shard, and the GEMM makes
+    Wp - OW extra output columns per row, which are dropped. The last run reads up to d·(KW-1) numbers
+    past the padded image: ``x_pad`` carries one extra zero row for them (``padded_wide``).
     """
     n, c, _, wp = x_pad.shape
     (kh, kw), (dh, dw) = kernel, dilation
     s_n, s_c, s_h, s_w = x_pad.strides
-    runs = as_strided(x_pad, (n, c, kh, kw, out_h * wp), (s_n, s_c, s_h * dh, s_w * dw, s_w))
-    return runs.reshape(n, groups, (c // groups) * kh * kw, out_h * wp)
+    runs = as_strided(x_pad, (c, kh, kw, n, out_h * wp), (s_c, s_h * dh, s_w * dw, s_n, s_w))
+    return runs.reshape(groups, (c // groups) * kh * kw, n * out_h * wp)
 
 
 def col2im_wide(dcols, dx_pad, kernel, out_h, dilation):
@@ -185,8 +185,8 @@ def wide_conv(x, w_g, pads, kernel, out_hw, dilation, out):
     """A stride-1 convolution of x (m, C, H, W) by w_g (G, O/G, C/G·KH·KW) into out (m, O, OH, OW)."""
     m, o, groups = x.shape[0], out.shape[1], w_g.shape[0]
     cols = wide_columns(padded_wide(x, pads, 1), kernel, out_hw[0], dilation, groups)
-    full = xp.matmul(w_g, cols).reshape(m, o, out_hw[0], -1)  # (m, O, OH, Wp)
-    out[...] = full[..., : out_hw[1]]
+    full = xp.matmul(w_g, cols).reshape(o, m, out_hw[0], -1)  # (O, m, OH, Wp)
+    out[...] = full[..., : out_hw[1]].transpose(1, 0, 2, 3)
 
 
 def flipped_weight(weight, groups):
@@ -259,20 +259,21 @@ class Conv2d(Function):
             if not (need_w or need_x and not as_conv):
                 dout = None
             elif wide:  # the output gradient over whole padded rows, zero in the dropped columns
-                dout = xp.empty((m, o, out_hw[0], wp), dtype=grad.dtype)
+                dout = xp.empty((o, m, out_hw[0], wp), dtype=grad.dtype)
                 dout[..., out_hw[1] :] = 0
-                dout[..., : out_hw[1]] = grad[a:b]
-                dout = dout.reshape(m, groups, o // groups, -1)  # (m, G, O/G, OH·Wp)
+                dout[..., : out_hw[1]] = grad[a:b].transpose(1, 0, 2, 3)
+                dout = dout.reshape(groups, o // groups, -1)  # (G, O/G, m·OH·Wp)
             else:
                 dout = grad[a:b].reshape(m, groups, o // groups, -1)  # (m, G, O/G, OH·OW)
             dw = db = None
             if need_w:
+                # (cols · doutᵀ)ᵀ: the same product as dout · colsᵀ, which BLAS runs slower for this shape
                 if wide:
                     cols = wide_columns(padded_wide(x[a:b], pads, 1), kernel, out_hw[0], dilation, groups)
+                    dw = xp.matmul(cols, dout.transpose(0, 2, 1)).transpose(0, 2, 1)
                 else:
                     cols = im2col_nchw(padded(x[a:b], pads), *geometry)
-                # (cols · doutᵀ)ᵀ: the same product as dout · colsᵀ, which BLAS runs slower for this shape
-                dw = xp.matmul(cols, dout.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
+                    dw = xp.matmul(cols, dout.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
             if need_b:
                 db = grad[a:b].sum(axis=(0, 2, 3))
             if as_conv:
@@ -281,7 +282,8 @@ class Conv2d(Function):
                 dcols = xp.matmul(w_t, dout)  # (m, G, C/G·KH·KW, L)
                 if wide:
                     dx_pad = xp.empty((m, c, h + pads[0] + pads[1] + 1, wp), dtype=dx.dtype)
-                    col2im_wide(dcols.reshape((m, c) + kernel + (-1,)), dx_pad, kernel, out_hw[0], dilation)
+                    dcols = dcols.reshape((c,) + kernel + (m, -1)).transpose(3, 0, 1, 2, 4)
+                    col2im_wide(dcols, dx_pad, kernel, out_hw[0], dilation)
                     dx[a:b] = dx_pad[:, :, pads[0] : pads[0] + h, pads[2] : pads[2] + w]
                 else:
                     col2im_nchw(dcols.reshape((m, c) + kernel + out_hw), dx[a:b], kernel, out_hw, stride,
