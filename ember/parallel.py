@@ -132,9 +132,10 @@ if hasattr(os, "register_at_fork"):
 CHUNK_BYTES = 1 << 20
 
 
-def per_shard(item_bytes, target=CHUNK_BYTES):
-    """How many items of ``item_bytes`` bytes make one shard of about ``target`` bytes (at least one)."""
-    return max(1, int(target // max(1, item_bytes)))
+def per_shard(item_bytes, target=None):
+    """How many items of ``item_bytes`` bytes make one shard of about ``target`` (``CHUNK_BYTES``) bytes,
+    at least one."""
+    return max(1, int((CHUNK_BYTES if target is None else target) // max(1, item_bytes)))
 
 
 def flat_chunks(*arrays):

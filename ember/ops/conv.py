@@ -15,13 +15,12 @@ and backward is two more matrix products:
 With ``groups`` the channels split into independent groups and the GEMM becomes a batch of ``groups``
 GEMMs.
 
-Conv2d itself works in torch's (N, C, H, W) layout, in shards of the batch (see the note above Conv2d).
-The transposed convolution and fold/unfold use the helpers below in another layout: images kept as
-(C, H, W, N), the sample index varying fastest.
-Every copy im2col makes and every add col2im makes then runs over N contiguous numbers at a time, instead
-of over OW (often only 5 to 30): four to five times faster for the small images of a CNN's later layers.
-The output leaves as an (N, O, OH, OW) view of that memory, with no copy; the next layers work on any
-layout, and the next convolution finds its input already in this order.
+Conv2d itself works in torch's (N, C, H, W) layout, in shards of the batch on every core (see the note
+above Conv2d); a stride-1 convolution reads its columns over whole padded rows (``wide_columns``) and
+computes its input gradient as another stride-1 convolution. The transposed convolution and fold/unfold
+use the helpers just below, in another layout: images kept as (C, H, W, N), the sample index varying
+fastest, so that every copy im2col makes and every add col2im makes runs over N contiguous numbers at a
+time instead of over OW (often only 5 to 30).
 """
 
 from ..autograd.function import Function
