@@ -77,6 +77,10 @@ def col2im(cols, padded_shape, kernel, out_hw, stride, dilation):
 # cache. Backward rebuilds a shard's columns from the saved input instead of keeping the whole batch's
 # (nine times the input for a 3×3 kernel) alive between forward and backward.
 
+#: A stride-1 convolution takes its columns over whole padded rows when that makes at most this many
+#: times the GEMM work of the OH·OW outputs (see ``wide_columns``).
+WIDE_WASTE = 1.13
+
 #: Images per shard are chosen so that one shard's columns take about this many bytes (at least one image).
 SHARD_BYTES = 2 << 20
 
@@ -100,47 +104,6 @@ def padded(x, pads):
     out[:, :, top : top + h, left + w :] = 0
     out[:, :, top : top + h, left : left + w] = x
     return out
-
-
-def im2col_nchw(x_pad, kernel, out_hw, stride, dilation, groups):
-    """Padded x (n, C, Hp, Wp) -> columns (n, G, C/G·KH·KW, OH·OW): row (c, i, j) of image m holds
-    x_pad[m, c, s·y + d·i, s·x + d·j] for every output pixel (y, x). One copy of a strided view (none
-    for a 1×1, stride-1 kernel on a contiguous input: then the columns are the image itself)."""
-    n, c = x_pad.shape[:2]
-    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
-    s_n, s_c, s_h, s_w = x_pad.strides
-    patches = as_strided(x_pad, (n, c, kh, kw, oh, ow), (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
-    return patches.reshape(n, groups, (c // groups) * kh * kw, oh * ow)
-
-
-def _taps(i, d, s, pad, size, out):
-    """For kernel offset i along one axis: (first output index, end, first input index) of the outputs
-    whose tap lands inside the unpadded input (input index s·y + d·i - pad in [0, size)); None if none."""
-    first = max(0, -((d * i - pad) // s))  # ceil((pad - d·i) / s)
-    end = min(out, (size - 1 + pad - d * i) // s + 1)
-    return None if end <= first else (first, end, s * first + d * i - pad)
-
-
-def col2im_nchw(dcols, dx, kernel, out_hw, stride, dilation, pads):
-    """Add columns (n, C, KH, KW, OH, OW) back into dx (n, C, H, W), zeroed first: the adjoint of im2col.
-
-    One strided add per kernel offset, clipped to the unpadded image, so there is no padded temporary to
-    crop afterwards."""
-    n, c, h, w = dx.shape
-    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
-    dx[...] = 0
-    for i in range(kh):
-        rows = _taps(i, dh, sh, pads[0], h, oh)
-        if rows is None:
-            continue
-        y0, y1, r0 = rows
-        for j in range(kw):
-            columns = _taps(j, dw, sw, pads[2], w, ow)
-            if columns is None:
-                continue
-            x0, x1, c0 = columns
-            dx[:, :, r0 : r0 + sh * (y1 - y0 - 1) + 1 : sh, c0 : c0 + sw * (x1 - x0 - 1) + 1 : sw] += (
-                dcols[:, :, i, j, y0:y1, x0:x1])
 
 
 def padded_wide(x, pads, extra_rows):
@@ -213,7 +176,13 @@ class Conv2d(Function):
             output_size(w, kw, stride[1], pads[2], pads[3], dilation[1]),
         )
         geometry = ((kh, kw), out_hw, stride, dilation, groups)
-        wide = tuple(stride) == (1, 1) and (kh, kw) != (1, 1)
+        # Whole padded rows cost Wp/OW times the GEMM work: worth it while that stays small (3×3 with padding
+        # 1 on 32×32 or 16×16: 34/32, 18/16); 8×8 images do better with the shard's batch last (measured).
+        wide = tuple(stride) == (1, 1) and (kh, kw) != (1, 1) and w + pads[2] + pads[3] <= WIDE_WASTE * out_hw[1]
+        # A 1×1 convolution without padding needs no im2col: each image (every s-th pixel of it) is its own
+        # (C, OH·OW) column matrix.
+        direct = (kh, kw) == (1, 1) and not any(pads)
+        sh, sw = stride
         w_g = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G·KH·KW)
         out = xp.empty((n, o) + out_hw, dtype=xp.result_type(x, weight))
 
@@ -222,21 +191,25 @@ class Conv2d(Function):
             piece = out[a:b].reshape(b - a, groups, o // groups, -1)
             if wide:
                 wide_conv(x[a:b], w_g, pads, (kh, kw), out_hw, dilation, out[a:b])
-            else:
-                cols = im2col_nchw(padded(x[a:b], pads), *geometry)  # (m, G, C/G·KH·KW, OH·OW)
-                xp.matmul(w_g, cols, out=piece)
+            elif direct:
+                xp.matmul(w_g, x[a:b, :, ::sh, ::sw].reshape(b - a, groups, c // groups, -1), out=piece)
+            else:  # the shard's batch last: im2col copies runs of m numbers (see the module docstring)
+                cols = im2col(batch_last_padded(x[a:b], pads), (kh, kw), out_hw, stride, dilation)
+                full = xp.matmul(w_g, cols.reshape(groups, cg * kh * kw, -1))  # (G, O/G, OH·OW·m)
+                out[a:b] = full.reshape(o, *out_hw, b - a).transpose(3, 0, 1, 2)
             if bias is not None:
                 piece += bias.reshape(groups, o // groups, 1)
 
         run(shard, shards(n, images_per_shard(cg * kh * kw * groups, out_hw, out.itemsize)))
         ctx.save(x if ctx.needs_input_grad[1] else None, weight)
-        ctx.geometry = (x.shape, pads, geometry, wide)
+        ctx.geometry = (x.shape, pads, geometry, "wide" if wide else "direct" if direct else "batch last")
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved
-        x_shape, pads, geometry, wide = ctx.geometry
+        x_shape, pads, geometry, mode = ctx.geometry
+        wide = mode == "wide"
         kernel, out_hw, stride, dilation, groups = geometry
         n, c, h, w = x_shape
         o = weight.shape[0]
@@ -248,13 +221,18 @@ class Conv2d(Function):
         # with the flipped, transposed kernel. That is an im2col copy and a GEMM, cheaper than col2im's K²
         # read-modify-write passes (possible while no padding exceeds d·(K-1)).
         reach = (dilation[0] * (kernel[0] - 1),) * 2 + (dilation[1] * (kernel[1] - 1),) * 2
-        as_conv = wide and need_x and all(p <= r for p, r in zip(pads, reach))
+        back_width = out_hw[1] + reach[2] + reach[3] - pads[2] - pads[3]  # dout's padded width
+        as_conv = (wide and need_x and all(p <= r for p, r in zip(pads, reach))
+                   and h * back_width <= WIDE_WASTE * out_hw[0] * out_hw[1])
         w_flip = flipped_weight(weight, groups) if as_conv else None
         back_pads = tuple(r - p for p, r in zip(pads, reach))
 
         def shard(span):
             a, b = span
             m = b - a
+            if mode == "batch last":
+                part = x[a:b] if need_w else None
+                return _batch_last_backward(part, weight, grad[a:b], pads, geometry, need_w, need_x, need_b, dx, a, b)
             if not (need_w or need_x and not as_conv):
                 dout = None
             elif wide:  # the output gradient over whole padded rows, zero in the dropped columns
@@ -270,8 +248,8 @@ class Conv2d(Function):
                 if wide:
                     cols = wide_columns(padded_wide(x[a:b], pads, 1), kernel, out_hw[0], dilation, groups)
                     dw = xp.matmul(cols, dout.transpose(0, 2, 1)).transpose(0, 2, 1)
-                else:
-                    cols = im2col_nchw(padded(x[a:b], pads), *geometry)
+                else:  # direct: the images are the columns
+                    cols = x[a:b, :, :: stride[0], :: stride[1]].reshape(m, groups, c // groups, -1)
                     dw = xp.matmul(cols, dout.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
             if need_b:
                 db = grad[a:b].sum(axis=(0, 2, 3))
@@ -284,15 +262,38 @@ class Conv2d(Function):
                     dcols = dcols.reshape((c,) + kernel + (m, -1)).transpose(3, 0, 1, 2, 4)
                     col2im_wide(dcols, dx_pad, kernel, out_hw[0], dilation)
                     dx[a:b] = dx_pad[:, :, pads[0] : pads[0] + h, pads[2] : pads[2] + w]
-                else:
-                    col2im_nchw(dcols.reshape((m, c) + kernel + out_hw), dx[a:b], kernel, out_hw, stride,
-                                dilation, pads)
+                elif tuple(stride) == (1, 1):
+                    dx[a:b] = dcols.reshape(m, c, h, w)
+                else:  # a strided 1×1 convolution: the pixels it skipped get no gradient
+                    dx[a:b] = 0
+                    dx[a:b, :, :: stride[0], :: stride[1]] = dcols.reshape((m, c) + out_hw)
             return dw, db
 
         parts = run(shard, shards(n, images_per_shard(weight[0].size * groups, out_hw, grad.itemsize)))
         dw = _ordered_sum([p[0] for p in parts], weight.shape, weight.dtype) if need_w else None
         db = _ordered_sum([p[1] for p in parts], (o,), grad.dtype) if need_b else None
         return dx, dw, db
+
+
+def _batch_last_backward(x, weight, grad, pads, geometry, need_w, need_x, need_b, dx, a, b):
+    """Conv2d's backward on one shard (images a:b; x is None when W needs no gradient) in the batch-last
+    layout: (dW part, db part), dx[a:b] written in place."""
+    db = grad.sum(axis=(0, 2, 3)) if need_b else None
+    if not (need_w or need_x):
+        return None, db
+    kernel, out_hw, stride, dilation, groups = geometry
+    c, (h, w) = weight.shape[1] * groups, dx.shape[2:] if dx is not None else x.shape[2:]
+    o = weight.shape[0]
+    dout = xp.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(groups, o // groups, -1)  # (G, O/G, OH·OW·m)
+    padded_shape = (c, h + pads[0] + pads[1], w + pads[2] + pads[3], b - a)
+    dw = None
+    if need_w:
+        cols = im2col(batch_last_padded(x, pads), kernel, out_hw, stride, dilation)
+        dw = weight_gradient(cols.reshape(groups, -1, dout.shape[-1]), dout, weight.shape)
+    if need_x:
+        dx_pad = input_gradient(weight, dout, padded_shape, kernel, out_hw, stride, dilation, groups)
+        dx[a:b] = dx_pad[:, pads[0] : pads[0] + h, pads[2] : pads[2] + w, :].transpose(3, 0, 1, 2)
+    return dw, db
 
 
 def _ordered_sum(parts, shape, dtype):
