@@ -20,6 +20,7 @@ its neighbours across channels, a lateral inhibition with its own fused Function
 
 from ..autograd.function import Function
 from ..backend import xp
+from ..parallel import num_threads, per_shard, run, shards
 from .validate import ArgumentError, ShapeError, same_dtype, tensor_input
 
 
@@ -91,20 +92,39 @@ def _fused(array):
     return array.ndim >= 2 and array.dtype in (xp.dtype("float32"), xp.dtype("float64")) and array.size > 0
 
 
+def _channel_shards(channels, channel_bytes):
+    """Cache-sized groups of channels when the pool has threads to share them; on one thread, one pass over
+    all channels (slicing the channels costs ~4 % of a ResNet-20 step there and buys nothing)."""
+    if num_threads() <= 1:
+        return [(0, channels)]
+    return shards(channels, per_shard(channel_bytes))
+
+
 def _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
     channels = x.shape[1]
     n = x.size // channels
     x3 = x.reshape(x.shape[0], channels, -1)  # (N, C, positions)
-    mean = xp.einsum("nci->c", x3) / n
-    x_hat = x3 - mean[:, None]
-    var = xp.einsum("nci,nci->c", x_hat, x_hat) / n  # the biased variance
+    x_hat = xp.empty(x3.shape, dtype=x.dtype)
+    affine = weight is not None or bias is not None
+    y = xp.empty(x3.shape, dtype=xp.result_type(x, weight) if weight is not None else x.dtype) if affine else x_hat
+    mean, var = xp.empty(channels, dtype=x.dtype), xp.empty(channels, dtype=x.dtype)
+
+    def shard(span):  # a few channels: every pass over them while they are in cache, on every core
+        c = slice(*span)
+        part = x3[:, c]
+        mean[c] = xp.einsum("nci->c", part) / n
+        centered = xp.subtract(part, mean[c][:, None], out=x_hat[:, c])
+        var[c] = xp.einsum("nci,nci->c", centered, centered) / n  # the biased variance
+        centered *= (1 / xp.sqrt(var[c] + eps))[:, None]  # x̂, in place
+        if weight is not None:
+            xp.multiply(centered, weight[c][:, None], out=y[:, c])
+        elif affine:
+            y[:, c] = centered
+        if bias is not None:
+            y[:, c] += bias[c][:, None]
+
+    run(shard, _channel_shards(channels, n * x.itemsize))
     inv_std = 1 / xp.sqrt(var + eps)
-    x_hat *= inv_std[:, None]
-    y = x_hat
-    if weight is not None:
-        y = y * weight[:, None]
-    if bias is not None:
-        y = y + bias[:, None] if y is x_hat else xp.add(y, bias[:, None], out=y)
     if running_mean is not None:  # in place: the buffers are the layer's own arrays
         running_mean *= 1 - momentum
         running_mean += momentum * mean
@@ -121,16 +141,23 @@ def _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b):
     n = grad.size // channels
     g3 = grad.reshape(grad.shape[0], channels, -1)
     xh3 = x_hat.reshape(g3.shape)
-    dbeta = xp.einsum("nci->c", g3)
-    dgamma = xp.einsum("nci,nci->c", g3, xh3)
-    dx = None
-    if need_x:
-        scale = inv_std.reshape(-1) if weight is None else weight * inv_std.reshape(-1)
-        dx = xh3 * (dgamma / n)[:, None]
-        xp.subtract(g3, dx, out=dx)
-        dx -= (dbeta / n)[:, None]
-        dx *= scale[:, None]
-        dx = dx.reshape(grad.shape)
+    dbeta, dgamma = xp.empty(channels, dtype=grad.dtype), xp.empty(channels, dtype=grad.dtype)
+    scale = inv_std.reshape(-1) if weight is None else weight * inv_std.reshape(-1)
+    dx = xp.empty(g3.shape, dtype=xp.result_type(grad, x_hat)) if need_x else None
+
+    def shard(span):
+        c = slice(*span)
+        g, xh = g3[:, c], xh3[:, c]
+        dbeta[c] = xp.einsum("nci->c", g)
+        dgamma[c] = xp.einsum("nci,nci->c", g, xh)
+        if need_x:
+            out = xp.multiply(xh, (dgamma[c] / n)[:, None], out=dx[:, c])
+            xp.subtract(g, out, out=out)
+            out -= (dbeta[c] / n)[:, None]
+            out *= scale[c][:, None]
+
+    run(shard, _channel_shards(channels, n * grad.itemsize))
+    dx = dx.reshape(grad.shape) if need_x else None
     return dx, (dgamma if need_w else None), (dbeta if need_b else None), None, None
 
 
