@@ -301,6 +301,16 @@ def set_num_threads(n):
     _threads["count"] = n
 
 
+def intra_op_threads():
+    """The threads Ember's own sharded ops may use (ember/parallel.py): the number last given to
+    ``set_num_threads``, else the thread count BLAS started with (``OMP_NUM_THREADS`` and
+    ``OPENBLAS_NUM_THREADS`` set it), else the CPU count."""
+    if _threads["count"] is None:
+        lib = _openblas()
+        _threads["count"] = int(lib[1]()) if lib is not None else (os.cpu_count() or 1)
+    return _threads["count"]
+
+
 def get_num_threads():
     """The number of threads BLAS uses (as reported by threadpoolctl or OpenBLAS, else the number last set,
     else the CPU count)."""
@@ -313,7 +323,7 @@ def get_num_threads():
         if counts:
             return max(counts)
     elif _openblas() is not None:
-        return int(_openblas()[1]())
+        return intra_op_threads()  # not OpenBLAS's count: a sharded op holds it at 1 while it runs
     return _threads["count"] or os.cpu_count() or 1
 
 

@@ -7,6 +7,7 @@ instead of calling ``where``, which is an order of magnitude slower in NumPy.
 
 from ..autograd.function import Function
 from ..backend import xp
+from ..parallel import elementwise
 from .elementwise import float_input
 from .reduce import normalize_dims
 from .validate import dim as check_dim, takes_tensor
@@ -23,13 +24,19 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = xp.maximum(x, 0)
+        y = xp.empty_like(x) if x.flags.c_contiguous else None
+        if y is None or not elementwise(lambda out, part: xp.maximum(part, 0, out=out), y, x):
+            y = xp.maximum(x, 0)
         ctx.save(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
+        dx = xp.empty(y.shape, dtype=xp.result_type(grad, y))
+        # In cache-sized chunks on every core: each chunk's mask is made and used while still in cache.
+        if elementwise(lambda out, g, part: xp.multiply(g, part > 0, out=out), dx, grad, y):
+            return dx
         return grad * (y > 0)
 
 

@@ -15,15 +15,17 @@ and backward is two more matrix products:
 With ``groups`` the channels split into independent groups and the GEMM becomes a batch of ``groups``
 GEMMs.
 
-Memory layout: inside this file images are kept as (C, H, W, N), the sample index varying fastest.
-Every copy im2col makes and every add col2im makes then runs over N contiguous numbers at a time, instead
-of over OW (often only 5 to 30): four to five times faster for the small images of a CNN's later layers.
-The output leaves as an (N, O, OH, OW) view of that memory, with no copy; the next layers work on any
-layout, and the next convolution finds its input already in this order.
+Conv2d itself works in torch's (N, C, H, W) layout, in shards of the batch on every core (see the note
+above Conv2d); a stride-1 convolution reads its columns over whole padded rows (``wide_columns``) and
+computes its input gradient as another stride-1 convolution. The transposed convolution and fold/unfold
+use the helpers just below, in another layout: images kept as (C, H, W, N), the sample index varying
+fastest, so that every copy im2col makes and every add col2im makes runs over N contiguous numbers at a
+time instead of over OW (often only 5 to 30).
 """
 
 from ..autograd.function import Function
 from ..backend import as_strided, xp
+from ..parallel import run, shards
 from .validate import ArgumentError, ShapeError, non_negative, positive, same_dtype, tensor_input
 from .window import output_size, pair, single as _single
 
@@ -66,8 +68,104 @@ def col2im(cols, padded_shape, kernel, out_hw, stride, dilation):
     return dx
 
 
+# ---- Conv2d: NCHW, in shards of the batch ---------------------------------------------------------------
+#
+# Conv2d keeps torch's (N, C, H, W) layout and works one shard of a few images at a time, on every core
+# (ember/parallel.py). Per image the GEMM  W (O, C·KH·KW) @ cols (C·KH·KW, OH·OW)  writes its output
+# already in (O, OH, OW) order, so the output is a contiguous NCHW array with no transpose, the gradient
+# arriving in backward is read in that same order, and a shard's columns (a few MiB) stay in its core's
+# cache. Backward rebuilds a shard's columns from the saved input instead of keeping the whole batch's
+# (nine times the input for a 3×3 kernel) alive between forward and backward.
+
+#: A stride-1 convolution takes its columns over whole padded rows when that makes at most this many
+#: times the GEMM work of the OH·OW outputs (see ``wide_columns``).
+WIDE_WASTE = 1.13
+
+#: Images per shard are chosen so that one shard's columns take about this many bytes (at least one image).
+SHARD_BYTES = 2 << 20
+
+
+def images_per_shard(rows, out_hw, itemsize):
+    """How many images a shard holds when each image's columns are ``rows`` × OH·OW numbers."""
+    return max(1, SHARD_BYTES // max(1, rows * out_hw[0] * out_hw[1] * itemsize))
+
+
+def padded(x, pads):
+    """x (n, C, H, W) inside a zero border (top, bottom, left, right); x itself when there is none."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    n, c, h, w = x.shape
+    out = xp.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    # Only the border is zeroed: zeros() would write every number once more than the copy below does.
+    out[:, :, :top] = 0
+    out[:, :, top + h :] = 0
+    out[:, :, top : top + h, :left] = 0
+    out[:, :, top : top + h, left + w :] = 0
+    out[:, :, top : top + h, left : left + w] = x
+    return out
+
+
+def padded_wide(x, pads, extra_rows):
+    """x (n, C, H, W) inside a zero border, with ``extra_rows`` more zero rows at the bottom (see
+    ``wide_columns``): (n, C, top + H + bottom + extra_rows, left + W + right)."""
+    top, bottom, left, right = pads
+    return padded(x, (top, bottom + extra_rows, left, right))
+
+
+def wide_columns(x_pad, kernel, out_h, dilation, groups):
+    """Stride-1 columns over whole padded rows, all images side by side: (G, C/G·KH·KW, n·OH·Wp).
+
+    With stride 1, row (c, i, j) of the columns, read over the full padded width Wp instead of the OW
+    outputs, is one contiguous run of each flattened image: x_pad[m, c].flat[d·i·Wp + d·j :][: OH·Wp]. So
+    the copy runs over OH·Wp numbers at a time (not OW), one GEMM covers the shard, and the GEMM makes
+    Wp - OW extra output columns per row, which are dropped. The last run reads up to d·(KW-1) numbers
+    past the padded image: ``x_pad`` carries one extra zero row for them (``padded_wide``).
+    """
+    n, c, _, wp = x_pad.shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    s_n, s_c, s_h, s_w = x_pad.strides
+    runs = as_strided(x_pad, (c, kh, kw, n, out_h * wp), (s_c, s_h * dh, s_w * dw, s_n, s_w))
+    return runs.reshape(groups, (c // groups) * kh * kw, n * out_h * wp)
+
+
+def col2im_wide(dcols, dx_pad, kernel, out_h, dilation):
+    """The adjoint of ``wide_columns``: add dcols (n, C, KH, KW, OH·Wp) into dx_pad (n, C, Hp + 1, Wp),
+    zeroed first; one add of OH·Wp-long runs per kernel offset. The dropped columns must hold zeros."""
+    n, c, hp1, wp = dx_pad.shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    flat = dx_pad.reshape(n, c, hp1 * wp)
+    flat[...] = 0
+    length = out_h * wp
+    for i in range(kh):
+        for j in range(kw):
+            start = dh * i * wp + dw * j
+            flat[:, :, start : start + length] += dcols[:, :, i, j]
+
+
+def wide_conv(x, w_g, pads, kernel, out_hw, dilation, out):
+    """A stride-1 convolution of x (m, C, H, W) by w_g (G, O/G, C/G·KH·KW) into out (m, O, OH, OW)."""
+    m, o, groups = x.shape[0], out.shape[1], w_g.shape[0]
+    cols = wide_columns(padded_wide(x, pads, 1), kernel, out_hw[0], dilation, groups)
+    full = xp.matmul(w_g, cols).reshape(o, m, out_hw[0], -1)  # (O, m, OH, Wp)
+    out[...] = full[..., : out_hw[1]].transpose(1, 0, 2, 3)
+
+
+def flipped_weight(weight, groups):
+    """The weight of the stride-1 convolution that is Conv2d's input gradient: W'[c, o, i, j] =
+    W[o, c, KH-1-i, KW-1-j] within each group, as (G, C/G, O/G·KH·KW)."""
+    o, cg, kh, kw = weight.shape
+    w = weight.reshape(groups, o // groups, cg, kh, kw)[:, :, :, ::-1, ::-1]
+    return xp.ascontiguousarray(w.transpose(0, 2, 1, 3, 4)).reshape(groups, cg, -1)
+
+
 class Conv2d(Function):
-    """out[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] + b[o]  (cross-correlation)."""
+    """out[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] + b[o]  (cross-correlation).
+
+    Per shard of images (see above): cols = im2col(x), out = W @ cols; backward dW = Σ dout @ colsᵀ
+    (shard partial sums added in shard order), dcols = Wᵀ @ dout, dx = col2im(dcols). Stride-1
+    convolutions take their columns over whole padded rows (``wide_columns``).
+    """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
@@ -77,32 +175,136 @@ class Conv2d(Function):
             output_size(h, kh, stride[0], pads[0], pads[1], dilation[0]),
             output_size(w, kw, stride[1], pads[2], pads[3], dilation[1]),
         )
-        x_pad = batch_last_padded(x, pads)
-        cols = im2col(x_pad, (kh, kw), out_hw, stride, dilation).reshape(groups, cg * kh * kw, -1)
-        out = xp.matmul(weight.reshape(groups, o // groups, -1), cols).reshape(o, *out_hw, n)
-        if bias is not None:
-            out += bias.reshape(o, 1, 1, 1)
-        ctx.save(cols if ctx.needs_input_grad[1] else None, weight)
-        ctx.geometry = (x_pad.shape, (h, w), (kh, kw), out_hw, stride, dilation, pads, groups)
-        return out.transpose(3, 0, 1, 2)
+        geometry = ((kh, kw), out_hw, stride, dilation, groups)
+        # Whole padded rows cost Wp/OW times the GEMM work: worth it while that stays small (3×3 with padding
+        # 1 on 32×32 or 16×16: 34/32, 18/16); 8×8 images do better with the shard's batch last (measured).
+        wide = tuple(stride) == (1, 1) and (kh, kw) != (1, 1) and w + pads[2] + pads[3] <= WIDE_WASTE * out_hw[1]
+        # A 1×1 convolution without padding needs no im2col: each image (every s-th pixel of it) is its own
+        # (C, OH·OW) column matrix.
+        direct = (kh, kw) == (1, 1) and not any(pads)
+        sh, sw = stride
+        w_g = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G·KH·KW)
+        out = xp.empty((n, o) + out_hw, dtype=xp.result_type(x, weight))
+
+        def shard(span):
+            a, b = span
+            piece = out[a:b].reshape(b - a, groups, o // groups, -1)
+            if wide:
+                wide_conv(x[a:b], w_g, pads, (kh, kw), out_hw, dilation, out[a:b])
+            elif direct:
+                xp.matmul(w_g, x[a:b, :, ::sh, ::sw].reshape(b - a, groups, c // groups, -1), out=piece)
+            else:  # the shard's batch last: im2col copies runs of m numbers (see the module docstring)
+                cols = im2col(batch_last_padded(x[a:b], pads), (kh, kw), out_hw, stride, dilation)
+                full = xp.matmul(w_g, cols.reshape(groups, cg * kh * kw, -1))  # (G, O/G, OH·OW·m)
+                out[a:b] = full.reshape(o, *out_hw, b - a).transpose(3, 0, 1, 2)
+            if bias is not None:
+                piece += bias.reshape(groups, o // groups, 1)
+
+        run(shard, shards(n, images_per_shard(cg * kh * kw * groups, out_hw, out.itemsize)))
+        ctx.save(x if ctx.needs_input_grad[1] else None, weight)
+        ctx.geometry = (x.shape, pads, geometry, "wide" if wide else "direct" if direct else "batch last")
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved
-        padded_shape, (h, w), kernel, out_hw, stride, dilation, pads, groups = ctx.geometry
+        x, weight = ctx.saved
+        x_shape, pads, geometry, mode = ctx.geometry
+        wide = mode == "wide"
+        kernel, out_hw, stride, dilation, groups = geometry
+        n, c, h, w = x_shape
         o = weight.shape[0]
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dout = grad.transpose(1, 2, 3, 0).reshape(groups, o // groups, -1)  # (O, OH·OW·N), as the columns
-        dx = dw = db = None
-        if need_w:
-            dw = weight_gradient(cols, dout, weight.shape)
-        if need_b:
-            db = grad.sum(axis=(0, 2, 3))
-        if need_x:
-            dx_pad = input_gradient(weight, dout, padded_shape, kernel, out_hw, stride, dilation, groups)
-            top, left = pads[0], pads[2]
-            dx = dx_pad[:, top : top + h, left : left + w, :].transpose(3, 0, 1, 2)
+        w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G·KH·KW, O/G)
+        dx = xp.empty(x_shape, dtype=grad.dtype) if need_x else None
+        wp = w + pads[2] + pads[3]
+        # With stride 1, dx is itself a stride-1 convolution: dout padded by d·(K-1) - p on each side,
+        # with the flipped, transposed kernel. That is an im2col copy and a GEMM, cheaper than col2im's K²
+        # read-modify-write passes (possible while no padding exceeds d·(K-1)).
+        reach = (dilation[0] * (kernel[0] - 1),) * 2 + (dilation[1] * (kernel[1] - 1),) * 2
+        back_width = out_hw[1] + reach[2] + reach[3] - pads[2] - pads[3]  # dout's padded width
+        as_conv = (wide and need_x and all(p <= r for p, r in zip(pads, reach))
+                   and h * back_width <= WIDE_WASTE * out_hw[0] * out_hw[1])
+        w_flip = flipped_weight(weight, groups) if as_conv else None
+        back_pads = tuple(r - p for p, r in zip(pads, reach))
+
+        def shard(span):
+            a, b = span
+            m = b - a
+            if mode == "batch last":
+                part = x[a:b] if need_w else None
+                return _batch_last_backward(part, weight, grad[a:b], pads, geometry, need_w, need_x, need_b, dx, a, b)
+            if not (need_w or need_x and not as_conv):
+                dout = None
+            elif wide:  # the output gradient over whole padded rows, zero in the dropped columns
+                dout = xp.empty((o, m, out_hw[0], wp), dtype=grad.dtype)
+                dout[..., out_hw[1] :] = 0
+                dout[..., : out_hw[1]] = grad[a:b].transpose(1, 0, 2, 3)
+                dout = dout.reshape(groups, o // groups, -1)  # (G, O/G, m·OH·Wp)
+            else:
+                dout = grad[a:b].reshape(m, groups, o // groups, -1)  # (m, G, O/G, OH·OW)
+            dw = db = None
+            if need_w:
+                # (cols · doutᵀ)ᵀ: the same product as dout · colsᵀ, which BLAS runs slower for this shape
+                if wide:
+                    cols = wide_columns(padded_wide(x[a:b], pads, 1), kernel, out_hw[0], dilation, groups)
+                    dw = xp.matmul(cols, dout.transpose(0, 2, 1)).transpose(0, 2, 1)
+                else:  # direct: the images are the columns
+                    cols = x[a:b, :, :: stride[0], :: stride[1]].reshape(m, groups, c // groups, -1)
+                    dw = xp.matmul(cols, dout.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
+            if need_b:
+                db = grad[a:b].sum(axis=(0, 2, 3))
+            if as_conv:
+                wide_conv(grad[a:b], w_flip, back_pads, kernel, (h, w), dilation, dx[a:b])
+            elif need_x:
+                dcols = xp.matmul(w_t, dout)  # (m, G, C/G·KH·KW, L)
+                if wide:
+                    dx_pad = xp.empty((m, c, h + pads[0] + pads[1] + 1, wp), dtype=dx.dtype)
+                    dcols = dcols.reshape((c,) + kernel + (m, -1)).transpose(3, 0, 1, 2, 4)
+                    col2im_wide(dcols, dx_pad, kernel, out_hw[0], dilation)
+                    dx[a:b] = dx_pad[:, :, pads[0] : pads[0] + h, pads[2] : pads[2] + w]
+                elif tuple(stride) == (1, 1):
+                    dx[a:b] = dcols.reshape(m, c, h, w)
+                else:  # a strided 1×1 convolution: the pixels it skipped get no gradient
+                    dx[a:b] = 0
+                    dx[a:b, :, :: stride[0], :: stride[1]] = dcols.reshape((m, c) + out_hw)
+            return dw, db
+
+        parts = run(shard, shards(n, images_per_shard(weight[0].size * groups, out_hw, grad.itemsize)))
+        dw = _ordered_sum([p[0] for p in parts], weight.shape, weight.dtype) if need_w else None
+        db = _ordered_sum([p[1] for p in parts], (o,), grad.dtype) if need_b else None
         return dx, dw, db
+
+
+def _batch_last_backward(x, weight, grad, pads, geometry, need_w, need_x, need_b, dx, a, b):
+    """Conv2d's backward on one shard (images a:b; x is None when W needs no gradient) in the batch-last
+    layout: (dW part, db part), dx[a:b] written in place."""
+    db = grad.sum(axis=(0, 2, 3)) if need_b else None
+    if not (need_w or need_x):
+        return None, db
+    kernel, out_hw, stride, dilation, groups = geometry
+    c, (h, w) = weight.shape[1] * groups, dx.shape[2:] if dx is not None else x.shape[2:]
+    o = weight.shape[0]
+    dout = xp.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(groups, o // groups, -1)  # (G, O/G, OH·OW·m)
+    padded_shape = (c, h + pads[0] + pads[1], w + pads[2] + pads[3], b - a)
+    dw = None
+    if need_w:
+        cols = im2col(batch_last_padded(x, pads), kernel, out_hw, stride, dilation)
+        dw = weight_gradient(cols.reshape(groups, -1, dout.shape[-1]), dout, weight.shape)
+    if need_x:
+        dx_pad = input_gradient(weight, dout, padded_shape, kernel, out_hw, stride, dilation, groups)
+        dx[a:b] = dx_pad[:, pads[0] : pads[0] + h, pads[2] : pads[2] + w, :].transpose(3, 0, 1, 2)
+    return dw, db
+
+
+def _ordered_sum(parts, shape, dtype):
+    """Σ parts, added in shard order (the same bits on every run, whatever the thread count), as ``shape``;
+    zeros for an empty batch."""
+    if not parts:
+        return xp.zeros(shape, dtype=dtype)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total.reshape(shape)
 
 
 def weight_gradient(cols, dout, weight_shape):

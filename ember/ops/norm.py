@@ -20,6 +20,7 @@ its neighbours across channels, a lateral inhibition with its own fused Function
 
 from ..autograd.function import Function
 from ..backend import xp
+from ..parallel import num_threads, per_shard, run, shards
 from .validate import ArgumentError, ShapeError, same_dtype, tensor_input
 
 
@@ -34,6 +35,8 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = _channel_shape(x)
+        if training and _fused(x):
+            return _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps)
         if training:
             mean = x.mean(axis=axes, keepdims=True)
             centered = x - mean
@@ -64,6 +67,8 @@ class BatchNorm(Function):
         x_hat, inv_std, weight = ctx.saved
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if ctx.training and _fused(grad) and _fused(x_hat):
+            return _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b)
         dgamma = (grad * x_hat).sum(axis=axes) if need_w or (need_x and ctx.training) else None
         dbeta = grad.sum(axis=axes) if need_b or (need_x and ctx.training) else None
         dx = None
@@ -76,6 +81,84 @@ class BatchNorm(Function):
             else:  # the statistics are constants at evaluation time
                 dx = grad * scale
         return dx, (dgamma if need_w else None), (dbeta if need_b else None), None, None
+
+
+# The training pass on a float32/float64 batch, seen as (N, C, positions): each per-channel sum is one
+# einsum, which reads its operands once and makes no temporary (x - μ squared, g·x̂), so forward makes
+# four passes over the batch instead of seven and backward three instead of six.
+
+
+def _fused(array):
+    return array.ndim >= 2 and array.dtype in (xp.dtype("float32"), xp.dtype("float64")) and array.size > 0
+
+
+def _channel_shards(channels, channel_bytes):
+    """Cache-sized groups of channels when the pool has threads to share them; on one thread, one pass over
+    all channels (slicing the channels costs ~4 % of a ResNet-20 step there and buys nothing)."""
+    if num_threads() <= 1:
+        return [(0, channels)]
+    return shards(channels, per_shard(channel_bytes))
+
+
+def _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
+    channels = x.shape[1]
+    n = x.size // channels
+    x3 = x.reshape(x.shape[0], channels, -1)  # (N, C, positions)
+    x_hat = xp.empty(x3.shape, dtype=x.dtype)
+    affine = weight is not None or bias is not None
+    y = xp.empty(x3.shape, dtype=xp.result_type(x, weight) if weight is not None else x.dtype) if affine else x_hat
+    mean, var = xp.empty(channels, dtype=x.dtype), xp.empty(channels, dtype=x.dtype)
+
+    def shard(span):  # a few channels: every pass over them while they are in cache, on every core
+        c = slice(*span)
+        part = x3[:, c]
+        mean[c] = xp.einsum("nci->c", part) / n
+        centered = xp.subtract(part, mean[c][:, None], out=x_hat[:, c])
+        var[c] = xp.einsum("nci,nci->c", centered, centered) / n  # the biased variance
+        centered *= (1 / xp.sqrt(var[c] + eps))[:, None]  # x̂, in place
+        if weight is not None:
+            xp.multiply(centered, weight[c][:, None], out=y[:, c])
+        elif affine:
+            y[:, c] = centered
+        if bias is not None:
+            y[:, c] += bias[c][:, None]
+
+    run(shard, _channel_shards(channels, n * x.itemsize))
+    inv_std = 1 / xp.sqrt(var + eps)
+    if running_mean is not None:  # in place: the buffers are the layer's own arrays
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += momentum * var * (n / (n - 1))
+    ctx.save(x_hat.reshape(x.shape), inv_std.reshape(_channel_shape(x)), weight)
+    ctx.training, ctx.axes = True, (0,) + tuple(range(2, x.ndim))
+    return y.reshape(x.shape)
+
+
+def _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b):
+    """dβ = Σ g, dγ = Σ g·x̂, dx = γ/√(σ² + ε) · (g - dβ/n - x̂·dγ/n)."""
+    channels = grad.shape[1]
+    n = grad.size // channels
+    g3 = grad.reshape(grad.shape[0], channels, -1)
+    xh3 = x_hat.reshape(g3.shape)
+    dbeta, dgamma = xp.empty(channels, dtype=grad.dtype), xp.empty(channels, dtype=grad.dtype)
+    scale = inv_std.reshape(-1) if weight is None else weight * inv_std.reshape(-1)
+    dx = xp.empty(g3.shape, dtype=xp.result_type(grad, x_hat)) if need_x else None
+
+    def shard(span):
+        c = slice(*span)
+        g, xh = g3[:, c], xh3[:, c]
+        dbeta[c] = xp.einsum("nci->c", g)
+        dgamma[c] = xp.einsum("nci,nci->c", g, xh)
+        if need_x:
+            out = xp.multiply(xh, (dgamma[c] / n)[:, None], out=dx[:, c])
+            xp.subtract(g, out, out=out)
+            out -= (dbeta[c] / n)[:, None]
+            out *= scale[c][:, None]
+
+    run(shard, _channel_shards(channels, n * grad.itemsize))
+    dx = dx.reshape(grad.shape) if need_x else None
+    return dx, (dgamma if need_w else None), (dbeta if need_b else None), None, None
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,

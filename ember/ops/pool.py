@@ -14,6 +14,7 @@ accumulating (windows cannot overlap).
 
 from ..autograd.function import Function
 from ..backend import as_strided, xp
+from ..parallel import per_shard, run, shards
 from ..tensor import Tensor
 from .validate import ShapeError, spatial_rank, tensor_input, window
 from .window import output_size, padded, pair, single as _single, tap
@@ -90,10 +91,17 @@ class MaxPool2d(Function):
         x_pad = padded(x, pads, -xp.inf)
         ctx.geometry = (pads, kernel, out_hw, stride, dilation, tiled)
         if tiled:
-            taps = [v for _, _, v in _taps(x_pad, kernel, out_hw, stride, dilation, tiled)]
-            best = xp.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
-            for v in taps[2:]:
-                xp.maximum(best, v, out=best)
+            best = xp.empty(x_pad.shape[:-2] + tuple(out_hw), dtype=x_pad.dtype)
+
+            def shard(span):  # in shards along the first axis, on every core (ember/parallel.py)
+                taps = [v for _, _, v in _taps(x_pad[span[0] : span[1]], kernel, out_hw, stride, dilation, tiled)]
+                part = best[span[0] : span[1]]
+                if len(taps) == 1:
+                    part[...] = taps[0]
+                for v in taps[1:]:
+                    xp.maximum(taps[0] if v is taps[1] else part, v, out=part)
+
+            run(shard, _first_axis_shards(x_pad))
             ctx.save(x_pad, best)
             return best
         row_max = _max_along(x_pad, -1, kernel[1], out_hw[1], stride[1], dilation[1])
@@ -106,9 +114,17 @@ class MaxPool2d(Function):
         pads, kernel, out_hw, stride, dilation, tiled = ctx.geometry
         if tiled:
             x_pad, best = ctx.saved
-            winners = _first_winners(x_pad, best, kernel, out_hw, stride, dilation, tiled, pads)
-            per_tap = ((i, j, grad * first) for i, j, first in winners)
-            return _scatter(per_tap, x_pad, pads, kernel, out_hw, stride, dilation, tiled)
+            dx = xp.empty(x_pad.shape, dtype=grad.dtype)
+
+            def shard(span):
+                part = slice(*span)
+                winners = _first_winners(x_pad[part], best[part], kernel, out_hw, stride, dilation, tiled, pads)
+                windows = _windows(dx[part], kernel, out_hw)  # the windows tile: plain writes, no adds
+                for i, j, first in winners:
+                    xp.multiply(grad[part], first, out=windows[..., i, :, j])
+
+            run(shard, _first_axis_shards(x_pad))
+            return dx
         x_pad, row_max, best = ctx.saved
         real_rows, real_cols = _real_lines(x_pad.shape, pads)
         masks = _winners_along(row_max, best, -2, kernel[0], out_hw[0], stride[0], dilation[0], real_rows)
@@ -117,6 +133,11 @@ class MaxPool2d(Function):
         dx = _spread_along(d_row_max, masks, x_pad, -1, kernel[1], out_hw[1], stride[1], dilation[1])
         top, bottom, left, right = pads
         return dx[..., top : dx.shape[-2] - bottom, left : dx.shape[-1] - right]
+
+
+def _first_axis_shards(x):
+    """Cache-sized pieces along the first axis (the batch of an (N, C, H, W) input)."""
+    return shards(x.shape[0], per_shard(x[:1].nbytes)) if x.ndim > 2 else [(0, x.shape[0])]
 
 
 def _along(axis, k, out, s, d):
