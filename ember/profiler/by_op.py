@@ -6,7 +6,7 @@ the time spent in ops. The engine's own work, the optimizer and labels are not o
 self time, so the rows plus the footer account for everything recorded.
 """
 
-from .events import EventList, format_time, percent, render
+from .events import EventList, format_time, percent, render, sorted_rows
 from .recorder import BACKWARD, FORWARD
 
 OP_SORT_KEYS = ("total", "forward", "backward", "forward_calls", "backward_calls", "cpu_time_total",
@@ -45,12 +45,7 @@ class OpList(EventList):
     def table(self, sort_by="total", row_limit=100, max_name_column_width=40, header=None, **ignored):
         """Op, forward calls / self time / average, backward calls / self time / average, total, total %,
         backward / forward. ``sort_by`` is one of OP_SORT_KEYS (descending)."""
-        if sort_by is None:
-            rows = list(self)
-        elif sort_by in OP_SORT_KEYS:
-            rows = sorted(self, key=lambda r: getattr(r, sort_by), reverse=True)
-        else:
-            raise ValueError(f"op table: sort_by must be one of {', '.join(OP_SORT_KEYS)}, got {sort_by!r}")
+        rows = sorted_rows(self, sort_by, OP_SORT_KEYS, "op table")
         grand = self.grand_total_us or 1.0
         columns = [("Op", max_name_column_width, "<"), ("Fwd calls", 9, ">"), ("Forward", 11, ">"),
                    ("Fwd avg", 11, ">"), ("Bwd calls", 9, ">"), ("Backward", 11, ">"), ("Bwd avg", 11, ">"),

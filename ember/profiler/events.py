@@ -134,6 +134,15 @@ def render(columns, body, header=None, footer=None):
     return "\n".join(lines) + "\n"
 
 
+def sorted_rows(rows, sort_by, keys, what):
+    """``rows`` in their own order (``sort_by=None``) or by one of ``keys``, descending."""
+    if sort_by is None:
+        return list(rows)
+    if sort_by not in keys:
+        raise ValueError(f"{what}: sort_by must be one of {', '.join(keys)}, got {sort_by!r}")
+    return sorted(rows, key=lambda r: getattr(r, sort_by), reverse=True)
+
+
 def format_time(us):
     """torch's time format: 12.345us, 1.234ms, 1.234s."""
     if us >= 1e6:

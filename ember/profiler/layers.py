@@ -12,7 +12,7 @@ Times are microseconds. A backward node belongs to the innermost module whose fo
 backward of ``F.relu`` called inside ``BasicBlock.forward`` is the block's own.
 """
 
-from .events import EventList, format_time, percent, render
+from .events import EventList, format_time, percent, render, sorted_rows
 
 LAYER_SORT_KEYS = ("total", "forward_total", "backward_total", "self_forward", "self_backward", "self_total",
                    "count", "cpu_time_total", "self_cpu_time_total")
@@ -63,12 +63,7 @@ class LayerList(EventList):
         """Layer, Type, Calls, Self fwd, Forward total, Self bwd, Backward total, Total, Total %, [shapes].
         Unsorted, the rows follow the model's structure, indented by depth; ``sort_by`` is one of
         LAYER_SORT_KEYS (descending)."""
-        if sort_by is None:
-            rows = list(self)
-        elif sort_by in LAYER_SORT_KEYS:
-            rows = sorted(self, key=lambda r: getattr(r, sort_by), reverse=True)
-        else:
-            raise ValueError(f"layer table: sort_by must be one of {', '.join(LAYER_SORT_KEYS)}, got {sort_by!r}")
+        rows = sorted_rows(self, sort_by, LAYER_SORT_KEYS, "layer table")
         grand = self.grand_total_us or 1.0
         columns = [("Layer", max_name_column_width, "<"), ("Type", 20, "<"), ("Calls", 6, ">"),
                    ("Self fwd", 11, ">"), ("Forward total", 13, ">"), ("Self bwd", 11, ">"),
