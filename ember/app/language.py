@@ -20,6 +20,7 @@ from .. import backend, models
 from ..backend import xp
 from ..data import text as T
 from ..train import Callback, ModelCheckpoint, Trainer
+from .flags import check_options
 from .optimizers import OPTIMIZERS, SCHEDULERS, make_optimizer, make_scheduler
 from .rundir import RunDirectory
 from .usage import UsageError, read_checkpoint
@@ -54,22 +55,17 @@ def build_model(config, vocab_size):
 
 
 def _check(config):
-    for key in ("epochs", "batch_size", "seq_len", "hidden_size", "num_layers", "sample_length"):
-        least = 0 if key == "sample_length" else 1
-        if int(config[key]) < least:
-            raise UsageError(f"--{key.replace('_', '-')} must be at least {least}, got {config[key]}")
+    check_options(config)  # every number, by the flags' own rules
     if config["cell"] not in models.charlm.CELLS:
         raise UsageError(f"unknown cell '{config['cell']}'; choose one of: {', '.join(models.charlm.CELLS)}")
     if config["optimizer"] not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer '{config['optimizer']}'; choose one of: {', '.join(OPTIMIZERS)}")
     if config["scheduler"] not in SCHEDULERS:
         raise UsageError(f"unknown scheduler '{config['scheduler']}'; choose one of: {', '.join(SCHEDULERS)}")
-    if config["clip"] is not None and not config["clip"] >= 0:  # `not >=` also refuses NaN
-        raise UsageError(f"--clip must be positive (0 for no clipping), got {config['clip']}")
     if config["sampling"] not in ("sequential", "random"):
         raise UsageError(f"--sampling must be 'sequential' or 'random', got '{config['sampling']}'")
-    if not config["lr"] > 0 or not 0 < config["val_fraction"] < 1:
-        raise UsageError("--lr must be positive and the validation fraction between 0 and 1")
+    if not 0 < config["val_fraction"] < 1:
+        raise UsageError(f"the validation fraction must be between 0 and 1, got {config['val_fraction']}")
 
 
 def train_char_lm(**options):

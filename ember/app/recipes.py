@@ -98,14 +98,6 @@ def _train_transform(info, standardize, augment):
     return transforms.Compose(steps)
 
 
-def _validate(config):
-    for key in ("epochs", "batch_size"):
-        if int(config[key]) < 1:
-            raise UsageError(f"--{key.replace('_', '-')} must be at least 1, got {config[key]}")
-    if not config["lr"] > 0:  # also refuses NaN
-        raise UsageError(f"--lr must be positive, got {config['lr']}")
-
-
 def _only(options, allowed, who):
     """The options that apply to ``who``; one that does not, but was given, is a usage error."""
     stray = [k for k, v in options.items() if k not in allowed and v not in (None, False)]
@@ -133,7 +125,7 @@ def train(**options):
             config["lr"] = models.training_hints(config["model"]).get("lr", DEFAULTS["lr"])
         except KeyError as error:
             raise UsageError(error.args[0]) from error
-    _validate(config)
+    check_options(config)  # the model's own learning rate, too
     info = _data_info(config["dataset"])
     run = RunDirectory(config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}"))
     backend.manual_seed(config["seed"])

@@ -49,11 +49,10 @@ def _marks_step_called(step):
     def wrapper(self, *args, **kwargs):
         self._opt_called = True
         loss = step(self, *args, **kwargs)
-        if type(self).step is not Optimizer.step:  # (the base step counts its own updates)
-            for group in self.param_groups:  # changed in place: a graph built before this step must notice
-                for p in group["params"]:
-                    if p.grad is not None:
-                        p._bump_version()
+        for group in self.param_groups:  # changed in place: a graph built before this step must notice
+            for p in group["params"]:
+                if p.grad is not None:
+                    p._bump_version()
         return loss
 
     return wrapper
