@@ -162,8 +162,10 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
 
 
 class _LazyNormMixin(LazyModuleMixin):
-    def __init__(self, norm_class, eps, momentum, affine, track_running_stats, dtype):
-        norm_class.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype=dtype)
+    """The lazy normalisation layers: torch's constructor without ``num_features``, for ``cls_to_become``."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+        self.cls_to_become.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype=dtype)
         if affine:
             self.weight = UninitializedParameter(dtype=dtype)
             self.bias = UninitializedParameter(dtype=dtype)
@@ -192,14 +194,8 @@ class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
 
     cls_to_become = BatchNorm1d
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyNormMixin.__init__(self, BatchNorm1d, eps, momentum, affine, track_running_stats, dtype)
-
 
 class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
     """``BatchNorm2d`` whose ``num_features`` is read from the first input."""
 
     cls_to_become = BatchNorm2d
-
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyNormMixin.__init__(self, BatchNorm2d, eps, momentum, affine, track_running_stats, dtype)

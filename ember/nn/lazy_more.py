@@ -69,17 +69,11 @@ class LazyInstanceNorm1d(_LazyInstanceNormMixin, InstanceNorm1d):
 
     cls_to_become = InstanceNorm1d
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyNormMixin.__init__(self, InstanceNorm1d, eps, momentum, affine, track_running_stats, dtype)
-
 
 class LazyInstanceNorm2d(_LazyInstanceNormMixin, InstanceNorm2d):
     """``InstanceNorm2d`` whose ``num_features`` is read from the first input."""
 
     cls_to_become = InstanceNorm2d
-
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyNormMixin.__init__(self, InstanceNorm2d, eps, momentum, affine, track_running_stats, dtype)
 
 
 class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
@@ -87,17 +81,11 @@ class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
 
     cls_to_become = InstanceNorm3d
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyNormMixin.__init__(self, InstanceNorm3d, eps, momentum, affine, track_running_stats, dtype)
-
 
 class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
     """``BatchNorm3d`` whose ``num_features`` is read from the first input."""
 
     cls_to_become = BatchNorm3d
-
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _LazyNormMixin.__init__(self, BatchNorm3d, eps, momentum, affine, track_running_stats, dtype)
 
 
 class LazyConv3d(_LazyConvMixin, Conv3d):
