@@ -24,6 +24,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from . import backend
+from .backend import xp
 
 _lock = threading.Lock()
 _local = threading.local()  # .inside: this thread is running a shard (nested calls run inline)
@@ -114,6 +115,15 @@ def shards(n, per):
     """Split ``range(n)`` into consecutive ``(start, stop)`` pieces of at most ``per`` (at least 1) items."""
     per = max(1, int(per))
     return [(start, min(n, start + per)) for start in range(0, n, per)]
+
+
+def ordered_sum(parts, shape, dtype):
+    """Σ parts (the shards' partial sums) added in shard order, as ``shape``: the same bits on every run, with
+    any thread count; zeros when there are none (an empty batch)."""
+    total = xp.zeros(shape, dtype=dtype)
+    for part in parts:
+        total += part.reshape(shape)
+    return total
 
 
 def _reset_after_fork():

@@ -17,17 +17,19 @@ GEMMs.
 
 Conv2d itself works in torch's (N, C, H, W) layout, in shards of the batch on every core (see the note
 above Conv2d); a stride-1 convolution reads its columns over whole padded rows (``wide_columns``) and
-computes its input gradient as another stride-1 convolution. The transposed convolution and fold/unfold
-use the helpers just below, in another layout: images kept as (C, H, W, N), the sample index varying
+computes its input gradient as another stride-1 convolution; one with few channels and a wide kernel
+(LeNet's first layer) runs as one GEMM per strip of output pixels against a banded weight (conv_rows.py).
+The transposed convolution and fold/unfold use the helpers just below, in another layout: images kept as (C, H, W, N), the sample index varying
 fastest, so that every copy im2col makes and every add col2im makes runs over N contiguous numbers at a
 time instead of over OW (often only 5 to 30).
 """
 
 from ..autograd.function import Function
 from ..backend import as_strided, xp
-from ..parallel import run, shards
+from ..parallel import ordered_sum, run, shards
+from . import conv_rows
 from .validate import ArgumentError, ShapeError, non_negative, positive, same_dtype, tensor_input
-from .window import output_size, pair, single as _single
+from .window import output_size, padded, pair, single as _single
 
 
 def batch_last_padded(x, pads):
@@ -88,22 +90,6 @@ SHARD_BYTES = 2 << 20
 def images_per_shard(rows, out_hw, itemsize):
     """How many images a shard holds when each image's columns are ``rows`` × OH·OW numbers."""
     return max(1, SHARD_BYTES // max(1, rows * out_hw[0] * out_hw[1] * itemsize))
-
-
-def padded(x, pads):
-    """x (n, C, H, W) inside a zero border (top, bottom, left, right); x itself when there is none."""
-    top, bottom, left, right = pads
-    if not any(pads):
-        return x
-    n, c, h, w = x.shape
-    out = xp.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
-    # Only the border is zeroed: zeros() would write every number once more than the copy below does.
-    out[:, :, :top] = 0
-    out[:, :, top + h :] = 0
-    out[:, :, top : top + h, :left] = 0
-    out[:, :, top : top + h, left + w :] = 0
-    out[:, :, top : top + h, left : left + w] = x
-    return out
 
 
 def padded_wide(x, pads, extra_rows):
@@ -182,6 +168,14 @@ class Conv2d(Function):
         # A 1×1 convolution without padding needs no im2col: each image (every s-th pixel of it) is its own
         # (C, OH·OW) column matrix.
         direct = (kh, kw) == (1, 1) and not any(pads)
+        # Few channels and a wide kernel (LeNet): one GEMM against a banded weight copies less (conv_rows.py).
+        strip = None if wide or direct else conv_rows.strip_width(c, o, (kh, kw), out_hw[1], stride[1], dilation[1],
+                                                                  groups)
+        if strip is not None:
+            out, ctx.windows, ctx.band = conv_rows.forward(x, weight, bias, pads, stride, dilation, out_hw, strip)
+            ctx.save(weight)
+            ctx.geometry = (x.shape, pads, geometry, "rows")
+            return out
         sh, sw = stride
         w_g = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G·KH·KW)
         out = xp.empty((n, o) + out_hw, dtype=xp.result_type(x, weight))
@@ -207,8 +201,13 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved
         x_shape, pads, geometry, mode = ctx.geometry
+        if mode == "rows":
+            (weight,) = ctx.saved
+            _, _, stride, dilation, _ = geometry
+            return conv_rows.backward(grad, weight, ctx.windows, ctx.band, x_shape, pads, stride, dilation,
+                                      ctx.needs_input_grad[:3])
+        x, weight = ctx.saved
         wide = mode == "wide"
         kernel, out_hw, stride, dilation, groups = geometry
         n, c, h, w = x_shape
@@ -270,8 +269,8 @@ class Conv2d(Function):
             return dw, db
 
         parts = run(shard, shards(n, images_per_shard(weight[0].size * groups, out_hw, grad.itemsize)))
-        dw = _ordered_sum([p[0] for p in parts], weight.shape, weight.dtype) if need_w else None
-        db = _ordered_sum([p[1] for p in parts], (o,), grad.dtype) if need_b else None
+        dw = ordered_sum([p[0] for p in parts], weight.shape, weight.dtype) if need_w else None
+        db = ordered_sum([p[1] for p in parts], (o,), grad.dtype) if need_b else None
         return dx, dw, db
 
 
@@ -294,17 +293,6 @@ def _batch_last_backward(x, weight, grad, pads, geometry, need_w, need_x, need_b
         dx_pad = input_gradient(weight, dout, padded_shape, kernel, out_hw, stride, dilation, groups)
         dx[a:b] = dx_pad[:, pads[0] : pads[0] + h, pads[2] : pads[2] + w, :].transpose(3, 0, 1, 2)
     return dw, db
-
-
-def _ordered_sum(parts, shape, dtype):
-    """Σ parts, added in shard order (the same bits on every run, whatever the thread count), as ``shape``;
-    zeros for an empty batch."""
-    if not parts:
-        return xp.zeros(shape, dtype=dtype)
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total.reshape(shape)
 
 
 def weight_gradient(cols, dout, weight_shape):

@@ -60,12 +60,18 @@ def output_size(n, k, stride, pad_before, pad_after, dilation, ceil_mode=False, 
 
 
 def padded(x, pads, value=0.0):
-    """x (..., H, W) surrounded by ``pads = (top, bottom, left, right)`` pixels of ``value``."""
+    """x (..., H, W) surrounded by ``pads = (top, bottom, left, right)`` pixels of ``value``; x itself when
+    there is no padding."""
     top, bottom, left, right = pads
     if not any(pads):
         return x
     h, w = x.shape[-2:]
-    out = xp.full(x.shape[:-2] + (h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out = xp.empty(x.shape[:-2] + (h + top + bottom, w + left + right), dtype=x.dtype)
+    # Only the border is filled: full() would write every number once more than the copy below does.
+    out[..., :top, :] = value
+    out[..., top + h :, :] = value
+    out[..., top : top + h, :left] = value
+    out[..., top : top + h, left + w :] = value
     out[..., top : top + h, left : left + w] = x
     return out
 
