@@ -101,10 +101,12 @@ def forward(x, weight, bias, pads, stride, dilation, out_hw, strip):
     def shard(span):
         lo, hi = span
         a = strip_windows(padded(x[lo:hi], pads), kh, out_hw, strip, window, stride[0], dilation[0])
-        strips = xp.matmul(a, wb).reshape(hi - lo, oh, ow // strip, o, strip)
-        out[lo:hi].reshape(hi - lo, o, oh, ow // strip, strip)[...] = strips.transpose(0, 3, 1, 2, 4)
-        if bias is not None:
-            out[lo:hi] += bias.reshape(o, 1, 1)
+        strips = xp.matmul(a, wb).reshape(hi - lo, oh, ow // strip, o, strip).transpose(0, 3, 1, 2, 4)
+        target = out[lo:hi].reshape(hi - lo, o, oh, ow // strip, strip)
+        if bias is None:
+            target[...] = strips
+        else:  # the bias added while the strips are put in place: one pass over the output, not two
+            xp.add(strips, bias.reshape(o, 1, 1, 1), out=target)
         return a
 
     return out, run(shard, shards(n, IMAGES)), wb
