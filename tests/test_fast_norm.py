@@ -21,8 +21,8 @@ from ember.ops import norm
 from helpers import assert_close, gradcheck, random_array
 
 DTYPES = ["float64", "float32"]
-# (8, 3, 24, 24): 4608 values per channel, the per-channel path; (4, 3, 5, 5): the whole-shard path.
-SHAPES = [(8, 3, 24, 24), (4, 3, 5, 5), (6, 5, 700), (64, 6)]
+# (8, 3, 48, 48): 18432 values per channel, the per-channel path; (4, 3, 5, 5): the whole-shard path.
+SHAPES = [(8, 3, 48, 48), (4, 3, 5, 5), (6, 5, 3000), (64, 6)]
 AFFINE = {"weight and bias": (True, True), "weight only": (True, False), "bias only": (False, True),
           "neither": (False, False)}
 
@@ -71,7 +71,7 @@ def test_batch_norm_training_matches_torch(shape, dtype, affine, threads):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(8, 3, 24, 24), (6, 5, 700)], ids=str)
+@pytest.mark.parametrize("shape", [(8, 3, 48, 48), (6, 5, 3000)], ids=str)
 def test_batch_norm_same_bits_with_any_thread_count(shape, dtype):
     before = ember.get_num_threads()
     runs = []
@@ -101,7 +101,7 @@ def test_batch_norm_training_gradcheck(per_channel_min, affine, monkeypatch):
 def test_batch_norm_backward_twice_with_retain_graph():
     """The kept x - μ is read, never written, by backward: a second backward gives the same gradients."""
     rng = np.random.default_rng(1)
-    x = ember.Tensor(random_array((8, 3, 24, 24), "float32", rng), requires_grad=True)
+    x = ember.Tensor(random_array((8, 3, 48, 48), "float32", rng), requires_grad=True)
     w = ember.Tensor(random_array((3,), "float32", rng), requires_grad=True)
     y = F.batch_norm(x, None, None, w, None, training=True)
     u = random_array(y.shape, "float32", rng)
@@ -116,7 +116,7 @@ def test_relu_in_place_on_batch_norm_output_matches_torch():
     """bn → relu_(…) as in ResNet's blocks: the in-place ReLU may overwrite the output, which backward
     does not need (batch norm keeps x - μ)."""
     rng = np.random.default_rng(2)
-    x, w, b = random_array((8, 3, 24, 24), "float64", rng), random_array((3,), "float64", rng), random_array(
+    x, w, b = random_array((8, 3, 48, 48), "float64", rng), random_array((3,), "float64", rng), random_array(
         (3,), "float64", rng)
     ex, ew, eb = (ember.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
@@ -130,7 +130,7 @@ def test_relu_in_place_on_batch_norm_output_matches_torch():
 
 def test_batch_norm_anomaly_mode_still_names_the_forward():
     rng = np.random.default_rng(3)
-    x = ember.Tensor(random_array((8, 3, 24, 24), "float32", rng), requires_grad=True)
+    x = ember.Tensor(random_array((8, 3, 48, 48), "float32", rng), requires_grad=True)
     with pytest.warns(UserWarning), ember.autograd.detect_anomaly():
         y = F.batch_norm(x, None, None, None, None, training=True)
         u = np.full(y.shape, np.nan, dtype=np.float32)
