@@ -155,24 +155,3 @@ def elementwise(fn, out, *arrays):
     flats = [a.reshape(-1) for a in (out,) + arrays]
     run(lambda span: fn(*(f[span[0] : span[1]] for f in flats)), spans)
     return True
-
-
-def binary(ufunc, a, b, out=None):
-    """``ufunc(a, b)`` in flat chunks on the pool, into ``out`` (a new array when None; ``out`` may be ``a``).
-
-    Only for two C-contiguous arrays of one shape and dtype that span more than one chunk (a residual add,
-    a gradient summed over two paths): returns None, having done nothing, for anything else, and the caller
-    computes it the ordinary way. Each element is computed exactly as the one-call ufunc would, so the bits
-    do not depend on the chunks or the threads.
-    """
-    ndarray = backend.xp.ndarray
-    if not isinstance(a, ndarray) or not isinstance(b, ndarray) or a.shape != b.shape or a.dtype != b.dtype:
-        return None
-    if a.nbytes <= CHUNK_BYTES or num_threads() <= 1:
-        return None
-    if out is not None and (out.shape != a.shape or out.dtype != a.dtype):
-        return None
-    result = backend.xp.empty_like(a) if out is None else out
-    if not elementwise(lambda o, p, q: ufunc(p, q, out=o), result, a, b):
-        return None
-    return result

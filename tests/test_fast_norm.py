@@ -2,9 +2,8 @@
 
 Batch norm's fused training pass keeps x - μ (not x̂) when affine and runs its element-wise passes channel by
 channel on large channels (norm._per_channel); the engine sums a gradient that reaches a value over several
-paths in chunks on every core, adding later paths into the buffer it allocated (engine._sum); the add of two
-large arrays of one shape runs on every core (parallel.binary). Each is checked for torch parity (float64 at
-1e-9, float32 at 1e-5), gradcheck, the same bits with 1 or 2 threads, and that no array it does not own is
+paths into the buffer it allocated for the first sum (engine._sum). Each is checked for torch parity (float64
+at 1e-9, float32 at 1e-5), gradcheck, the same bits with 1 or 2 threads, and that no array it does not own is
 written.
 """
 
@@ -15,7 +14,6 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as F
-from ember import parallel
 from ember.autograd import engine
 from ember.ops import norm
 from helpers import assert_close, gradcheck, random_array
@@ -138,13 +136,13 @@ def test_batch_norm_anomaly_mode_still_names_the_forward():
             y.backward(u)
 
 
-# ---- the engine's sums and the parallel add -----------------------------------------------------------
+# ---- the engine's sums and the residual add -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gradient_over_several_paths_matches_torch(dtype, threads):
-    """A value used four times (a residual-like fan-out; 2.4 MB, several chunks): its gradient is the sum of
-    four paths, the first sum in a new buffer and the later ones added into it."""
+    """A value used four times (a residual-like fan-out): its gradient is the sum of four paths, the first
+    sum in a new buffer and the later ones added into it."""
     rng = np.random.default_rng(4)
     a = random_array((16, 8, 48, 48), dtype, rng)
     results = []
@@ -167,32 +165,6 @@ def test_engine_sum_writes_only_its_own_buffer():
     assert np.all(small == 2)
     mixed = engine._sum(np.ones(3, np.float32), np.ones(3, np.float64), np.zeros(3, np.float32))
     assert mixed.dtype == np.float64 and np.all(mixed == 2)  # out refused: the result type differs
-
-
-def test_parallel_binary_is_the_ufunc_bit_for_bit(threads):
-    rng = np.random.default_rng(5)
-    a, b = rng.standard_normal((300, 1000)).astype(np.float32), rng.standard_normal((300, 1000)).astype(np.float32)
-    got = parallel.binary(np.add, a, b)
-    if threads == 1:
-        assert got is None  # one thread: the caller's own a + b
-        return
-    assert got.dtype == np.float32 and np.array_equal(got, a + b)
-    expected = a + b
-    assert parallel.binary(np.add, a, b, out=a) is a and np.array_equal(a, expected)
-
-
-@pytest.mark.parametrize("case", ["small", "shapes differ", "dtypes differ", "not contiguous", "scalar", "out shape"])
-def test_parallel_binary_declines(case):
-    big = np.ones((300, 1000), np.float32)
-    args = {
-        "small": (np.ones(10, np.float32), np.ones(10, np.float32)),
-        "shapes differ": (big, np.ones((1, 1000), np.float32)),
-        "dtypes differ": (big, big.astype(np.float64)),
-        "not contiguous": (big.T, big.T.copy()),
-        "scalar": (big, 2.0),
-        "out shape": (big, big, np.empty((10,), np.float32)),
-    }[case]
-    assert parallel.binary(np.add, *args) is None
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
