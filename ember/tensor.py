@@ -140,8 +140,15 @@ class Tensor:
     def _accumulate_grad(self, grad):
         if self.grad is None:
             self.grad = Tensor(grad)
+            return
+        held = self.grad.array
+        if (backend.writeable(held) and held.shape == grad.shape and held.dtype == grad.dtype
+                and not xp.may_share_memory(held, grad)):
+            # As torch's AccumulateGrad: the existing .grad is added to in place (no new buffer per backward).
+            xp.add(held, grad, out=held)
+            self.grad._bump_version()
         else:
-            self.grad = Tensor(self.grad.array + grad)
+            self.grad = Tensor(held + grad)
 
     @property
     def data(self):

@@ -67,8 +67,11 @@ class BatchNorm(Function):
         x_hat, inv_std, weight = ctx.saved
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        centered = getattr(ctx, "centered", False)  # the fused forward kept x - μ, not x̂
         if ctx.training and _fused(grad) and _fused(x_hat):
-            return _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b)
+            return _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b, centered)
+        if centered:
+            x_hat = x_hat * inv_std
         dgamma = (grad * x_hat).sum(axis=axes) if need_w or (need_x and ctx.training) else None
         dbeta = grad.sum(axis=axes) if need_b or (need_x and ctx.training) else None
         dx = None
@@ -100,28 +103,49 @@ def _channel_shards(channels, channel_bytes):
     return shards(channels, per_shard(channel_bytes))
 
 
+def _per_channel(span, *arrays):
+    """(j, (slices)) for the element-wise passes over channels ``span`` of (N, C, positions) arrays, j
+    indexing a vector of the span's channels: one channel at a time, an (N, positions) slice with scalar constants,
+    when a channel is large (NumPy runs a scalar operand faster than a (channels, 1) column broadcast over
+    the shard: forward ~20 %, backward ~5 % less CPU time at 32k-131k values per channel); else the whole
+    span at once with j a (channels, 1) column index (below ~16k values the per-call cost wins)."""
+    start, stop = span
+    if arrays[0][:, 0].size >= _PER_CHANNEL_MIN:
+        return [(j, tuple(a[:, start + j] for a in arrays)) for j in range(stop - start)]
+    return [((slice(None), None), tuple(a[:, start:stop] for a in arrays))]
+
+
+_PER_CHANNEL_MIN = 16384  # values per channel (N × positions) from which a channel gets its own ufunc calls
+
+
 def _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
     channels = x.shape[1]
     n = x.size // channels
     x3 = x.reshape(x.shape[0], channels, -1)  # (N, C, positions)
-    x_hat = xp.empty(x3.shape, dtype=x.dtype)
+    saved = xp.empty(x3.shape, dtype=x.dtype)  # x - μ when affine, else x̂ (= y)
     affine = weight is not None or bias is not None
-    y = xp.empty(x3.shape, dtype=xp.result_type(x, weight) if weight is not None else x.dtype) if affine else x_hat
+    y = xp.empty(x3.shape, dtype=xp.result_type(x, weight) if weight is not None else x.dtype) if affine else saved
     mean, var = xp.empty(channels, dtype=x.dtype), xp.empty(channels, dtype=x.dtype)
 
     def shard(span):  # a few channels: every pass over them while they are in cache, on every core
         c = slice(*span)
         part = x3[:, c]
         mean[c] = xp.einsum("nci->c", part) / n
-        centered = xp.subtract(part, mean[c][:, None], out=x_hat[:, c])
+        local_mean = mean[c]
+        for j, (src, dst) in _per_channel(span, x3, saved):
+            xp.subtract(src, local_mean[j], out=dst)
+        centered = saved[:, c]
         var[c] = xp.einsum("nci,nci->c", centered, centered) / n  # the biased variance
-        centered *= (1 / xp.sqrt(var[c] + eps))[:, None]  # x̂, in place
+        scale = 1 / xp.sqrt(var[c] + eps)
         if weight is not None:
-            xp.multiply(centered, weight[c][:, None], out=y[:, c])
-        elif affine:
-            y[:, c] = centered
-        if bias is not None:
-            y[:, c] += bias[c][:, None]
+            scale = scale * weight[c]
+        # y = (x - μ)·(γ/√(σ² + ε)) + β straight from x - μ, which backward keeps instead of x̂: one pass
+        # over the batch fewer than scaling x - μ to x̂ first. (Without γ and β, x̂ is y and is kept.)
+        shift = bias[c] if bias is not None else None
+        for j, (src, dst) in _per_channel(span, saved, y):
+            out = xp.multiply(src, scale[j], out=dst)
+            if shift is not None:
+                out += shift[j]
 
     run(shard, _channel_shards(channels, n * x.itemsize))
     inv_std = 1 / xp.sqrt(var + eps)
@@ -130,31 +154,42 @@ def _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, ep
         running_mean += momentum * mean
         running_var *= 1 - momentum
         running_var += momentum * var * (n / (n - 1))
-    ctx.save(x_hat.reshape(x.shape), inv_std.reshape(_channel_shape(x)), weight)
-    ctx.training, ctx.axes = True, (0,) + tuple(range(2, x.ndim))
+    ctx.save(saved.reshape(x.shape), inv_std.reshape(_channel_shape(x)), weight)
+    ctx.training, ctx.axes, ctx.centered = True, (0,) + tuple(range(2, x.ndim)), affine
     return y.reshape(x.shape)
 
 
-def _train_backward(grad, x_hat, inv_std, weight, need_x, need_w, need_b):
-    """dβ = Σ g, dγ = Σ g·x̂, dx = γ/√(σ² + ε) · (g - dβ/n - x̂·dγ/n)."""
+def _train_backward(grad, saved, inv_std, weight, need_x, need_w, need_b, centered=False):
+    """dβ = Σ g, dγ = Σ g·x̂, dx = γ/√(σ² + ε) · (g - dβ/n - x̂·dγ/n).
+
+    ``saved`` is x̂, or x - μ when ``centered`` (x̂ = (x - μ)·f with f = 1/√(σ² + ε)): then dγ = f·Σ g·(x - μ)
+    and x̂·dγ/n = (x - μ)·(f·dγ/n), so the per-channel factor f folds into constants and x̂ is never made.
+    """
     channels = grad.shape[1]
     n = grad.size // channels
     g3 = grad.reshape(grad.shape[0], channels, -1)
-    xh3 = x_hat.reshape(g3.shape)
+    xh3 = saved.reshape(g3.shape)
     dbeta, dgamma = xp.empty(channels, dtype=grad.dtype), xp.empty(channels, dtype=grad.dtype)
+    factor = inv_std.reshape(-1) if centered else None
     scale = inv_std.reshape(-1) if weight is None else weight * inv_std.reshape(-1)
-    dx = xp.empty(g3.shape, dtype=xp.result_type(grad, x_hat)) if need_x else None
+    dx = xp.empty(g3.shape, dtype=xp.result_type(grad, saved)) if need_x else None
 
     def shard(span):
         c = slice(*span)
         g, xh = g3[:, c], xh3[:, c]
         dbeta[c] = xp.einsum("nci->c", g)
         dgamma[c] = xp.einsum("nci,nci->c", g, xh)
-        if need_x:
-            out = xp.multiply(xh, (dgamma[c] / n)[:, None], out=dx[:, c])
+        if centered:
+            dgamma[c] *= factor[c]
+        if not need_x:
+            return
+        k = (dgamma[c] if factor is None else dgamma[c] * factor[c]) / n
+        mean_g, local_scale = dbeta[c] / n, scale[c]
+        for j, (g, xh, out) in _per_channel(span, g3, xh3, dx):
+            xp.multiply(xh, k[j], out=out)
             xp.subtract(g, out, out=out)
-            out -= (dbeta[c] / n)[:, None]
-            out *= scale[c][:, None]
+            out -= mean_g[j]
+            out *= local_scale[j]
 
     run(shard, _channel_shards(channels, n * grad.itemsize))
     dx = dx.reshape(grad.shape) if need_x else None

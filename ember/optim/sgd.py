@@ -1,5 +1,6 @@
 """SGD: stochastic gradient descent, with optional (Nesterov) momentum, weight decay and dampening."""
 
+from ..backend import xp
 from .optimizer import Optimizer
 
 
@@ -43,8 +44,11 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         lr, momentum, weight_decay = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        scratch = None  # the one temporary of the step: ``grad`` is the caller's .grad and is never written
         if weight_decay != 0:
-            grad = grad + weight_decay * param
+            scratch = xp.multiply(param, weight_decay)
+            scratch += grad  # g + λθ, the same sum (and bits) as grad + λθ
+            grad = scratch
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -54,5 +58,10 @@ class SGD(Optimizer):
                 dampening = float(group["dampening"])
                 buf *= momentum
                 buf += grad if dampening == 0 else (1.0 - dampening) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        param -= lr * grad
+            if group["nesterov"]:
+                grad = scratch = grad + momentum * buf
+            else:
+                grad = buf
+        if scratch is None:
+            scratch = xp.empty_like(grad)
+        param -= xp.multiply(grad, lr, out=scratch)  # η·d into the temporary (d may be the velocity: kept)
