@@ -26,6 +26,7 @@ time instead of over OW (often only 5 to 30).
 from ..autograd.function import Function
 from ..backend import as_strided, xp
 from ..parallel import run, shards
+from . import winograd
 from .validate import ArgumentError, ShapeError, non_negative, positive, same_dtype, tensor_input
 from .window import output_size, pair, single as _single
 
@@ -151,6 +152,18 @@ def wide_conv(x, w_g, pads, kernel, out_hw, dilation, out):
     out[...] = full[..., : out_hw[1]].transpose(1, 0, 2, 3)
 
 
+#: 3×3 stride-1 convolutions with at least this many input and output channels use Winograd's F(2×2, 3×3)
+#: (ember/ops/winograd.py): fewer channels leave too little GEMM work to pay for its tile transforms (measured).
+WINOGRAD_MIN_CHANNELS = 64
+
+
+def use_winograd(c, o, kernel, stride, pads, dilation, groups):
+    """Whether Conv2d runs by Winograd: 3×3, stride 1, no dilation or groups, padding at most 2 (the input
+    gradient is then the same kind of convolution), and enough channels."""
+    return (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1
+            and max(pads) <= 2 and min(c, o) >= WINOGRAD_MIN_CHANNELS)
+
+
 def flipped_weight(weight, groups):
     """The weight of the stride-1 convolution that is Conv2d's input gradient: W'[c, o, i, j] =
     W[o, c, KH-1-i, KW-1-j] within each group, as (G, C/G, O/G·KH·KW)."""
@@ -182,6 +195,8 @@ class Conv2d(Function):
         # A 1×1 convolution without padding needs no im2col: each image (every s-th pixel of it) is its own
         # (C, OH·OW) column matrix.
         direct = (kh, kw) == (1, 1) and not any(pads)
+        if use_winograd(c, o, (kh, kw), stride, pads, dilation, groups):
+            return winograd.conv2d_forward(ctx, x, weight, bias, pads, out_hw)
         sh, sw = stride
         w_g = weight.reshape(groups, o // groups, -1)  # (G, O/G, C/G·KH·KW)
         out = xp.empty((n, o) + out_hw, dtype=xp.result_type(x, weight))
@@ -209,6 +224,8 @@ class Conv2d(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved
         x_shape, pads, geometry, mode = ctx.geometry
+        if mode == "winograd":
+            return winograd.conv2d_backward(ctx, x, weight, grad)
         wide = mode == "wide"
         kernel, out_hw, stride, dilation, groups = geometry
         n, c, h, w = x_shape
