@@ -153,8 +153,9 @@ def wide_conv(x, w_g, pads, kernel, out_hw, dilation, out):
 
 
 #: 3×3 stride-1 convolutions with at least this many input and output channels use Winograd's F(2×2, 3×3)
-#: (ember/ops/winograd.py): fewer channels leave too little GEMM work to pay for its tile transforms (measured).
-WINOGRAD_MIN_CHANNELS = 64
+#: (ember/ops/winograd.py): with fewer, its tile transforms (memory-bound passes) cost more than the GEMM
+#: work it saves; measured slower at 16 and 32 channels, slower at 64 with two threads, faster at 128 and 256.
+WINOGRAD_MIN_CHANNELS = 128
 
 
 def use_winograd(c, o, kernel, stride, pads, dilation, groups):
