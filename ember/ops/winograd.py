@@ -20,6 +20,11 @@ over every tile of the shard at once (P tiles, channels last):
 Both tile transforms are products with a fixed 16×16 (or 4×16) matrix, Bᵀ⊗Bᵀ and Aᵀ⊗Aᵀ, done as one GEMM
 each over all tiles: a strided view gathers the tiles (one copy), the GEMM mixes their 16 numbers. Every
 entry of B, A and G is 0, ±1 or ±1/2, so the transforms add no rounding beyond the additions themselves.
+
+Backward: the input gradient is the same kind of convolution (the output gradient padded by 2 - p, the
+kernel flipped and transposed); the weight gradient stays in the transformed domain, dU[ξ] = Σ V[ξ]ᵀ dM[ξ]
+with dM = A dY Aᵀ (the adjoint of the output transform), summed over shards in order, then dW = Gᵀ dU G.
+Conv2d (ember/ops/conv.py) takes this path for 3×3 stride-1 layers with many channels (``use_winograd``).
 """
 
 from ..backend import as_strided, xp
