@@ -161,3 +161,23 @@ def function_classes(module):
         name for name, obj in vars(module).items()
         if inspect.isclass(obj) and issubclass(obj, Function) and obj.__module__ == module.__name__
     }
+
+
+def runs_with_threads(counts, fn):
+    """``fn()`` once with each thread count in ``counts`` (``ember.set_num_threads``), the count restored after."""
+    before = ember.get_num_threads()
+    try:
+        results = []
+        for n in counts:
+            ember.set_num_threads(n)
+            results.append(fn())
+        return results
+    finally:
+        ember.set_num_threads(before)
+
+
+def assert_same_bits(runs):
+    """Every run's arrays equal the first run's, bit for bit (the determinism promise of ember/parallel.py)."""
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert np.array_equal(a, b)

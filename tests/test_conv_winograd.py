@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 import ember
 import ember.nn.functional as F
 from ember.ops import conv, winograd
-from helpers import assert_close, check_op, gradcheck, random_array
+from helpers import assert_close, assert_same_bits, check_op, gradcheck, random_array, runs_with_threads
 
 DTYPES = ["float64", "float32"]
 
@@ -150,19 +150,14 @@ def test_same_bits_with_any_thread_count(winograd_always, monkeypatch):
     rng = np.random.default_rng(3)
     x0, w0 = rng.standard_normal((9, 4, 10, 10)).astype("float32"), rng.standard_normal((6, 4, 3, 3)).astype("float32")
     u = rng.standard_normal((9, 6, 10, 10)).astype("float32")
-    results, before = [], ember.get_num_threads()
-    try:
-        for threads in (1, 2, 3):
-            ember.set_num_threads(threads)
-            x, w = ember.Tensor(x0.copy(), requires_grad=True), ember.Tensor(w0.copy(), requires_grad=True)
-            out = F.conv2d(x, w, padding=1)
-            out.backward(u)
-            results.append((out.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
-    finally:
-        ember.set_num_threads(before)
-    for other in results[1:]:
-        for a, b in zip(results[0], other):
-            assert np.array_equal(a, b)
+
+    def run():
+        x, w = ember.Tensor(x0.copy(), requires_grad=True), ember.Tensor(w0.copy(), requires_grad=True)
+        out = F.conv2d(x, w, padding=1)
+        out.backward(u)
+        return out.detach().numpy(), x.grad.numpy(), w.grad.numpy()
+
+    assert_same_bits(runs_with_threads((1, 2, 3), run))
 
 
 def test_gradcheck(winograd_always):

@@ -16,7 +16,7 @@ import ember
 import ember.nn.functional as F
 from ember.autograd import engine
 from ember.ops import norm
-from helpers import assert_close, gradcheck, random_array
+from helpers import assert_close, assert_same_bits, gradcheck, random_array, runs_with_threads
 
 DTYPES = ["float64", "float32"]
 # (8, 3, 48, 48): 18432 values per channel, the per-channel path; (4, 3, 5, 5): the whole-shard path.
@@ -71,18 +71,11 @@ def test_batch_norm_training_matches_torch(shape, dtype, affine, threads):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(8, 3, 48, 48), (6, 5, 3000)], ids=str)
 def test_batch_norm_same_bits_with_any_thread_count(shape, dtype):
-    before = ember.get_num_threads()
-    runs = []
-    try:
-        for n in (1, 2, 1):
-            ember.set_num_threads(n)
-            y, dx, dw, db, rm, rv = _batch_norm_both(shape, dtype, (True, True))[0]
-            runs.append([np.asarray(t.array).copy() for t in (y, dx, dw, db, rm, rv)])
-    finally:
-        ember.set_num_threads(before)
-    for other in runs[1:]:
-        for a, b in zip(runs[0], other):
-            assert np.array_equal(a, b)
+    def run():
+        y, dx, dw, db, rm, rv = _batch_norm_both(shape, dtype, (True, True))[0]
+        return [np.asarray(t.array).copy() for t in (y, dx, dw, db, rm, rv)]
+
+    assert_same_bits(runs_with_threads((1, 2, 1), run))
 
 
 @pytest.mark.parametrize("per_channel_min", [1, 10 ** 9], ids=["per channel", "whole shard"])

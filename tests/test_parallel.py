@@ -13,7 +13,7 @@ import ember
 import ember.nn.functional as F
 from ember import backend, parallel
 from ember.ops import conv
-from helpers import assert_close
+from helpers import assert_close, assert_same_bits, runs_with_threads
 
 
 @pytest.fixture
@@ -120,17 +120,7 @@ def test_many_shards_match_torch(monkeypatch, threads, shard_bytes):
 
 def test_same_bits_every_run_and_any_thread_count(monkeypatch):
     monkeypatch.setattr(conv, "SHARD_BYTES", 4096)  # several shards at these small shapes
-    before = backend.intra_op_threads()
-    try:
-        results = []
-        for n in (2, 2, 1):
-            ember.set_num_threads(n)
-            results.append(_step()[0])
-    finally:
-        ember.set_num_threads(before)
-    for other in results[1:]:
-        for a, b in zip(results[0], other):
-            assert np.array_equal(a, b)
+    assert_same_bits(runs_with_threads((2, 2, 1), lambda: _step()[0]))
 
 
 def test_concurrent_callers_get_their_own_results(threads):
