@@ -60,22 +60,23 @@ class Recurrence(Function):
         dtype = x.dtype
         lstm, gru = mode == "lstm", mode == "gru"
         rows, scale = _gate_layout(mode, H)
-        wi, wh = w_ih[rows] if rows is not None else w_ih, w_hh[rows] if rows is not None else w_hh
-        if scale:  # halve the sigmoid gates' rows (copies: the caller's weights stay as they are)
-            wi, wh = wi.copy(), wh.copy()
-            wi[:scale] *= 0.5
-            wh[:scale] *= 0.5
+        wh = w_hh[rows] if rows is not None else w_hh.copy() if scale else w_hh
         # The input projection of all T steps in one GEMM, (G·H, T·B): column block t is step t. Except in
         # the GRU's candidate, whose h W_hnᵀ + b_hn is multiplied by r, both biases simply add, so they join
-        # here once instead of T times.
-        x2 = x.reshape(T * B, -1)
-        xw = wi @ x2.T
+        # here once instead of T times, as one more column of W_ih against a column of ones under x.
+        I = x.shape[2]
         bias = _joint_bias(mode, H, b_ih, b_hh, dtype)
+        n = I + (bias is not None)
+        wi, x1 = xp.empty((w_ih.shape[0], n), dtype=dtype), xp.empty((T * B, n), dtype=dtype)
+        wi[:, :I] = w_ih[rows] if rows is not None else w_ih
+        x1.reshape(T, B, n)[:, :, :I] = x
         if bias is not None:
-            bias = bias[rows] if rows is not None else bias
-            if scale:
-                bias[:scale] *= 0.5
-            xw += bias[:, None]
+            wi[:, I] = bias[rows] if rows is not None else bias
+            x1[:, I] = 1
+        if scale:  # halve the sigmoid gates' rows (of copies: the caller's weights stay as they are)
+            wi[:scale] *= 0.5
+            wh[:scale] *= 0.5
+        xw = wi @ x1.T
         # hs[s] is the state entering step s (forward) or leaving it (reverse): step t reads hs[t] and writes
         # hs[t + 1], or reads hs[t + 1] and writes hs[t]; the same for the LSTM's memory cells cs.
         hs = xp.empty((T + 1, H, B), dtype=dtype)
@@ -147,13 +148,13 @@ class Recurrence(Function):
             for t, k in enumerate(batch_sizes):
                 out[t, k:] = 0
         ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
-        ctx.save(x2, w_ih, w_hh, gates, hs, cs, tanh_cs, hw_n)
+        ctx.save(x1, w_ih, w_hh, gates, hs, cs, tanh_cs, hw_n)
         h_n = xp.ascontiguousarray(hs[last].T)
         return (out, h_n, xp.ascontiguousarray(cs[last].T)) if lstm else (out, h_n)
 
     @staticmethod
     def backward(ctx, grad_out, grad_hn, grad_cn=None):
-        x2, w_ih, w_hh, gates, hs, cs, tanh_cs, hw_n = ctx.saved
+        x1, w_ih, w_hh, gates, hs, cs, tanh_cs, hw_n = ctx.saved
         mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
         T, H, B = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         G = GATES[mode]
@@ -239,15 +240,20 @@ class Recurrence(Function):
         da_hh2 = da2 if not gru else xp.ascontiguousarray(da_hh.transpose(1, 0, 2)).reshape(3 * H, T * B)
         undo = _inverse(rows)
         dx = (da2.T @ (w_ih[rows] if rows is not None else w_ih)).reshape(T, B, -1) if needs[0] else None
-        dw_ih = _rows(da2 @ x2, undo) if needs[3] else None
+        # [dW_ih | db] in one GEMM: the bias is W_ih's column against the ones in x1.
+        I, joint_db = w_ih.shape[1], needs[5] or (needs[6] and not gru)
+        dw_aug = da2 @ x1 if needs[3] or joint_db else None
+        dw_ih = _rows(dw_aug[:, :I], undo) if needs[3] else None
         if needs[4]:
             h_prev = hs[1:] if reverse else hs[:T]  # the state each step read, (T, H, B)
             dw_hh = _rows(da_hh2 @ xp.ascontiguousarray(h_prev.transpose(1, 0, 2)).reshape(H, T * B).T, undo)
         else:
             dw_hh = None
-        db_ih = _rows(da2.sum(axis=1), undo) if needs[5] or (needs[6] and not gru) else None
-        db_hh = (db_ih.copy() if not gru else da_hh2.sum(axis=1)) if needs[6] else None
-        db_ih = db_ih if needs[5] else None
+        db = _rows(dw_aug[:, I], undo) if joint_db else None
+        db_ih = db if needs[5] else None
+        db_hh = None
+        if needs[6]:
+            db_hh = da_hh2.sum(axis=1) if gru else db.copy() if needs[5] else db  # two arrays, never one shared
         dh0 = xp.ascontiguousarray(dh.T) if needs[1] else None
         dc0 = xp.ascontiguousarray(dc.T) if needs[2] else None
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
@@ -280,7 +286,8 @@ def _inverse(rows):
 
 
 def _rows(a, order):
-    return a if order is None else a[order]
+    """``a``'s rows back in torch's gate order (a new C-ordered array)."""
+    return xp.ascontiguousarray(a) if order is None else a[order]
 
 
 def _time_steps(T, reverse):
