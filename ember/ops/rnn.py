@@ -162,8 +162,8 @@ class Recurrence(Function):
         lstm, gru = mode == "lstm", mode == "gru"
         rows, _ = _gate_layout(mode, H)
         # dh_{t-1} = W_hhᵀ·da_t with W_hh's rows in the forward's order, unhalved (da is the gradient of the
-        # textbook pre-activations); C-ordered, which OpenBLAS multiplies fastest.
-        wh_T = xp.ascontiguousarray((w_hh[rows] if rows is not None else w_hh).T)
+        # textbook pre-activations). A transposed view: OpenBLAS reads it as fast as a copy, which costs more.
+        wh_T = (w_hh[rows] if rows is not None else w_hh).T
         new = xp.zeros if batch_sizes is not None else xp.empty  # columns of finished sequences stay 0
         da = new((T, G * H, B), dtype=dtype)  # the gradient of each step's pre-activations
         da_hh = new((T, 3 * H, B), dtype=dtype) if gru else da  # the same, except in the GRU
