@@ -97,7 +97,10 @@ def test_packed_padding_is_zero_and_final_state_is_each_sequences_own(mode):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_char_lm_float32_step_matches_torch(cell):
-    """The benchmark's shape (one-hot vocabulary 100, hidden 256, batch 32, 35 steps), float32 in and out."""
+    """The benchmark's shape (one-hot vocabulary 100, hidden 256, batch 32, 35 steps), float32 in and out.
+    A bias's gradient sums 1,120 positions and reaches ~100, so its float32 tolerance scales with the largest
+    entry (the old (B, G·H) layout missed a plain 1e-5 by as much on some seeds)."""
+    torch.manual_seed(0)
     vocab, hidden, steps, batch = 100, 256, 35, 32
     e_rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](vocab, hidden, batch_first=True)
     t_rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](vocab, hidden, batch_first=True)
@@ -114,4 +117,5 @@ def test_char_lm_float32_step_matches_torch(cell):
     e_params = dict(e_rnn.named_parameters())
     for name, tp in t_rnn.named_parameters():
         assert e_params[name].grad.dtype == ember.float32
-        assert_close(e_params[name].grad, tp.grad, "float32", f"gradient of {name}")
+        scale = max(1.0, float(tp.grad.abs().max()))
+        assert_close(e_params[name].grad, tp.grad, "float32", f"gradient of {name}", rtol=1e-4, atol=1e-5 * scale)

@@ -3,12 +3,12 @@
 One Function, ``Recurrence``, runs one layer in one direction over a whole sequence. Its forward is the
 textbook recurrence, and its backward is backpropagation through time (BPTT), both written out once here:
 
-- the input projection x_t·W_ihᵀ + b_ih of every time step is one GEMM over all T·B rows, because it does
-  not depend on the state;
+- the input projection x_t·W_ihᵀ + b_ih of every time step is one GEMM over all T·B positions, because it
+  does not depend on the state;
 - only the part that does, h_{t-1}·W_hhᵀ, runs inside the loop over time, one small GEMM per step, followed
   by the cell's gates computed in place;
 - backward walks time in reverse carrying dh (and the LSTM's dc), stores each step's gradient of the
-  pre-activations, and after the loop gets dW_ih, dW_hh, dx and the biases from one GEMM (or sum) each.
+  pre-activations, and after the loop gets [dW_ih | db], dW_hh and dx from one GEMM each.
 
 The cells, with torch's gate order (rows of W_ih and W_hh are the gates stacked in this order):
 
@@ -66,10 +66,10 @@ class Recurrence(Function):
         # here once instead of T times, as one more column of W_ih against a column of ones under x.
         I = x.shape[2]
         bias = _joint_bias(mode, H, b_ih, b_hh, dtype)
-        n = I + (bias is not None)
-        wi, x1 = xp.empty((w_ih.shape[0], n), dtype=dtype), xp.empty((T * B, n), dtype=dtype)
+        cols = I + (bias is not None)
+        wi, x1 = xp.empty((w_ih.shape[0], cols), dtype=dtype), xp.empty((T * B, cols), dtype=dtype)
         wi[:, :I] = w_ih[rows] if rows is not None else w_ih
-        x1.reshape(T, B, n)[:, :, :I] = x
+        x1.reshape(T, B, cols)[:, :, :I] = x
         if bias is not None:
             wi[:, I] = bias[rows] if rows is not None else bias
             x1[:, I] = 1
@@ -168,7 +168,7 @@ class Recurrence(Function):
         da = new((T, G * H, B), dtype=dtype)  # the gradient of each step's pre-activations
         da_hh = new((T, 3 * H, B), dtype=dtype) if gru else da  # the same, except in the GRU
         go = xp.ascontiguousarray(grad_out.transpose(0, 2, 1))  # (T, H, B)
-        dh = xp.ascontiguousarray(grad_hn.T)  # a finished sequence's state is frozen: its gradient passes
+        dh = xp.ascontiguousarray(grad_hn.T)  # a finished sequence is frozen: its dh passes through unchanged
         dc = tmp = tmp3 = None
         if lstm:
             dc = xp.ascontiguousarray(grad_cn.T) if grad_cn is not None else xp.zeros((H, B), dtype=dtype)
