@@ -64,7 +64,7 @@ class Linear(Function):
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.save(x if need_w else None, weight if need_x else None)  # only what a gradient needs, as torch
         ctx.has_bias = bias is not None
-        y = xp.matmul(x, weight.T)
+        y = _flat_matmul(x, weight.T)
         if bias is not None:
             y += bias
         return y
@@ -74,11 +74,19 @@ class Linear(Function):
         x, weight = ctx.saved
         need_x, need_w = ctx.needs_input_grad[:2]
         need_b = ctx.has_bias and ctx.needs_input_grad[2]
-        dx = xp.matmul(grad, weight) if need_x else None
+        dx = _flat_matmul(grad, weight) if need_x else None
         g2 = grad.reshape(-1, grad.shape[-1])
         dw = xp.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
         db = g2.sum(axis=0) if need_b else None
         return dx, dw, db
+
+
+def _flat_matmul(a, b):
+    """a @ b for a 2-D b, with a's leading axes flattened into one GEMM: NumPy would run a 3-D a as one
+    small GEMM per leading index (a non-contiguous a is copied once, which costs far less)."""
+    if a.ndim <= 2:
+        return xp.matmul(a, b)
+    return xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[1])
 
 
 def matmul(a, b):
