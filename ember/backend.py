@@ -241,7 +241,7 @@ def move(array, device_type, index=None):
 
 # ---- threads and determinism ----------------------------------------------------------------------------
 
-_threads = {"count": None, "openblas": None, "probed": False}
+_threads = {"count": None, "openblas": None, "probed": False, "blas_resting": False}
 
 
 def _openblas():
@@ -279,11 +279,13 @@ def _openblas():
 
 
 def set_num_threads(n):
-    """Let BLAS (every matmul and convolution) use ``n`` threads (``torch.set_num_threads``).
+    """Use ``n`` threads within an op (``torch.set_num_threads``): Ember's shards (ember/parallel.py) and
+    the GEMMs that ask for every core.
 
-    Through threadpoolctl when it is installed (it knows OpenBLAS, MKL and BLIS), else OpenBLAS's own
-    ``openblas_set_num_threads`` in the library NumPy loaded; with neither (another BLAS), the number is
-    only recorded and returned by ``get_num_threads``: set ``OMP_NUM_THREADS`` before starting Python then.
+    BLAS gets ``n`` threads at once — through threadpoolctl when it is installed (it knows OpenBLAS, MKL and
+    BLIS), else OpenBLAS's own ``openblas_set_num_threads`` in the library NumPy loaded; with neither (another
+    BLAS), set ``OMP_NUM_THREADS`` before starting Python — and, with more than one, rests on one thread again
+    from the next op on while the shards do the parallel work (see ember/parallel.py).
     """
     if isinstance(n, bool) or not isinstance(n, int) and not isinstance(n, host.integer):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
@@ -298,13 +300,13 @@ def set_num_threads(n):
         threadpoolctl.threadpool_limits(limits=n, user_api="blas")
     elif _openblas() is not None:
         _openblas()[0](n)
-    _threads["count"] = n
+    _threads.update(count=n, blas_resting=False)
 
 
 def intra_op_threads():
-    """The threads Ember's own sharded ops may use (ember/parallel.py): the number last given to
-    ``set_num_threads``, else the thread count BLAS started with (``OMP_NUM_THREADS`` and
-    ``OPENBLAS_NUM_THREADS`` set it), else the CPU count."""
+    """The threads Ember uses within an op (ember/parallel.py): the number last given to ``set_num_threads``,
+    else the thread count BLAS started with (``OMP_NUM_THREADS`` and ``OPENBLAS_NUM_THREADS`` set it), else
+    the CPU count."""
     if _threads["count"] is None:
         lib = _openblas()
         _threads["count"] = int(lib[1]()) if lib is not None else (os.cpu_count() or 1)
@@ -312,19 +314,9 @@ def intra_op_threads():
 
 
 def get_num_threads():
-    """The number of threads BLAS uses (as reported by threadpoolctl or OpenBLAS, else the number last set,
-    else the CPU count)."""
-    try:
-        import threadpoolctl
-    except ImportError:
-        threadpoolctl = None
-    if threadpoolctl is not None:
-        counts = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool.get("user_api") == "blas"]
-        if counts:
-            return max(counts)
-    elif _openblas() is not None:
-        return intra_op_threads()  # not OpenBLAS's count: a sharded op holds it at 1 while it runs
-    return _threads["count"] or os.cpu_count() or 1
+    """The threads Ember uses within an op (``torch.get_num_threads``): see ``intra_op_threads``. Not BLAS's
+    own count, which rests at one while Ember's shards do the parallel work."""
+    return intra_op_threads()
 
 
 _deterministic = {"mode": False, "warn_only": False}

@@ -15,9 +15,12 @@ all shards finish. So the result is the same bits on every run, and with any num
 ``ember.set_num_threads(1)`` (or the environment variable ``EMBER_PARALLEL=0``) runs every shard in the
 calling thread, one after the other. Re-entrant: a shard that calls ``run`` again runs its tasks inline,
 and several threads (DataLoader workers, a user's threads) may call ``run`` at once; BLAS is put on one
-thread while any sharded region runs and given back its thread count when the last one ends.
+thread while any sharded region runs. Outside shards BLAS rests on one thread too, and only a big GEMM or
+a recurrence asks for every core (``every_core``, below: why).
 """
 
+import contextlib
+import functools
 import itertools
 import os
 import threading
@@ -53,11 +56,13 @@ def _executor(workers):
 
 
 def _blas_enter():
-    """One BLAS thread while sharded work runs (the shards are the parallelism); counted, so that
-    overlapping regions from several threads restore the count only when the last one leaves."""
+    """One BLAS thread while an op or a sharded region runs; counted, so that overlapping regions from
+    several threads restore the count only when the last one leaves."""
     lib = backend._openblas()
+    if lib is None:
+        return
     with _lock:
-        if _blas["depth"] == 0 and lib is not None:
+        if _blas["depth"] == 0:
             _blas["saved"] = int(lib[1]())
             if _blas["saved"] != 1:
                 lib[0](1)
@@ -66,10 +71,74 @@ def _blas_enter():
 
 def _blas_leave():
     lib = backend._openblas()
+    if lib is None:
+        return
     with _lock:
         _blas["depth"] -= 1
-        if _blas["depth"] == 0 and lib is not None and _blas["saved"] not in (None, 1):
+        if _blas["depth"] == 0 and _blas["saved"] not in (None, 1):
             lib[0](_blas["saved"])
+
+
+# While Ember's pool has more than one thread, BLAS rests on one thread: the first op sets it there
+# (``op_enter``) and it stays. Why not let OpenBLAS thread every GEMM? After a multi-threaded call its helper
+# threads busy-wait for a while before they sleep, and switching its thread count back and forth around each
+# op costs as much: either way the shards of the ops that follow lose a core. LeNet-5's training step took
+# 13 ms with BLAS on 2 threads (or switched per op) and 10 ms with BLAS resting on one. Only work that gains
+# from every core asks for them, for its own duration (``every_core``: a big GEMM, a recurrence's chain of
+# GEMMs); Ember's own shards are the parallelism everywhere else. ``set_num_threads(n)`` gives BLAS n
+# threads again until the next op; ``EMBER_PARALLEL=0`` leaves all threading to BLAS.
+
+
+def op_enter():
+    """Called as every op starts (Function.apply, the backward pass): put BLAS to rest on one thread the
+    first time, when the pool has more than one."""
+    if not backend._threads["blas_resting"]:
+        _rest_blas()
+
+
+def _rest_blas():
+    lib = backend._openblas()
+    if lib is not None and num_threads() > 1:
+        with _lock:
+            if _blas["depth"] == 0:
+                lib[0](1)
+            else:  # a sharded region is running (another thread): it restores 1 when it leaves
+                _blas["saved"] = 1
+    backend._threads["blas_resting"] = True
+
+
+#: A GEMM asks for every core (``every_core``) from this many multiply-adds (about 50 µs on one core):
+#: the char-LM's decoder (28.7 M) gains, LeNet-5's largest layer (6.1 M) does not.
+EVERY_CORE_MACS = 1 << 23
+
+
+def on_every_core(method):
+    """Decorate an op's forward or backward that is a chain of GEMMs (a recurrence): it runs in
+    ``every_core()``."""
+    @functools.wraps(method)
+    def wrapped(*args, **kwargs):
+        with every_core():
+            return method(*args, **kwargs)
+    return wrapped
+
+
+@contextlib.contextmanager
+def every_core(macs=None):
+    """Let BLAS use ``num_threads()`` threads inside this block, for an op's GEMM of ``macs``
+    multiply-adds (``None``: an op made of many GEMMs in a row, such as a recurrence). Does nothing inside a
+    shard, with one thread, or for a GEMM below ``EVERY_CORE_MACS``."""
+    lib = backend._openblas()
+    threads = num_threads()
+    if (lib is None or threads <= 1 or getattr(_local, "inside", False) or _blas["depth"] > 0
+            or (macs is not None and macs < EVERY_CORE_MACS)):
+        yield
+        return
+    before = int(lib[1]())
+    lib[0](threads)
+    try:
+        yield
+    finally:
+        lib[0](before)
 
 
 def run(work, tasks):

@@ -140,3 +140,66 @@ def test_concurrent_callers_get_their_own_results(threads):
         t.join()
     for a, b in zip(got, expected):
         assert np.array_equal(a, b)
+
+
+# ---- BLAS rests on one thread while the pool does the parallel work -----------------------------------------
+
+def _blas_threads():
+    lib = backend._openblas()
+    if lib is None:
+        pytest.skip("no OpenBLAS found through ctypes")
+    return int(lib[1]())
+
+
+def test_blas_rests_on_one_thread_after_an_op(threads):
+    assert _blas_threads() == 2  # set_num_threads(2) gives BLAS its threads at once
+    ember.randn(3, 4) @ ember.randn(4, 5)
+    assert _blas_threads() == 1  # and the first op puts it to rest
+    assert ember.get_num_threads() == 2  # the pool's count is what torch's API reports
+    x = ember.randn(5, 6, requires_grad=True)
+    (x * 2).sum().backward()
+    assert _blas_threads() == 1
+
+
+def test_every_core_for_big_gemms_only(threads):
+    ember.randn(2, 2) + 1  # rest
+    with parallel.every_core(parallel.EVERY_CORE_MACS):
+        assert _blas_threads() == 2
+    assert _blas_threads() == 1
+    with parallel.every_core(parallel.EVERY_CORE_MACS - 1):
+        assert _blas_threads() == 1
+    assert parallel.run(lambda t: parallel.every_core().__enter__() or _blas_threads(), range(2)) == [1, 1]
+
+
+def test_recurrence_and_big_linear_run_on_every_core(threads, monkeypatch):
+    seen = []
+    matmul = np.matmul
+
+    def spy(*args, **kwargs):
+        seen.append(int(backend._openblas()[1]()))
+        return matmul(*args, **kwargs)
+
+    ember.randn(2, 2) + 1  # rest
+    monkeypatch.setattr(backend.xp, "matmul", spy)
+    F.linear(ember.randn(4, 3), ember.randn(2, 3))  # 24 multiply-adds: one thread
+    assert seen and set(seen) == {1}
+    seen.clear()
+    big = ember.randn(512, 256), ember.randn(128, 256)  # 16.8 M multiply-adds
+    F.linear(*big)
+    assert set(seen) == {2}
+    seen.clear()
+    lstm = ember.nn.LSTM(8, 16)
+    lstm(ember.randn(5, 3, 8))[0].sum().backward()
+    assert 2 in seen
+    assert _blas_threads() == 1
+
+
+def test_no_rest_without_the_pool(monkeypatch):
+    before = backend.intra_op_threads()
+    try:
+        ember.set_num_threads(2)
+        monkeypatch.setenv("EMBER_PARALLEL", "0")  # BLAS does all the threading, as before the pool
+        ember.randn(3, 4) @ ember.randn(4, 5)
+        assert _blas_threads() == 2
+    finally:
+        ember.set_num_threads(before)

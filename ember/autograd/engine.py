@@ -12,6 +12,7 @@
 
 import weakref
 
+from .. import parallel
 from ..backend import writeable, xp
 from . import anomaly, profiling
 from .hooks import leaf_hooks, run_hooks
@@ -132,6 +133,7 @@ def run(roots, retain_graph=False, capture=None):
     Without ``capture``, leaves accumulate into ``.grad``. With ``capture`` (a sequence of tensors), nothing
     touches ``.grad``: the gradients reaching those tensors are returned instead, in order (None if none).
     """
+    parallel.op_enter()  # BLAS rests on one thread unless an op asks for every core (see ember/parallel.py)
     prof = profiling.recorder  # the profiler, when one runs: it times each node and the engine's own work
     if prof is not None:
         started = prof.begin()

@@ -20,6 +20,7 @@ A backward never writes into the gradients it receives: the add gate hands the s
             return grad * y
 """
 
+from .. import parallel
 from ..backend import xp
 from . import anomaly, profiling, version
 from .grad_mode import is_grad_enabled
@@ -173,6 +174,7 @@ def _apply(cls, args, kwargs):
     needs = tuple(p is not None and p.requires_grad for p in parents)
     record = any(needs) and is_grad_enabled()
     ctx = Context(cls, needs)
+    parallel.op_enter()  # BLAS rests on one thread unless the op asks for every core (see ember/parallel.py)
     out = cls.forward(ctx, *arrays, **kwargs)
     # NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs and from 1-D @ 1-D; a Tensor
     # always holds an array (it has flags, can be written in place, and .numpy() gives an ndarray).

@@ -6,6 +6,7 @@ axes, which the engine sums back.
 
 from ..autograd.function import Function
 from ..backend import xp
+from ..parallel import every_core
 from .validate import ShapeError, same_dtype, tensor_input
 
 
@@ -19,11 +20,17 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save(a, b)
-        return xp.matmul(a, b)
+        with every_core(_macs(a, b)):
+            return xp.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
+        with every_core(_macs(a, b)):  # each gradient is a product of the forward's size
+            return MatMul._gradients(ctx, a, b, grad)
+
+    @staticmethod
+    def _gradients(ctx, a, b, grad):
         if a.ndim == 1 and b.ndim == 1:  # a dot product
             return grad * b, grad * a
         # Treat a vector as a 1-row (a) or 1-column (b) matrix, then drop that axis again.
@@ -42,6 +49,16 @@ class MatMul(Function):
             db = xp.matmul(_swap(a2), g2)
             db = _sum_to(db, b2.shape).reshape(b.shape)
         return da, db
+
+
+def _macs(a, b):
+    """The multiply-adds of a @ b: rows · inner · columns, times the broadcast batch."""
+    rows = a.shape[-2] if a.ndim > 1 else 1
+    cols = b.shape[-1] if b.ndim > 1 else 1
+    batch = 1
+    for n in xp.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
+        batch *= n
+    return rows * a.shape[-1] * cols * batch
 
 
 def _sum_to(grad, shape):
@@ -64,7 +81,8 @@ class Linear(Function):
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.save(x if need_w else None, weight if need_x else None)  # only what a gradient needs, as torch
         ctx.has_bias = bias is not None
-        y = _flat_matmul(x, weight.T)
+        with every_core(x.size * weight.shape[0]):
+            y = _flat_matmul(x, weight.T)
         if bias is not None:
             y += bias
         return y
@@ -74,9 +92,11 @@ class Linear(Function):
         x, weight = ctx.saved
         need_x, need_w = ctx.needs_input_grad[:2]
         need_b = ctx.has_bias and ctx.needs_input_grad[2]
-        dx = _flat_matmul(grad, weight) if need_x else None
         g2 = grad.reshape(-1, grad.shape[-1])
-        dw = xp.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        inputs = weight.shape[1] if weight is not None else x.shape[-1]
+        with every_core(g2.size * inputs):
+            dx = _flat_matmul(grad, weight) if need_x else None
+            dw = xp.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
         db = g2.sum(axis=0) if need_b else None
         return dx, dw, db
 

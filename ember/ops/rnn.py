@@ -27,6 +27,7 @@ or explodes geometrically (the d2l chapter's argument; tests/test_rnn_learning.p
 
 from ..autograd.function import Function
 from ..backend import xp
+from ..parallel import on_every_core
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
 
@@ -54,6 +55,7 @@ class Recurrence(Function):
     """
 
     @staticmethod
+    @on_every_core  # a chain of small GEMMs, nothing sharded in between: BLAS on every core
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="lstm", reverse=False, batch_sizes=None):
         T, B, _ = x.shape
         H = w_hh.shape[1]
@@ -153,6 +155,7 @@ class Recurrence(Function):
         return (out, h_n, xp.ascontiguousarray(cs[last].T)) if lstm else (out, h_n)
 
     @staticmethod
+    @on_every_core
     def backward(ctx, grad_out, grad_hn, grad_cn=None):
         x1, w_ih, w_hh, gates, hs, cs, tanh_cs, hw_n = ctx.saved
         mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
