@@ -82,8 +82,9 @@ def softmax_loss_naive(W, X, y, reg):
         scores = X[i] @ W  # (C,)
         scores = scores - xp.max(scores)
         exp_scores = xp.exp(scores)
-        probs = exp_scores / xp.sum(exp_scores)  # (C,)
-        loss += -xp.log(probs[y[i]])
+        sum_exp = xp.sum(exp_scores)
+        probs = exp_scores / sum_exp  # (C,)
+        loss += xp.log(sum_exp) - scores[y[i]]  # -log p_{y_i}, without log(0) when p_{y_i} underflows
         dscores = probs.copy()
         dscores[y[i]] -= 1  # p - onehot
         dW += xp.outer(X[i], dscores)  # (D, C)
