@@ -14,7 +14,7 @@ into folds, train on all folds but one, measure accuracy on the one held out, an
 import os
 import tempfile
 
-from ..backend import xp
+from ..backend import host, xp
 from .base import Classifier, accuracy, check_data
 from .distances import METRICS, pairwise_distances
 
@@ -101,8 +101,6 @@ def cross_validate_k(X, y, ks, folds=5, metric="l2", seed=None):
         raise ValueError(f"cross_validate_k: folds must be between 2 and the {len(X)} examples, got {folds}")
     order = xp.arange(len(X))
     if seed is not None:
-        from ..backend import host
-
         order = xp.asarray(host.random.default_rng(seed).permutation(len(X)))
     fold_indices = xp.array_split(order, folds)
     num_classes = int(y.max()) + 1
