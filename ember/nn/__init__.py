@@ -86,3 +86,4 @@ from .conv3d import AvgPool3d, Conv3d, MaxPool3d
 from .conv3d import LPPool3d
 from .lazy_more import LazyConv3d
 from .loss import NLLLoss2d
+from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
