@@ -99,3 +99,7 @@ from .functional_losses import (  # noqa: F811  torch's signatures, with the leg
 from ..ops.fractional_pool import fractional_max_pool2d, fractional_max_pool3d
 
 __all__ += ["fractional_max_pool2d", "fractional_max_pool3d"]
+from ..ops.maxout import maxout
+from ..ops.dropout_variants import vanilla_dropout
+
+__all__ += ["maxout", "vanilla_dropout"]
