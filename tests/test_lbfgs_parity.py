@@ -137,3 +137,62 @@ def test_lbfgs_requires_a_closure_and_one_group():
             return loss
 
         opt.step(closure)
+
+
+# ---------------------------------------------------------------------------------------------- examples/second_order.py
+
+
+def _second_order():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "second_order.py"
+    spec = importlib.util.spec_from_file_location("second_order_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_newton_solves_a_quadratic_in_one_step():
+    """f = ½ wᵀAw - bᵀw has the constant Hessian A: one Newton step lands on A⁻¹b, whatever A's conditioning."""
+    so = _second_order()
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    A = ember.tensor(Q @ np.diag(np.logspace(0, 4, 6)) @ Q.T)  # condition number 10⁴
+    b = ember.tensor(rng.standard_normal(6))
+    objective = lambda w: 0.5 * (w @ (A @ w)) - b @ w  # noqa: E731
+    losses, w = so.newton(objective, lambda w: A, ember.zeros(6, dtype=ember.float64), steps=3)
+    exact = np.linalg.solve(A.numpy(), b.numpy())
+    optimum = -0.5 * b.numpy() @ exact
+    assert losses[1] == pytest.approx(optimum, rel=1e-10)  # after one step
+    np.testing.assert_allclose(w.numpy(), exact, rtol=1e-8)
+
+
+def test_the_hand_written_hessian_is_torchs():
+    so = _second_order()
+    X, y = so.make_problem(n=50, d=4, seed=1)
+    w = np.random.default_rng(2).standard_normal(4) * 0.1
+    tX, ty = torch.tensor(X.numpy()), torch.tensor(y.numpy())
+
+    def f(tw):
+        z = -ty * (tX @ tw)
+        return torch.logaddexp(torch.zeros_like(z), z).mean() + 0.5 * so.LAMBDA * (tw * tw).sum()
+
+    expected = torch.autograd.functional.hessian(f, torch.tensor(w))
+    np.testing.assert_allclose(so.hessian(ember.tensor(w), X).numpy(), expected.numpy(), rtol=1e-9, atol=1e-12)
+    assert so.loss_fn(ember.tensor(w), X, y).item() == pytest.approx(f(torch.tensor(w)).item(), rel=1e-12)
+
+
+def test_newton_converges_in_a_handful_of_steps_and_lbfgs_beats_sgd(tmp_path):
+    so = _second_order()
+    results, optimum, facts = so.compare(steps=200)
+    newton, lbfgs, sgd = results.values()
+    assert facts["condition"] > 1000  # the problem is ill-conditioned, as the example says
+    assert so.steps_to(newton, optimum) <= 8
+    reached = so.steps_to(lbfgs, optimum)
+    assert reached is not None and reached < 60
+    assert so.steps_to(sgd, optimum) is None  # 200 gradient steps do not get there
+    assert lbfgs[40] - optimum < 1e-3 * (sgd[200] - optimum)  # L-BFGS after 40 beats SGD after 200
+    out = tmp_path / "second_order.png"
+    so.main([str(out)])
+    assert out.stat().st_size > 10_000
