@@ -133,3 +133,13 @@ def test_input_errors_name_the_function_and_the_fix():
         F.fractional_max_pool2d(ember.randn(2, 3, 8, 8), 2, (4, 4), _random_samples=ember.rand(1, 3, 2))
     with pytest.raises(RuntimeError, match="4-D"):
         F.fractional_max_pool2d(ember.randn(8, 8), 2, (4, 4))
+
+
+def test_with_indices_forms():
+    x = ember.randn(1, 2, 9, 9)
+    samples = ember.rand(1, 2, 2)
+    out, index = F.fractional_max_pool2d_with_indices(x, 2, (4, 4), _random_samples=samples)
+    assert out.shape == index.shape == (1, 2, 4, 4)
+    out3, index3 = F.fractional_max_pool3d_with_indices(ember.randn(1, 2, 5, 5, 5), 2, 3,
+                                                        _random_samples=ember.rand(1, 2, 3))
+    assert out3.shape == index3.shape == (1, 2, 3, 3, 3)

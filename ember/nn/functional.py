@@ -103,3 +103,6 @@ from ..ops.maxout import maxout
 from ..ops.dropout_variants import vanilla_dropout
 
 __all__ += ["maxout", "vanilla_dropout"]
+from ..ops.fractional_pool import fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices
+
+__all__ += ["fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]

@@ -151,3 +151,15 @@ def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=Non
     where = str(layer) if layer is not None else "fractional_max_pool3d"
     return _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices, _random_samples,
                                 3, where)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """torch's name for the form that always returns (output, indices)."""
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """torch's name for the form that always returns (output, indices)."""
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)
