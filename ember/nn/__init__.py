@@ -86,3 +86,6 @@ from .conv3d import AvgPool3d, Conv3d, MaxPool3d
 from .conv3d import LPPool3d
 from .lazy_more import LazyConv3d
 from .loss import NLLLoss2d
+from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
+from .maxout import Maxout
+from .dropout_variants import DropConnect, VanillaDropout

@@ -96,3 +96,13 @@ __all__ += ["lp_pool3d"]
 from .functional_losses import (  # noqa: F811  torch's signatures, with the legacy size_average/reduce
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, multi_margin_loss, nll_loss, smooth_l1_loss,
 )
+from ..ops.fractional_pool import fractional_max_pool2d, fractional_max_pool3d
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool3d"]
+from ..ops.maxout import maxout
+from ..ops.dropout_variants import vanilla_dropout
+
+__all__ += ["maxout", "vanilla_dropout"]
+from ..ops.fractional_pool import fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices
+
+__all__ += ["fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]

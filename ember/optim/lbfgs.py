@@ -221,7 +221,10 @@ class LBFGS(Optimizer):
                     def obj_func(x, t, d):
                         return self._directional_evaluate(closure, x, t, d)
 
-                    loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd)
+                    # The line search spends the same evaluation budget (max_eval) as the iterations, as in
+                    # torch >= 2.x: with no evaluations left it only compares t with t = 0.
+                    loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd,
+                                                                      max_ls=max_eval - current_evals)
                     self._add_grad(t, d)
                     opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
                 else:

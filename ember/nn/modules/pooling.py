@@ -17,3 +17,6 @@ __all__ += ["AvgPool3d", "MaxPool3d"]
 from ..conv3d import LPPool3d  # noqa: E402,F401
 
 __all__ += ["LPPool3d"]
+from ..fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402,F401
+
+__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]

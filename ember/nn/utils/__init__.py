@@ -39,3 +39,7 @@ __all__ += [
 from . import parametrizations, parametrize  # noqa: E402
 
 __all__ += ["parametrizations", "parametrize"]
+
+from .penalty import elastic_net_penalty, l1_penalty, l2_penalty  # noqa: E402
+
+__all__ += ["elastic_net_penalty", "l1_penalty", "l2_penalty"]
