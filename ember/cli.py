@@ -8,6 +8,7 @@
     ember train char-lm --cell lstm --epochs 10          (a character language model on Python's stdlib)
     ember sample runs/char-lm-lstm/best.npz --prompt "def "
     ember run train.py --epochs 1          (an unmodified PyTorch program, torch mapped to ember)
+    ember classic knn --dataset mnist      (kNN, linear SVM, softmax, perceptron: ember/app/classic_cli.py)
 
 Every numeric flag is checked as it is parsed (ember/app/flags.py). Every failure is one line on stderr,
 ``ember COMMAND: error: ...``, and exit status 2; ``--debug`` (before or after the command) shows the
@@ -31,6 +32,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
 
 
+#: Subcommands that live in a module of their own in ember/app (each has ``add_parser(commands)`` and
+#: ``run(args)``): the command's name -> the module.
+TOOLS = {
+    "classic": "classic_cli",
+}
+
+
+def _tool(module):
+    import importlib
+
+    return importlib.import_module(f".app.{module}", __package__)
+
+
 def _debug_flag(parser, default):
     parser.add_argument("--debug", action="store_true", default=default,
                         help="show the full traceback of a failure instead of one line")
@@ -40,7 +54,6 @@ def _parser():
     from .app.flags import type_for as F
     from .app.language import LM_DEFAULTS
     from .app.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
-    from .app import classic_cli
 
     lm = LM_DEFAULTS
 
@@ -138,7 +151,8 @@ def _parser():
     summary.add_argument("--num-classes", type=F("num_classes"), default=None, help="default: the model's own")
     summary.add_argument("--compute", action="store_true",
                          help="run the real arithmetic (default: shapes only, which gives the same counts)")
-    classic_cli.add_parser(commands)
+    for module in dict.fromkeys(TOOLS.values()):  # each tool's own subcommands, in that order
+        _tool(module).add_parser(commands)
     for subparser in commands.choices.values():
         if subparser.prog != "ember run":  # after SCRIPT, every flag is the program's
             _debug_flag(subparser, argparse.SUPPRESS)  # SUPPRESS: never overwrite a --debug given before
@@ -231,10 +245,8 @@ def _dispatch(args):
         print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
     elif args.command == "summary":
         print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
-    elif args.command == "classic":
-        from .app import classic_cli
-
-        classic_cli.run(args)
+    elif args.command in TOOLS:
+        _tool(TOOLS[args.command]).run(args)
 
 
 if __name__ == "__main__":
