@@ -39,3 +39,7 @@ __all__ += [
 from . import parametrizations, parametrize  # noqa: E402
 
 __all__ += ["parametrizations", "parametrize"]
+
+from . import prune  # noqa: E402
+
+__all__ += ["prune"]
