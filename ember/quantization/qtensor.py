@@ -6,9 +6,10 @@ so the integers q_min..q_max cover the reals [(q_min - z)·s, (q_max - z)·s] in
 is exactly the integer z (zero padding and ReLU stay exact). ``qint8`` stores q in [-128, 127] (weights,
 usually symmetric: z = 0), ``quint8`` in [0, 255] (activations, which after a ReLU are mostly ≥ 0).
 
-The rounding is torch's to the bit: x · (1/s) + z in one fused multiply-add in float32 (``fbgemm``'s
-kernel), then rounded half to even; per-channel quantisation rounds x · (1/s) first and adds z after, as
-torch's per-channel kernel does. ``QTensor`` is the quantised tensor: the integers and how to read them.
+The rounding is torch's to the bit for qint8 and quint8: x · (1/s) + z in one fused multiply-add in
+float32 (``fbgemm``'s kernel), then rounded half to even; per-channel quantisation rounds x · (1/s) first
+and adds z after, as torch's per-channel kernel does. (qint32, used by torch for biases, goes through
+another torch kernel: Ember's result can differ from it by 1 on values within float rounding of a half.) ``QTensor`` is the quantised tensor: the integers and how to read them.
 """
 
 from ..backend import xp
@@ -103,7 +104,10 @@ class QTensor:
         return xp.asarray(v).reshape(shape)
 
     def dequantize(self):
-        return Tensor(dequantize_array(self._q, self._broadcast(self._scale), self._broadcast(self._zero_point)))
+        if self.axis is not None:  # torch's per-channel scales are float64: (q - z)·s there, then float32
+            z, s = self._broadcast(self._zero_point), self._broadcast(self._scale)
+            return Tensor(((self._q.astype(xp.int64) - z) * s).astype(xp.float32))
+        return Tensor(dequantize_array(self._q, self._scale, self._zero_point))
 
     def __repr__(self):
         where = (f"scale={self.q_scale()}, zero_point={self.q_zero_point()}" if self.axis is None
