@@ -14,6 +14,16 @@ prints the test accuracy and the state_dict size of
   (``--finetune-steps`` SGD steps on the training set, the mask held fixed, then ``prune.remove``).
 
 Any image-classifier checkpoint of ``ember train`` works (e.g. a ResNet-20 on Fashion-MNIST).
+
+One run (LeNet-5, 3 epochs on MNIST, all 10,000 test images, fine-tune 200 steps of batch 128 at lr 0.01):
+
+    float32 0.9908 (246,824 B) | dynamic int8 0.9906 (70,088 B) | static int8 0.9907 (64,422 B)
+    50 % per layer 0.9891 → 0.9901 fine-tuned | 50 % global 0.9904 → 0.9916
+    90 % per layer 0.1905 → 0.9750 fine-tuned | 90 % global 0.9797 → 0.9881
+
+Global pruning keeps the small, crowded layers (conv1 has 150 weights, fc1 48,000) from losing as much
+as the large redundant ones; at 90 % per layer conv1 keeps 15 weights and the net collapses until it is
+fine-tuned. Pruned weights are zeros in a dense array: the size only shrinks once stored sparsely.
 """
 
 import argparse
