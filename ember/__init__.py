@@ -250,3 +250,7 @@ from . import profiler  # noqa: E402
 from .profiler.environment import start_from_environment as _start_profiling  # noqa: E402
 
 _start_profiling()
+
+# Post-training int8 quantisation: ember.quantization, and its dtypes at torch's place (ember.qint8).
+from . import quantization  # noqa: E402
+from .quantization import qint8, qint32, quint8, quantize_per_channel, quantize_per_tensor  # noqa: E402

@@ -40,6 +40,7 @@ from . import parametrizations, parametrize  # noqa: E402
 
 __all__ += ["parametrizations", "parametrize"]
 
+from . import prune  # noqa: E402
 from .penalty import elastic_net_penalty, l1_penalty, l2_penalty  # noqa: E402
 
-__all__ += ["elastic_net_penalty", "l1_penalty", "l2_penalty"]
+__all__ += ["elastic_net_penalty", "l1_penalty", "l2_penalty", "prune"]
