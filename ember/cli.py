@@ -40,6 +40,7 @@ def _parser():
     from .app.flags import type_for as F
     from .app.language import LM_DEFAULTS
     from .app.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
+    from .app import graph_cli
 
     lm = LM_DEFAULTS
 
@@ -137,6 +138,7 @@ def _parser():
     summary.add_argument("--num-classes", type=F("num_classes"), default=None, help="default: the model's own")
     summary.add_argument("--compute", action="store_true",
                          help="run the real arithmetic (default: shapes only, which gives the same counts)")
+    graph_cli.add_parser(commands)
     for subparser in commands.choices.values():
         if subparser.prog != "ember run":  # after SCRIPT, every flag is the program's
             _debug_flag(subparser, argparse.SUPPRESS)  # SUPPRESS: never overwrite a --debug given before
@@ -229,6 +231,10 @@ def _dispatch(args):
         print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
     elif args.command == "summary":
         print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
+    elif args.command == "graph":
+        from .app import graph_cli
+
+        graph_cli.run(args)
 
 
 if __name__ == "__main__":
