@@ -9,13 +9,14 @@ inputs, and the loss is the cross-entropy against labels 0 and 1: the graph ``lo
 """
 
 import sys
+import warnings
 
 from .. import random
 from ..backend import xp
 from ..factories import randn
 from ..ops.loss import cross_entropy
 from ..tensor import Tensor
-from ..tools.graph import draw_graph
+from ..tools.graph import draw_graph, file_format
 from ..tools.summary import build_model
 from .flags import type_for as F
 from .usage import UsageError
@@ -57,14 +58,18 @@ def model_graph(name, input_size=None, num_classes=None, seed=0):
 
 
 def run(args):
+    if args.out is not None:
+        try:
+            file_format(args.out)  # before the model runs: a wrong extension is known at once
+        except ValueError as error:
+            raise UsageError("--out: " + str(error).replace("draw_graph: ", "")) from error
     graph = model_graph(args.model, args.input_size, args.num_classes, args.seed)
     if args.out is None:
         print(graph.text())
         return
-    try:
+    with warnings.catch_warnings():  # the note is printed below, once
+        warnings.simplefilter("ignore", RuntimeWarning)
         written = graph.save(args.out)
-    except ValueError as error:
-        raise UsageError(f"--out {error}".replace("draw_graph: ", "")) from error
     if graph.note:
         print(graph.note, file=sys.stderr)
     print(f"{args.model}: {len(graph.functions())} functions, {len(graph.leaves())} parameters, "

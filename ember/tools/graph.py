@@ -12,8 +12,11 @@ backward — and this module draws it, as torchviz's ``make_dot`` draws torch's:
 
 What is drawn:
 
-- one node per Function, named as torch names its ``grad_fn`` (``MulBackward0``), with the shapes of the
-  arrays it saved for backward (the memory the graph holds until backward frees it) and its settings;
+- one node per Function, named as torch names its ``grad_fn`` (``MulBackward0``, ``TanhBackward0``), with
+  the shapes of the arrays it saved for backward (the memory the graph holds until backward frees it) and
+  its settings. Where Ember does in one Function what torch does in several (``LinearBackward0`` is
+  torch's ``AddmmBackward0`` and ``TBackward0``; ``CrossEntropyBackward0`` its ``LogSoftmaxBackward0`` and
+  ``NllLossBackward0``), the node has the Ember Function's name;
 - one node per leaf that requires grad (torch's ``AccumulateGrad``: backward adds into its ``.grad``),
   labelled with its name when ``params`` (a ``{name: tensor}`` dict, e.g. ``dict(model.named_parameters())``
   or ``dict(x=x, y=y)``) names it, and its shape;
@@ -195,10 +198,7 @@ class Graph:
         ``path`` with the extension ``.dot``, ``note`` says why, and a warning repeats it.
         """
         path = os.fspath(path)
-        fmt = (format or os.path.splitext(path)[1].lstrip(".")).lower()
-        if fmt not in PICTURES + TEXTS:
-            raise ValueError(f"draw_graph: cannot write format {fmt or '(none)'!r} for {path}; use one of "
-                             f"{', '.join(PICTURES + TEXTS)} (as the file's extension or format=)")
+        fmt = file_format(path, format)
         self.note = None
         if fmt == "txt":
             data = (self.text() + "\n").encode()
@@ -220,6 +220,15 @@ class Graph:
         # The tree first, as // comments: the file is readable as it is, before anything renders it.
         tree = "\n".join("// " + line for line in self.text().splitlines())
         return f"// The autograd graph, drawn by ember.tools.draw_graph\n{tree}\n{self.source}"
+
+
+def file_format(path, format=None):
+    """The format ``save`` writes ``path`` in: ``format``, else the file's extension; ValueError if unknown."""
+    fmt = (format or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
+    if fmt not in PICTURES + TEXTS:
+        raise ValueError(f"draw_graph: cannot write {path} as {fmt or '(no extension)'!r}: use one of "
+                         f"{', '.join(PICTURES + TEXTS)} (as the file's extension or format=)")
+    return fmt
 
 
 def draw_graph(output, path=None, format=None, params=None):
