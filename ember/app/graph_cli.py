@@ -50,7 +50,8 @@ def model_graph(name, input_size=None, num_classes=None, seed=0):
     try:
         out = model(x)
     except (ValueError, RuntimeError) as error:
-        raise UsageError(f"{name} on a {'×'.join(map(str, input_size))} input: {str(error).splitlines()[0]}") from error
+        size = "×".join(map(str, input_size))
+        raise UsageError(f"{name} on a {size} input: {str(error).splitlines()[0]}") from error
     logits = out if isinstance(out, Tensor) else out[0]  # GoogLeNet / Inception in training: (logits, aux...)
     labels = Tensor(xp.arange(BATCH) % logits.shape[1])
     loss = cross_entropy(logits, labels)
