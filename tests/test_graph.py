@@ -226,3 +226,35 @@ def test_cli_refusals_are_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("ember graph: error:") and message in err and err.count("\n") == 1
+
+
+class MyReLU(ember.autograd.Function):
+    """A custom Function written on Tensors, as a course writes one for torch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        ctx.threshold = 0.0
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * (x > 0)
+
+
+def test_custom_functions_and_anomaly_mode_are_drawn():
+    x = ember.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="Anomaly Detection"), ember.autograd.detect_anomaly():
+        y = MyReLU.apply(x * 3.0).sum()
+        graph = draw_graph(y, params={"x": x})
+    custom = next(n for n in graph.functions() if n.name.startswith("MyReLU"))
+    assert custom.saved == ((2,),) and ("threshold", 0.0) in custom.settings
+    assert "threshold=0.0" in graph.text()
+
+
+def test_drawing_leaves_backward_unchanged():
+    f, leaves = circuit()
+    draw_graph(f, params=leaves).text()
+    f.backward()
+    assert [t.grad.item() for t in leaves.values()] == [-4.0, -4.0, 3.0]
