@@ -260,13 +260,12 @@ def _has_params(module):
     return any(True for _ in module.parameters())
 
 
-def summarize(name, input_size=None, num_classes=None, dry_run=True):
-    """The summary of the registered model ``name`` (what ``ember summary NAME`` prints).
+def build_model(name, input_size=None, num_classes=None):
+    """(model, input_size): the registered model ``name`` built for one input of ``input_size`` (C, H, W).
 
-    ``input_size`` is (C, H, W); by default the factory's own ``in_channels`` and ``input_size`` (or
-    3×224×224). A factory that takes ``in_channels``/``input_size`` is built for the size asked.
-    Mistakes (an unknown model, an input too small for it) raise ValueError with a one-line message (the
-    command line shows it as a usage error).
+    By default the factory's own ``in_channels`` and ``input_size`` (or 3×224×224); a factory that takes
+    ``in_channels``/``input_size`` is built for the size asked. Mistakes (an unknown model, a bad size)
+    raise ValueError with a one-line message (the command line shows it as a usage error).
     """
     from .. import models
 
@@ -289,9 +288,15 @@ def summarize(name, input_size=None, num_classes=None, dry_run=True):
             raise ValueError(f"model '{name}' is built for square inputs, got {input_size[1]}×{input_size[2]}")
         options["input_size"] = input_size[1]
     try:
-        model = models.create(name, **options)
+        return models.create(name, **options), input_size
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name}: {str(error).splitlines()[0]}") from error
+
+
+def summarize(name, input_size=None, num_classes=None, dry_run=True):
+    """The summary of the registered model ``name`` (what ``ember summary NAME`` prints), built by
+    ``build_model`` (the same defaults and the same one-line ValueErrors)."""
+    model, input_size = build_model(name, input_size, num_classes)
     try:
         result = summary(model, input_size, dry_run=dry_run)
     except ValueError as error:
