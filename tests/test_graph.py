@@ -74,7 +74,9 @@ def test_model_leaves_are_named_parameters_with_saved_shapes():
     linear = [n for n in graph.functions() if n.name == "LinearBackward0"]
     assert linear[0].saved == ((2, 84), (10, 84))  # the input and the weight, for dW and dx
     conv = [n for n in graph.functions() if n.name == "Conv2dBackward0"]
-    assert conv[-1].saved == ((2, 1, 28, 28), (6, 1, 5, 5))
+    assert conv[0].saved == ((2, 6, 14, 14), (16, 6, 5, 5))  # the second conv: its input and weight
+    # The first conv runs by strips (ember/ops/conv_rows.py): it saves its weight and the banded weight.
+    assert conv[-1].saved[0] == (6, 1, 5, 5)
     # The image and the labels need no gradient: they are not in the graph.
     assert all(n.shape != (2, 1, 28, 28) for n in graph.leaves())
     assert graph.edges[0].shape == ()  # the loss
