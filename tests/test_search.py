@@ -263,6 +263,7 @@ def test_cli_grid(tmp_path):
     (["--optimizer", "adam", "--momentum", "0.5:0.9"], "--momentum applies to --optimizer sgd or rmsprop"),
     (["--lr", "0.1", "--weight-decay", "0"], "nothing to search"),
     (["--resume", "--fresh"], "--resume and --fresh contradict"),
+    (["--subset", "5000"], "--subset must be between 1 and 1536, got 5000"),
 ])
 def test_cli_mistakes_are_one_line_and_exit_2(argv, message, capsys, tmp_path):
     assert main(["search", "lenet5", *QUICK, "--out", str(tmp_path), *argv]) == 2

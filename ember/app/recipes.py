@@ -159,7 +159,7 @@ def train(**options):
     return metrics
 
 
-def image_splits(config, requested_val_size=None):
+def image_splits(config, requested_val_size=None, size_flag="--train-size"):
     """The training data of an image run: (full training set, training split, validation split, the
     standardisation fitted on the training split). The validation images are carved from the training set
     with the run's seed; ``train_size`` keeps the first N images of the (already shuffled) training split.
@@ -170,7 +170,7 @@ def image_splits(config, requested_val_size=None):
     train_set, val_set = random_split(full_train, [len(full_train) - val_size, val_size], generator=split_rng)
     if config["train_size"]:  # a quick run on the first N images of the (already shuffled) training split
         if not 0 < int(config["train_size"]) <= len(train_set):
-            raise UsageError(f"--train-size must be between 1 and {len(train_set)}, got {config['train_size']}")
+            raise UsageError(f"{size_flag} must be between 1 and {len(train_set)}, got {config['train_size']}")
         train_set = Subset(full_train, train_set.indices[: int(config["train_size"])])
     standardize = _standardizer(full_train.data[xp.asarray(train_set.indices)])
     return full_train, train_set, val_set, standardize

@@ -67,10 +67,15 @@ class ImageTrial:
             raise UsageError(f"--momentum applies to --optimizer {' or '.join(MOMENTUM_OPTIMIZERS)}, not "
                              f"{self.config['optimizer']} (Adam's β1 plays its part)")
 
-    def __call__(self, params):
-        config = dict(self.config, **{k: v for k, v in params.items() if k != "dropout"})
+    def load(self):
+        """Load the training data (once; the first trial would otherwise)."""
         if self.data is None:
-            self.data = image_splits(self.config, self.config["val_size"])
+            self.data = image_splits(self.config, self.config["val_size"], size_flag="--subset")
+        return self
+
+    def __call__(self, params):
+        self.load()
+        config = dict(self.config, **{k: v for k, v in params.items() if k != "dropout"})
         _, train_set, val_set, standardize = self.data
         backend.manual_seed(config["seed"])  # the same initial weights (and dropout masks) in every trial
         train_loader, val_loader = image_loaders(config, train_set, val_set, standardize)
@@ -96,6 +101,7 @@ def run_search(model, dataset="mnist", ranges=None, trials=8, fine_trials=None, 
     trial.check(ranges)
     if all(r.fixed for r in ranges):
         raise UsageError("nothing to search: every hyper-parameter is one value; give a range, e.g. --lr 1e-4:1:log")
+    trial.load()  # a --subset too large for the dataset, or a missing download: refused before any file
     out = out or os.path.join("runs", f"search-{model}-{trial.config['dataset']}")
     os.makedirs(out, exist_ok=True)
     csv_path, png_path = os.path.join(out, "trials.csv"), os.path.join(out, "search.png")
