@@ -51,6 +51,7 @@ class Surface:
     ylim: tuple
     lr: dict
     steps: int
+    lesson: str = ""  # what the picture shows, under its title
     log_levels: bool = True  # contour levels spaced on a log scale (f ≥ 0 with a wide range of values)
     lr_overrides: dict = field(default_factory=dict)
 
@@ -74,15 +75,23 @@ def _saddle(x, y):
 SURFACES = {
     "bowl": Surface("bowl", "0.1 x² + 2 y²", _bowl, start=(-5.0, -2.0), minimum=(0.0, 0.0), xlim=(-6, 2),
                     ylim=(-3, 3), lr={"sgd": 0.4, "adaptive": 0.4}, steps=80,
-                    lr_overrides={"momentum": 0.04, "nesterov": 0.04}),
+                    lr_overrides={"momentum": 0.04, "nesterov": 0.04},
+                    lesson="SGD zig-zags across the steep direction; momentum overshoots along the flat one; "
+                    "Adam and RMSprop rescale each coordinate and head straight in; AdaGrad's steps shrink"),
     "rosenbrock": Surface("rosenbrock", "(1 - x)² + 100 (y - x²)²", _rosenbrock, start=(-1.2, 1.0),
                           minimum=(1.0, 1.0), xlim=(-1.5, 1.5), ylim=(-0.5, 1.5),
-                          lr={"sgd": 1e-3, "adaptive": 0.02}, steps=1000),
+                          lr={"sgd": 1e-3, "adaptive": 0.02}, steps=1000,
+                          lesson="momentum runs along the curved valley to (1, 1); SGD crawls on its flat floor; "
+                          "the adaptive methods move about lr per step; AdaGrad stalls"),
     "beale": Surface("beale", "(1.5 - x + xy)² + (2.25 - x + xy²)² + (2.625 - x + xy³)²", _beale,
                      start=(1.0, 1.5), minimum=(3.0, 0.5), xlim=(-0.5, 4), ylim=(-1.5, 2),
-                     lr={"sgd": 1e-3, "adaptive": 0.05}, steps=400),
+                     lr={"sgd": 1e-3, "adaptive": 0.05}, steps=400,
+                     lesson="momentum swings wide before it settles; RMSprop and Adam find the valley at once; "
+                     "SGD and AdaGrad are still on their way"),
     "saddle": Surface("saddle", "x² - y²", _saddle, start=(1.0, 1e-3), minimum=(0.0, 0.0), xlim=(-1.5, 1.5),
-                      ylim=(-1.5, 1.5), lr={"sgd": 0.05, "adaptive": 0.05}, steps=60, log_levels=False),
+                      ylim=(-1.5, 1.5), lr={"sgd": 0.05, "adaptive": 0.05}, steps=60, log_levels=False,
+                      lesson="SGD slides into the saddle and stays; momentum overshoots it, then escapes; "
+                      "RMSprop, Adam and AdaGrad turn downhill along y at once"),
 }
 
 #: The optimizers, in the notes' order: (label, the ember.optim class, its keyword arguments, lr family).
@@ -207,7 +216,7 @@ def _background(plt, surf, paths):
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     steps = max(len(p) for p in paths.values()) - 1
-    ax.set_title(f"{surf.name}: f = {surf.formula}  ({steps} steps)", fontsize=10)
+    ax.set_title(f"{surf.name}: f = {surf.formula}  ({steps} steps)\n{surf.lesson}", fontsize=9, wrap=True)
     return fig, ax
 
 
