@@ -279,3 +279,14 @@ def test_cli_refuses_another_searchs_csv_and_fresh_starts_over(tmp_path, capsys)
     assert "it is another search's file" in capsys.readouterr().err
     assert main([*args, "--seed", "5", "--fresh"]) == 0
     assert len(read(tmp_path / "trials.csv")) == 1
+
+
+def test_more_trials_extend_the_coarse_stage_and_fewer_reuse_its_start(tmp_path):
+    path = str(tmp_path / "trials.csv")
+    S.search(Bowl(), RANGES, trials=4, fine_trials=0, path=path, log=lambda m: None)
+    more = Bowl()
+    rows = S.search(more, RANGES, trials=6, fine_trials=0, path=path, log=lambda m: None)
+    assert len(more.calls) == 2 and [int(r["trial"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    fewer = Bowl()
+    rows = S.search(fewer, RANGES, trials=3, fine_trials=0, path=path, log=lambda m: None)
+    assert fewer.calls == [] and len(rows) == 3 and len(read(path)) == 6  # the CSV keeps every trial run

@@ -171,27 +171,33 @@ def search(objective, ranges, trials=8, fine_trials=None, grid=False, grid_point
     if fine_trials is None:
         fine_trials = 0 if grid else trials // 2
     columns = ["stage", "trial", *names, *METRICS]
-    rows = read_trials(path, columns)
-    first = ("grid", grid_trials(ranges, grid_points)) if grid else ("coarse", random_trials(ranges, trials, seed))
-    _run_stage(objective, first[0], first[1], rows, columns, path, log)
+    rows = read_trials(path, columns)  # every row in the CSV, this search's and any beyond its plan
+    stage, planned = ("grid", grid_trials(ranges, grid_points)) if grid else ("coarse",
+                                                                              random_trials(ranges, trials, seed))
+    mine = _run_stage(objective, stage, planned, rows, columns, path, log)
     if fine_trials > 0:
-        best = best_row([r for r in rows if r["stage"] == first[0]])
+        best = best_row(mine)
         if best is None:
-            log(f"every {first[0]} trial diverged: no fine stage; lower the learning rates' range")
+            log(f"every {stage} trial diverged: no fine stage; lower the learning rates' range")
         else:
             fine = [r.narrow(float(best[r.name])) for r in ranges]
-            log("fine stage around trial {}: {}".format(best["trial"], ", ".join(
+            log("fine stage around {} trial {}: {}".format(stage, best["trial"], ", ".join(
                 f"{r.name} {r}" for r in fine if not r.fixed)))
-            _run_stage(objective, "fine", random_trials(fine, fine_trials, seed, "fine"), rows, columns, path, log)
-    return rows
+            mine += _run_stage(objective, "fine", random_trials(fine, fine_trials, seed, "fine"), rows, columns,
+                               path, log)
+    return mine
 
 
 def _run_stage(objective, stage, planned, rows, columns, path, log):
+    """Run the ``planned`` trials of ``stage`` that ``rows`` lacks (appending each, and rewriting the CSV
+    after each); returns the stage's rows, in order."""
     done = {(r["stage"], int(r["trial"])): r for r in rows}
+    mine = []
     for number, params in enumerate(planned, 1):
         row = done.get((stage, number))
         if row is not None:
             _check_same(row, params, path)
+            mine.append(row)
             continue
         start = time.perf_counter()
         metrics = dict(objective(dict(params)))
@@ -199,18 +205,22 @@ def _run_stage(objective, stage, planned, rows, columns, path, log):
         row.update({k: metrics[k] for k in METRICS if k in metrics and k != "seconds"})
         row.setdefault("status", "ok")
         rows.append(row)
+        mine.append(row)
         write_trials(path, rows, columns)
         setting = ", ".join(f"{k} {v:g}" for k, v in params.items())
         log(f"{stage} {number}/{len(planned)}: {setting}: val_accuracy {_fmt(row.get('val_accuracy'))}, "
             f"val_loss {_fmt(row.get('val_loss'))} ({row['status']}, {row['seconds']:.1f} s)")
+    return mine
 
 
 def _check_same(row, params, path):
     for name, value in params.items():
         if not math.isclose(float(row[name]), value, rel_tol=1e-9, abs_tol=1e-15):
+            why = ("its fine stage was drawn around another best trial (a different first stage?)"
+                   if row["stage"] == "fine" else "it is another search's file")
             raise SearchError(f"{path} holds {row['stage']} trial {row['trial']} with {name}={row[name]}, but "
-                              f"this search draws {name}={value:g} there: it is another search's file. Give "
-                              "this one another --out, or start over with --fresh")
+                              f"this search draws {name}={value:g} there: {why}. Give this one another --out, "
+                              "or start over with --fresh")
 
 
 def read_trials(path, columns=None):
