@@ -77,7 +77,7 @@ SURFACES = {
                     ylim=(-3, 3), lr={"sgd": 0.4, "adaptive": 0.4}, steps=80,
                     lr_overrides={"momentum": 0.04, "nesterov": 0.04},
                     lesson="SGD zig-zags across the steep direction; momentum overshoots along the flat one; "
-                    "Adam and RMSprop rescale each coordinate and head straight in; AdaGrad's steps shrink"),
+                    "RMSprop and Adam rescale each coordinate, so their first steps are diagonal; AdaGrad's shrink"),
     "rosenbrock": Surface("rosenbrock", "(1 - x)² + 100 (y - x²)²", _rosenbrock, start=(-1.2, 1.0),
                           minimum=(1.0, 1.0), xlim=(-1.5, 1.5), ylim=(-0.5, 1.5),
                           lr={"sgd": 1e-3, "adaptive": 0.02}, steps=1000,
