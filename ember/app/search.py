@@ -115,14 +115,18 @@ def run_search(model, dataset="mnist", ranges=None, trials=8, fine_trials=None, 
     except ImportError as error:
         log(f"no plot: {error}")
         png_path = None
-    return {"rows": rows, "best": best, "ranges": ranges, "csv": csv_path, "plot": png_path,
-            "model": model, "dataset": trial.config["dataset"]}
+    return {"rows": rows, "best": best, "ranges": ranges, "csv": csv_path, "plot": png_path, "config": trial.config}
 
 
-def train_command(best, ranges, model, dataset):
-    """The ``ember train`` command that trains with the best trial's settings."""
-    parts = [f"ember train {model} --dataset {dataset}"]
-    for r in ranges:
-        if r.name != "dropout":  # a model's dropout is its own argument, not a train flag
+def train_command(result):
+    """The ``ember train`` command that trains with the best trial's settings (the search's optimizer,
+    schedule and batch size where they are not the defaults)."""
+    best, config = result["best"], result["config"]
+    parts = [f"ember train {config['model']} --dataset {config['dataset']}"]
+    for key in ("optimizer", "scheduler", "batch_size"):
+        if config[key] != DEFAULTS[key]:
+            parts.append(f"{flag_name(key)} {config[key]}")
+    for r in result["ranges"]:
+        if r.name != "dropout":  # a model's dropout is an argument of its factory, not a train flag
             parts.append(f"{flag_name(r.name)} {float(best[r.name]):.3g}")
     return " ".join(parts)

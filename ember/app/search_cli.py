@@ -105,5 +105,7 @@ def run(args):
     searched = [r for r in result["ranges"] if not r.fixed]
     setting = ", ".join(f"{r.name} {float(best[r.name]):.3g}" for r in searched)
     print(f"best: {best['stage']} trial {best['trial']}: val_accuracy {float(best['val_accuracy']):.4f} with {setting}")
-    print(f"train it: {train_command(best, result['ranges'], result['model'], result['dataset'])}")
+    dropout = " (dropout is the model's own argument: ember.models.create(..., dropout=...))" if any(
+        r.name == "dropout" for r in result["ranges"]) else ""
+    print(f"train it: {train_command(result)}{dropout}")
     print(f"wrote {result['csv']}" + (f", {result['plot']}" if result["plot"] else ""))
