@@ -290,3 +290,9 @@ def test_more_trials_extend_the_coarse_stage_and_fewer_reuse_its_start(tmp_path)
     fewer = Bowl()
     rows = S.search(fewer, RANGES, trials=3, fine_trials=0, path=path, log=lambda m: None)
     assert fewer.calls == [] and len(rows) == 3 and len(read(path)) == 6  # the CSV keeps every trial run
+
+
+def test_cli_unknown_model_is_one_line(capsys, tmp_path):
+    assert main(["search", "lenet6", *QUICK, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model 'lenet6'. Did you mean 'lenet5'" in err and err.count("\n") == 1

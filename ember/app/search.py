@@ -16,8 +16,7 @@ from .flags import RULES, check_options, flag_name
 from .recipes import DEFAULTS, _data_info, image_loaders, image_model, image_splits
 from .usage import UsageError
 
-#: What ``ember search`` tunes, and the range each gets unless the command line gives one.
-TUNABLE = ("lr", "weight_decay", "momentum", "dropout")
+#: The ranges searched unless the command line gives others (momentum and dropout: only when asked for).
 DEFAULT_RANGES = {"lr": "1e-4:1:log", "weight_decay": "1e-6:1e-2:log"}
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
 
@@ -50,12 +49,11 @@ class ImageTrial:
         self.config = dict(DEFAULTS)
         self.config.update({k: v for k, v in given.items() if v is not None})
         _data_info(self.config["dataset"])  # an unknown dataset: one line, before anything loads
-        try:
-            self.config["lr"] = models.training_hints(model).get("lr", DEFAULTS["lr"])
+        try:  # an unknown model: one line with the close names, before anything loads
+            self.has_dropout = "dropout" in models.signature(model)
         except KeyError as error:
             raise UsageError(error.args[0]) from error
-        self.has_dropout = model in models_with_dropout()
-        self.data = None  # loaded at the first trial
+        self.data = None  # the training split, its validation split and standardisation: load()
 
     def check(self, ranges):
         """Refuse, in one line, a hyper-parameter this model or optimizer does not have."""
