@@ -35,6 +35,8 @@ class _Parser(argparse.ArgumentParser):
 #: Subcommands that live in a module of their own in ember/app (each has ``add_parser(commands)`` and
 #: ``run(args)``): the command's name -> the module.
 TOOLS = {
+    "trajectories": "search_cli",
+    "search": "search_cli",
     "graph": "graph_cli",
     "classic": "classic_cli",
 }
@@ -244,6 +246,10 @@ def _dispatch(args):
 
         print("\n".join(models.list()))
         print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
+    elif args.command in ("search", "trajectories"):
+        from .app import search_cli
+
+        search_cli.run(args)
     elif args.command == "summary":
         print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
     elif args.command in TOOLS:

@@ -102,6 +102,15 @@ RULES = {
     "dropout": _fraction("the probability of zeroing a unit between recurrent layers"),
 }
 
+# ember search and ember trajectories
+RULES.update(
+    trials=_at_least(1, "random trials in the coarse stage"),
+    fine_trials=_at_least(0, "trials in the fine stage; 0 skips it"),
+    grid_points=_at_least(2, "values per hyper-parameter on the grid"),
+    subset=_at_least(1, "training images per trial", "leave --subset out to train on the whole split"),
+    steps=_at_least(1, "optimizer steps per path"),
+)
+
 
 def flag_name(dest):
     return "--" + dest.replace("_", "-")

@@ -130,31 +130,11 @@ def train(**options):
     run = RunDirectory(config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}"))
     backend.manual_seed(config["seed"])
 
-    full_train = _dataset(config["dataset"], True, config["root"])
+    full_train, train_set, val_set, standardize = image_splits(config, options.get("val_size"))
     test = _dataset(config["dataset"], False, config["root"])
-    val_size = validation_size(options.get("val_size"), len(full_train), DEFAULTS["val_size"])
-    split_rng = xp.random.default_rng(config["seed"])
-    train_set, val_set = random_split(full_train, [len(full_train) - val_size, val_size], generator=split_rng)
-    if config["train_size"]:  # a quick run on the first N images of the (already shuffled) training split
-        if not 0 < int(config["train_size"]) <= len(train_set):
-            raise UsageError(f"--train-size must be between 1 and {len(train_set)}, got {config['train_size']}")
-        train_set = Subset(full_train, train_set.indices[: int(config["train_size"])])
-    standardize = _standardizer(full_train.data[xp.asarray(train_set.indices)])
-
-    bs = int(config["batch_size"])
-    train_loader = DataLoader(train_set, batch_size=bs, shuffle=True, generator=config["seed"], prefetch=2,
-                              transform=_train_transform(info, standardize, config["augment"]))
-    val_loader = DataLoader(val_set, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
+    train_loader, val_loader = image_loaders(config, train_set, val_set, standardize)
     test_loader = DataLoader(test, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
-
-    try:
-        model = models.create(config["model"], num_classes=info.classes, in_channels=info.channels,
-                              input_size=info.size, aux_logits=config.get("aux_logits"))
-    except (KeyError, TypeError) as error:
-        raise UsageError(error.args[0]) from error
-    optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
-                               config["weight_decay"])
-    scheduler = make_scheduler(config["scheduler"], optimizer, config["lr"], config["epochs"], len(train_loader))
+    model, optimizer, scheduler = image_model(config, len(train_loader))
     callbacks = [ModelCheckpoint(run.path, monitor="val_accuracy", keep_all=True), *run.loggers(config["tensorboard"])]
     if config["patience"]:
         callbacks.append(EarlyStopping("val_accuracy", patience=config["patience"]))
@@ -177,6 +157,47 @@ def train(**options):
     run.write(metrics, title, trainer.log)
     trainer.log(f"wrote {run.path}/last.npz, best.npz, metrics.json, steps.jsonl, curves.png")
     return metrics
+
+
+def image_splits(config, requested_val_size=None, size_flag="--train-size"):
+    """The training data of an image run: (full training set, training split, validation split, the
+    standardisation fitted on the training split). The validation images are carved from the training set
+    with the run's seed; ``train_size`` keeps the first N images of the (already shuffled) training split.
+    The test set is not touched here: only ``train`` looks at it, once, at the end."""
+    full_train = _dataset(config["dataset"], True, config["root"])
+    val_size = validation_size(requested_val_size, len(full_train), DEFAULTS["val_size"])
+    split_rng = xp.random.default_rng(config["seed"])
+    train_set, val_set = random_split(full_train, [len(full_train) - val_size, val_size], generator=split_rng)
+    if config["train_size"]:  # a quick run on the first N images of the (already shuffled) training split
+        if not 0 < int(config["train_size"]) <= len(train_set):
+            raise UsageError(f"{size_flag} must be between 1 and {len(train_set)}, got {config['train_size']}")
+        train_set = Subset(full_train, train_set.indices[: int(config["train_size"])])
+    standardize = _standardizer(full_train.data[xp.asarray(train_set.indices)])
+    return full_train, train_set, val_set, standardize
+
+
+def image_loaders(config, train_set, val_set, standardize):
+    """The training loader (shuffled with the run's seed, augmented if asked) and the validation loader."""
+    info = _data_info(config["dataset"])
+    train_loader = DataLoader(train_set, batch_size=int(config["batch_size"]), shuffle=True, generator=config["seed"],
+                              prefetch=2, transform=_train_transform(info, standardize, config["augment"]))
+    val_loader = DataLoader(val_set, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
+    return train_loader, val_loader
+
+
+def image_model(config, steps_per_epoch, **model_options):
+    """The model (from the registry, shaped for the dataset), its optimizer and its schedule.
+    ``model_options`` go to the model's factory (e.g. ``dropout=0.3``)."""
+    info = _data_info(config["dataset"])
+    try:
+        model = models.create(config["model"], num_classes=info.classes, in_channels=info.channels,
+                              input_size=info.size, aux_logits=config.get("aux_logits"), **model_options)
+    except (KeyError, TypeError) as error:
+        raise UsageError(error.args[0]) from error
+    optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
+                               config["weight_decay"])
+    scheduler = make_scheduler(config["scheduler"], optimizer, config["lr"], config["epochs"], steps_per_epoch)
+    return model, optimizer, scheduler
 
 
 def _load(path):
