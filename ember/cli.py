@@ -246,10 +246,6 @@ def _dispatch(args):
 
         print("\n".join(models.list()))
         print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
-    elif args.command in ("search", "trajectories"):
-        from .app import search_cli
-
-        search_cli.run(args)
     elif args.command == "summary":
         print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
     elif args.command in TOOLS:

@@ -174,3 +174,14 @@ def test_residual_add_matches_torch(dtype, threads):
     assert_close(ea.grad, ta.grad, dtype)
     assert_close(eb.grad, tb.grad, dtype)
     assert ea.grad.array is not eb.grad.array  # the add's one gradient is not shared by two .grad
+
+
+def test_gradient_sums_of_scalars_from_several_paths():
+    # Three paths into one 0-d value: the engine's running sum starts as a NumPy scalar, not a buffer.
+    x = ember.tensor(2.0, dtype=ember.float64, requires_grad=True)
+    y = x * 3
+    (y * y + y + y.exp()).backward()
+    t = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    u = t * 3
+    (u * u + u + u.exp()).backward()
+    assert abs(x.grad.item() - t.grad.item()) <= 1e-9 * abs(t.grad.item())
