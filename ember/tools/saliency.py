@@ -1,0 +1,113 @@
+"""What a prediction looked at: the saliency map and Grad-CAM.
+
+**Saliency** (Simonyan, Vedaldi & Zisserman 2014, "Deep inside convolutional networks"): the class score
+S_c is, near the image x, roughly linear in the pixels, S_c(x) ≈ wᵀx + b with w = ∂S_c/∂x; a pixel whose
+change moves the score most matters most. The map is ``M_ij = max_channel |w_channel,i,j|``, one
+backward pass from the (unnormalised) score S_c, not from the softmax.
+
+**Grad-CAM** (Selvaraju et al. 2017): the last convolution's maps A^k still know *where*, the class score
+knows *what*. Each map is weighted by how much the score rises with it on average,
+
+    α_k = (1 / (h·w)) Σ_ij ∂S_c/∂A^k_ij             (global average pooling of the gradient)
+    L_c = ReLU(Σ_k α_k A^k)                         (only what speaks *for* the class)
+
+and L_c (h × w, coarse) is upsampled bilinearly to the image's size and scaled to [0, 1].
+
+Both take the model as it is (call ``model.eval()`` first: dropout would make the map random) and a batch
+``(N, C, H, W)`` or one image ``(C, H, W)``; ``target`` is the class per image (default: the prediction).
+Gradients come from ``ember.autograd.grad``: no parameter's ``.grad`` changes.
+"""
+
+from ..autograd.engine import grad as autograd_grad
+from ..autograd.grad_mode import enable_grad
+from ..backend import xp
+from ..tensor import Tensor
+from .figure import display_image, new_figure, save_figure
+from .layers import capture, find_layer, last_conv
+
+
+def _batch(x):
+    x = x if isinstance(x, Tensor) else Tensor(xp.asarray(x))
+    single = x.ndim == 3
+    x = x.unsqueeze(0) if single else x
+    if x.ndim != 4:
+        raise ValueError(f"expected images (N, C, H, W) or one image (C, H, W), got shape {tuple(x.shape)}")
+    return x, single
+
+
+def _class_score(scores, target, who):
+    """Σ_n S[n, c_n]: the images do not interact, so one backward gives every image its own gradient."""
+    if scores.ndim != 2:
+        raise ValueError(f"{who}: the model should return class scores (N, classes), got shape {tuple(scores.shape)}")
+    n, classes = scores.shape
+    if target is None:
+        target = scores.array.argmax(axis=1)
+    target = xp.broadcast_to(xp.asarray(getattr(target, "array", target), dtype=xp.int64), (n,))
+    if target.min() < 0 or target.max() >= classes:
+        raise IndexError(f"{who}: target classes must be in [0, {classes - 1}], got {target.tolist()}")
+    pick = xp.zeros(scores.shape, dtype=scores.array.dtype)
+    pick[xp.arange(n), target] = 1
+    return (scores * Tensor(pick)).sum()
+
+
+def saliency(model, x, target=None):
+    """|∂S_c/∂x| maximised over the colour channels: ``(N, H, W)`` (or ``(H, W)`` for one image)."""
+    x, single = _batch(x)
+    x = Tensor(x.array.copy(), requires_grad=True)  # a leaf of our own: the caller's tensor stays untouched
+    with enable_grad():
+        score = _class_score(model(x), target, "saliency")
+    (dx,) = autograd_grad(score, x)
+    heat = xp.abs(dx.array).max(axis=1)  # (N, H, W)
+    return Tensor(heat[0] if single else heat)
+
+
+def grad_cam(model, x, target=None, layer=None, normalize=True):
+    """Grad-CAM from ``layer`` (default: the last ``nn.Conv2d``): ``(N, H, W)`` (or ``(H, W)``), each map
+    scaled to [0, 1] by its maximum when ``normalize`` (an all-zero map stays zero)."""
+    from ..nn.functional import interpolate
+
+    x, single = _batch(x)
+    name = layer if layer is not None else last_conv(model, "grad_cam")
+    find_layer(model, name, "grad_cam")
+    with enable_grad(), capture(model, [name]) as seen:
+        score = _class_score(model(x), target, "grad_cam")
+    maps = seen.get(name)
+    if not isinstance(maps, Tensor) or maps.ndim != 4:
+        shape = tuple(maps.shape) if isinstance(maps, Tensor) else None
+        raise ValueError(f"grad_cam: layer {name!r} should output feature maps (N, K, h, w), got {shape}; "
+                         "name a convolutional layer")
+    (d_maps,) = autograd_grad(score, maps)
+    alpha = d_maps.array.mean(axis=(2, 3), keepdims=True)  # (N, K, 1, 1): α_k
+    cam = xp.maximum((alpha * maps.array).sum(axis=1, keepdims=True), 0)  # (N, 1, h, w): ReLU(Σ_k α_k A^k)
+    cam = interpolate(Tensor(cam), size=tuple(x.shape[2:]), mode="bilinear", align_corners=False).array[:, 0]
+    if normalize:
+        peak = cam.max(axis=(1, 2), keepdims=True)
+        cam = xp.where(peak > 0, cam / xp.where(peak > 0, peak, 1), 0).astype(cam.dtype)
+    return Tensor(cam[0] if single else cam)
+
+
+def plot_heatmap(image, heat, path, title=None, what="saliency"):
+    """Three panels: the image, the heat map with its colour bar, and the map laid over the image
+    (``jet``, half transparent). ``image`` as ``display_image`` takes it; ``heat`` ``(H, W)``."""
+    picture = display_image(image)
+    heat = xp.asarray(getattr(heat, "array", heat), dtype=xp.float64)
+    while heat.ndim > 2 and heat.shape[0] == 1:
+        heat = heat[0]
+    fig = new_figure(figsize=(9.5, 3.4))
+    ax_image, ax_heat, ax_both = fig.subplots(1, 3)
+    grey = "gray" if picture.ndim == 2 else None
+    ax_image.imshow(picture, cmap=grey)
+    ax_image.set_title("input", fontsize=9)
+    shown = ax_heat.imshow(heat, cmap="jet")
+    fig.colorbar(shown, ax=ax_heat, fraction=0.046, pad=0.04)
+    ax_heat.set_title(what, fontsize=9)
+    ax_both.imshow(picture, cmap=grey)
+    ax_both.imshow(heat, cmap="jet", alpha=0.5)
+    ax_both.set_title(f"{what} over the input", fontsize=9)
+    for ax in (ax_image, ax_heat, ax_both):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
