@@ -137,6 +137,8 @@ def _parser():
     summary.add_argument("--num-classes", type=F("num_classes"), default=None, help="default: the model's own")
     summary.add_argument("--compute", action="store_true",
                          help="run the real arithmetic (default: shapes only, which gives the same counts)")
+    from .app import visualize_cli
+    visualize_cli.add_parser(commands)
     for subparser in commands.choices.values():
         if subparser.prog != "ember run":  # after SCRIPT, every flag is the program's
             _debug_flag(subparser, argparse.SUPPRESS)  # SUPPRESS: never overwrite a --debug given before
@@ -229,6 +231,10 @@ def _dispatch(args):
         print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
     elif args.command == "summary":
         print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
+    elif args.command == "visualize":
+        from .app import visualize_cli
+
+        visualize_cli.run(args)
 
 
 if __name__ == "__main__":

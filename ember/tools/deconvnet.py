@@ -26,6 +26,7 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..nn import functional as F
 from ..tensor import Tensor
+from .figure import display_image, new_figure, save_figure
 from .layers import capture, find_layer, leaf_layers
 
 #: What ``deconvnet`` returns: ``image`` (1, C, H, W), the projection; ``channel`` and ``position`` (i, j)
@@ -145,3 +146,32 @@ def deconvnet(model, x, layer, channel=None):
         image = _backward(chain, Tensor(only), switches)
     image = Tensor(image.array[0] if single else image.array)
     return Projection(image, last, channel, (i, j), float(a[channel, i, j]))
+
+
+def plot_projections(image, projections, path, title=None, columns=None):
+    """The input, then each :data:`Projection` as a picture with its channel, position and activation.
+
+    A projection has both signs (the last step is a transposed convolution), so it is drawn on one
+    scale either side of zero: 0 is mid-grey, the largest |value| black or white. Returns ``path``.
+    """
+    panels = 1 + len(projections)
+    columns = columns or min(panels, 6)
+    rows = -(-panels // columns)
+    fig = new_figure(figsize=(1.9 * columns, 2.0 * rows + 0.6))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    picture = display_image(image)
+    axes[0].imshow(picture, cmap="gray" if picture.ndim == 2 else None)
+    axes[0].set_title("input", fontsize=8)
+    for ax, p in zip(axes[1:], projections):
+        bound = float(xp.abs(p.image.array).max()) or 1.0
+        shown = display_image(p.image, value_range=(-bound, bound))
+        ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1)
+        ax.set_title(f"ch {p.channel} at {p.position}\nact {p.activation:.2g}", fontsize=7)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    fig.suptitle(title or "deconvnet: the strongest activation of each channel, back in pixel space", fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -39,12 +39,13 @@ def save_figure(fig, path, dpi=100):
     return path
 
 
-def display_image(image):
+def display_image(image, value_range=None):
     """An image as matplotlib's ``imshow`` wants it: ``(H, W)`` grey or ``(H, W, 3)`` colour, in [0, 1].
 
     Accepts a Tensor or array shaped ``(H, W)``, ``(C, H, W)`` or ``(H, W, C)`` with C = 1 or 3 (a batch of one
     is unwrapped). uint8 pixels are divided by 255; anything else (a standardised input, say) is stretched
-    from its own min..max to 0..1, which is what the eye needs and all the standardisation lost.
+    from its own min..max to 0..1, which is what the eye needs and all the standardisation lost — or, with
+    ``value_range=(low, high)``, from that range (clipped), so that several images share one scale.
     """
     array = xp.asarray(getattr(image, "array", image))
     while array.ndim > 3 and array.shape[0] == 1:
@@ -55,8 +56,12 @@ def display_image(image):
         array = array[..., 0]
     if array.ndim not in (2, 3):
         raise ValueError(f"display_image: expected an image (H, W), (C, H, W) or (H, W, C), got shape {array.shape}")
-    if array.dtype == xp.uint8:
+    if array.dtype == xp.uint8 and value_range is None:
         return array.astype(xp.float64) / 255.0
     array = array.astype(xp.float64)
-    low, high = float(array.min()), float(array.max())
+    if value_range is not None:
+        low, high = float(value_range[0]), float(value_range[1])
+        array = xp.clip(array, low, high)
+    else:
+        low, high = float(array.min()), float(array.max())
     return (array - low) / (high - low) if high > low else xp.zeros_like(array)

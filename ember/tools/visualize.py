@@ -16,6 +16,7 @@ records); the ``save_*`` / ``plot_*`` functions draw them into a PNG (matplotlib
     heat = viz.saliency(model, x)                                # |dS_c/dx|, max over channels
     cam = viz.grad_cam(model, x)                                 # the last conv layer, weighted, ReLU
     proj = viz.deconvnet(model, x, "features.3")                 # one activation, back in pixel space
+    viz.plot_heatmap(x, cam, "gradcam.png"); viz.plot_projections(x, [proj], "deconv.png")
 
 The command line does all of it for a checkpoint: ``ember visualize runs/lenet5-mnist/best.npz``.
 """
@@ -27,17 +28,17 @@ from ..backend import xp
 from ..tensor import Tensor
 from ..vision.utils import make_grid, save_image
 from .activations import LayerStats, format_statistics, layer_statistics, plot_statistics
-from .deconvnet import Projection, deconvnet
+from .deconvnet import Projection, deconvnet, plot_projections
 from .figure import display_image, new_figure, save_figure
 from .layers import capture, find_layer, first_conv
 from .saliency import grad_cam, plot_heatmap, saliency
 
 __all__ = ["filter_grid", "save_filters", "feature_maps", "plot_feature_maps", "layer_statistics",
            "format_statistics", "plot_statistics", "LayerStats", "saliency", "grad_cam", "plot_heatmap",
-           "deconvnet", "Projection", "display_image"]
+           "deconvnet", "Projection", "plot_projections", "display_image"]
 
 
-def filter_grid(model, layer=None, nrow=None, cell=40, padding=2):
+def filter_grid(model, layer=None, nrow=None, cell=64, padding=2):
     """The filters of a convolution (default: the model's first ``nn.Conv2d``) tiled into one image.
 
     Filters with 1 or 3 input channels are drawn as grey or RGB pictures, one per output channel; others
