@@ -34,7 +34,7 @@ from .layers import capture, find_layer, leaf_layers
 PASS_THROUGH = (nn.Flatten, nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
 
 #: Histograms keep at most this many values per layer (an even stride through the batch's entries).
-SAMPLE = 200_000
+SAMPLE = 50_000
 
 
 @dataclass
@@ -181,7 +181,11 @@ def plot_statistics(stats, path, title=None, columns=6):
                 continue
             s = chunk[col]
             bounded = (-1, 1) if s.kind == "Tanh" else (0, 1) if s.kind == "Sigmoid" else None
-            if kind == "activation":
+            if kind == "activation" and s.kind == "ReLU":  # half the values are 0: their spike would flatten the rest
+                zeros = float((s.values == 0).mean())
+                _histogram(ax, s.values[s.values != 0], f"{_label(s)}\n(the {zeros:.0%} zeros left out)",
+                           "tab:blue", None)
+            elif kind == "activation":
                 _histogram(ax, s.values, _label(s), "tab:blue", bounded)
             else:
                 _histogram(ax, s.grads, f"dL/d({s.name}): mean {s.grad_mean:.2g}, std {s.grad_std:.2g}",

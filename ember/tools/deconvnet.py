@@ -16,7 +16,10 @@ information away — so what comes back is the *structure* in the input that the
 
 This works for Sequential-style convolutional networks (LeNet-5, VGG, AlexNet's feature extractor): the
 layers up to the chosen one must run one after another in the order they were registered, each one of
-Conv2d, ReLU, MaxPool2d, Dropout or Identity. Anything else raises a NotImplementedError that names it.
+Conv2d, ReLU, MaxPool2d, LocalResponseNorm, Dropout or Identity. Anything else raises a NotImplementedError
+that names it. As in the paper, normalisation layers are passed over on the way back (ZFNet's contrast
+normalisation is not inverted), and so are Dropout and Identity (the model is evaluated as it is: call
+``model.eval()`` first).
 """
 
 from collections import namedtuple
@@ -33,8 +36,8 @@ from .layers import capture, find_layer, leaf_layers
 #: of the chosen activation in ``layer``'s output; ``activation``, its value.
 Projection = namedtuple("Projection", ["image", "layer", "channel", "position", "activation"])
 
-SUPPORTED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Dropout, nn.Dropout2d, nn.Identity)
-_SUPPORTED_NAMES = "Conv2d, ReLU, MaxPool2d, Dropout, Identity"
+SUPPORTED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.LocalResponseNorm, nn.Dropout, nn.Dropout2d, nn.Identity)
+_SUPPORTED_NAMES = "Conv2d, ReLU, MaxPool2d, LocalResponseNorm, Dropout, Identity"
 
 
 def _chain(model, layer):
@@ -70,10 +73,10 @@ def _forward(chain, x):
             x, indices = F.max_pool2d(x, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode,
                                       return_indices=True)
             switches[name] = (indices, size)
-        elif isinstance(m, (nn.Dropout, nn.Dropout2d, nn.Identity)):
-            x = m(x)
-        else:
+        elif isinstance(m, nn.Conv2d):
             switches[name] = tuple(x.shape[2:])  # a convolution's input size, for its transpose
+            x = m(x)
+        else:  # ReLU, LocalResponseNorm, Dropout, Identity
             x = m(x)
     return x, switches
 
@@ -88,6 +91,7 @@ def _backward(chain, r, switches):
             r = F.relu(r)
         elif isinstance(m, nn.Conv2d):
             r = _transpose(m, r, switches[name])
+        # LocalResponseNorm, Dropout, Identity: passed over, as the paper's deconvnet does
     return r
 
 

@@ -43,15 +43,18 @@ def display_image(image, value_range=None):
     """An image as matplotlib's ``imshow`` wants it: ``(H, W)`` grey or ``(H, W, 3)`` colour, in [0, 1].
 
     Accepts a Tensor or array shaped ``(H, W)``, ``(C, H, W)`` or ``(H, W, C)`` with C = 1 or 3 (a batch of one
-    is unwrapped). uint8 pixels are divided by 255; anything else (a standardised input, say) is stretched
+    is unwrapped; other channel counts, channels first, are shown as their mean). uint8 pixels are divided by 255; anything else (a standardised input, say) is stretched
     from its own min..max to 0..1, which is what the eye needs and all the standardisation lost — or, with
     ``value_range=(low, high)``, from that range (clipped), so that several images share one scale.
     """
     array = xp.asarray(getattr(image, "array", image))
     while array.ndim > 3 and array.shape[0] == 1:
         array = array[0]
-    if array.ndim == 3 and array.shape[0] in (1, 3) and array.shape[-1] not in (1, 3):
-        array = array.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
+    if array.ndim == 3 and array.shape[-1] not in (1, 3):
+        if array.shape[0] in (1, 3):
+            array = array.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
+        else:  # neither grey nor colour (2 channels, a spectrogram stack...): their mean, in grey
+            array = array.mean(axis=0)
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3):
