@@ -13,6 +13,7 @@ from ember.cli import main
 from ember.data.datasets import DigitsMini
 from ember.models.lenet import LeNet5
 from ember.tools import visualize as viz
+from ember.vision.utils import make_grid, save_image
 from tests.helpers import copy_weights
 
 
@@ -63,6 +64,17 @@ def test_filter_grid_of_colour_and_deeper_layers():
     assert deep.shape == (3, 16 * 7 + 2, 6 * 7 + 2)
     with pytest.raises(ValueError, match="'features.1' \\(ReLU\\) has no 2-D convolution filters"):
         viz.filter_grid(LeNet5(), "features.1")
+
+
+def test_make_grid_takes_torchvisions_old_range_name_and_refuses_unknown_keywords(tmp_path):
+    x = ember.tensor(images(4, 3, 5))
+    with pytest.warns(UserWarning, match="range will be deprecated, please use value_range instead"):
+        old = make_grid(x, normalize=True, range=(-1, 1))
+    np.testing.assert_array_equal(old.array, make_grid(x, normalize=True, value_range=(-1, 1)).array)
+    with pytest.raises(TypeError, match="make_grid\\(\\) got an unexpected keyword argument 'nrows'"):
+        make_grid(x, nrows=2)  # a typo used to be ignored silently
+    with pytest.raises(TypeError, match="unexpected keyword argument 'normalise'"):
+        save_image(x, tmp_path / "g.png", normalise=True)
 
 
 def test_save_filters_writes_the_grid(tmp_path):

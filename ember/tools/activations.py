@@ -145,10 +145,37 @@ def _label(s):
     return f"{s.name} ({s.kind})\nmean {s.mean:.2g}, std {s.std:.2g}{extra}"
 
 
-def _histogram(ax, values, label, color, bounded):
-    if bounded:  # tanh and sigmoid live in a fixed range: the same axis on every layer shows the drift
-        ax.hist(values, bins=50, range=bounded, color=color)
-        ax.set_xlim(*bounded)
+#: The activations that live in a fixed range: the same x-axis on every such panel shows the drift.
+FIXED_RANGE = {"Tanh": (-1.0, 1.0), "Sigmoid": (0.0, 1.0)}
+
+
+def _shown(s):
+    """The values a layer's histogram draws: a ReLU's without its zeros (about half of them: their spike
+    would flatten the rest; the panel's title gives their share)."""
+    return s.values[s.values != 0] if s.kind == "ReLU" else s.values
+
+
+def _row_range(chunk):
+    """One x-range for a row of layers of one kind (the init experiment's rows): the shrinking or the
+    spreading from layer to layer then shows in the picture, not only in the tick labels. Tanh and
+    sigmoid have their fixed range; a row of mixed layers (a real model) gets one range per panel (tanh's
+    and sigmoid's still fixed)."""
+    kinds = {s.kind for s in chunk}
+    if len(kinds) == 1 and next(iter(kinds)) in FIXED_RANGE:
+        return FIXED_RANGE[next(iter(kinds))]
+    if len(kinds) != 1:
+        return None
+    shown = [_shown(s) for s in chunk if _shown(s).size]
+    if not shown:
+        return None
+    low, high = min(float(v.min()) for v in shown), max(float(v.max()) for v in shown)
+    return (low, high) if high > low else None
+
+
+def _histogram(ax, values, label, color, bounds):
+    if bounds is not None:
+        ax.hist(values, bins=50, range=bounds, color=color)
+        ax.set_xlim(*bounds)
     else:
         ax.hist(values, bins=50, color=color)
     ax.set_title(label, fontsize=7)
@@ -174,19 +201,16 @@ def plot_statistics(stats, path, title=None, columns=6):
     fig = new_figure(figsize=(2.3 * width, 1.9 * len(blocks) + 0.6))
     axes = fig.subplots(max(len(blocks), 1), width, squeeze=False)
     for row, (label, kind, chunk) in enumerate(blocks):
+        bounds = _row_range(chunk) if kind == "activation" else None
         for col in range(width):
             ax = axes[row, col]
             if col >= len(chunk) or (kind == "gradient" and chunk[col].grads is None):
                 ax.set_visible(False)
                 continue
             s = chunk[col]
-            bounded = (-1, 1) if s.kind == "Tanh" else (0, 1) if s.kind == "Sigmoid" else None
-            if kind == "activation" and s.kind == "ReLU":  # half the values are 0: their spike would flatten the rest
-                zeros = float((s.values == 0).mean())
-                _histogram(ax, s.values[s.values != 0], f"{_label(s)}\n(the {zeros:.0%} zeros left out)",
-                           "tab:blue", None)
-            elif kind == "activation":
-                _histogram(ax, s.values, _label(s), "tab:blue", bounded)
+            if kind == "activation":
+                zeros = f"\n(the {float((s.values == 0).mean()):.0%} zeros left out)" if s.kind == "ReLU" else ""
+                _histogram(ax, _shown(s), _label(s) + zeros, "tab:blue", bounds or FIXED_RANGE.get(s.kind))
             else:
                 _histogram(ax, s.grads, f"dL/d({s.name}): mean {s.grad_mean:.2g}, std {s.grad_std:.2g}",
                            "tab:orange", None)
