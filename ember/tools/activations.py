@@ -155,6 +155,12 @@ def _shown(s):
     return s.values[s.values != 0] if s.kind == "ReLU" else s.values
 
 
+def _share(values):
+    """The share of exact zeros, as a percentage that is not rounded to 0 % or 100 % when it is neither."""
+    zeros = float((values == 0).mean())
+    return f"{zeros:.0%}" if 0.01 <= zeros <= 0.99 or zeros in (0, 1) else f"{zeros:.2%}"
+
+
 def _row_range(chunk):
     """One x-range for a row of layers of one kind (the init experiment's rows): the shrinking or the
     spreading from layer to layer then shows in the picture, not only in the tick labels. Tanh and
@@ -179,6 +185,9 @@ def _histogram(ax, values, label, color, bounds):
     else:
         ax.hist(values, bins=50, color=color)
     ax.set_title(label, fontsize=7)
+    ax.locator_params(axis="x", nbins=4)  # gradients are tiny numbers: few ticks, one shared exponent
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+    ax.xaxis.get_offset_text().set_fontsize(6)
     ax.tick_params(labelsize=6)
     ax.set_yticks([])
 
@@ -209,11 +218,12 @@ def plot_statistics(stats, path, title=None, columns=6):
                 continue
             s = chunk[col]
             if kind == "activation":
-                zeros = f"\n(the {float((s.values == 0).mean()):.0%} zeros left out)" if s.kind == "ReLU" else ""
+                zeros = f"\n({_share(s.values)} zeros left out)" if s.kind == "ReLU" else ""
                 _histogram(ax, _shown(s), _label(s) + zeros, "tab:blue", bounds or FIXED_RANGE.get(s.kind))
-            else:
-                _histogram(ax, s.grads, f"dL/d({s.name}): mean {s.grad_mean:.2g}, std {s.grad_std:.2g}",
-                           "tab:orange", None)
+            else:  # exact zeros are the units a ReLU or a max-pool cut off: counted, not drawn
+                note = f"\n({_share(s.grads)} zeros left out)" if (s.grads == 0).any() else ""
+                _histogram(ax, s.grads[s.grads != 0], f"dL/d({s.name})\nmean {s.grad_mean:.2g}, std "
+                           f"{s.grad_std:.2g}{note}", "tab:orange", None)
             if col == 0:
                 ax.set_ylabel(f"{label}\n{kind}" if label else kind, fontsize=8)
     fig.suptitle(title or "per-layer activations (blue) and gradients (orange) on one batch", fontsize=10)
