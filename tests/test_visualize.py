@@ -182,8 +182,10 @@ def test_grad_cam_matches_a_torch_computation_and_is_a_non_negative_image_sized_
     expected = TF.interpolate(cam, size=(12, 12), mode="bilinear", align_corners=False)[:, 0]
     np.testing.assert_allclose(raw, expected.detach().numpy(), rtol=1e-9, atol=1e-12)
 
-    cam = viz.grad_cam(ours, ember.tensor(x[0])).array  # one image, the predicted class, the last conv
+    cam = viz.grad_cam(ours, ember.tensor(x[0])).array  # one image, the predicted class, the last conv's ReLU
     assert cam.shape == (12, 12) and cam.min() >= 0 and cam.max() in (0.0, 1.0)
+    np.testing.assert_array_equal(cam, viz.grad_cam(ours, ember.tensor(x[0]), layer="4").array)
+    assert not np.array_equal(cam, viz.grad_cam(ours, ember.tensor(x[0]), layer="3").array)
     with pytest.raises(ValueError, match="layer '7' should output feature maps"):
         viz.grad_cam(ours, ember.tensor(x), layer="7")
 

@@ -12,7 +12,7 @@ standardised as in training. Written into ``--out`` (default: a ``visualize`` fo
     features-LAYER.png    the feature maps of --layer (default: the first convolution) for the image
     stats.png, stats.txt  per-layer activation and gradient histograms and statistics on one test batch
     saliency.png          |d score / d pixel| for the predicted class, over the image
-    gradcam.png           Grad-CAM from the last convolution, over the image
+    gradcam.png           Grad-CAM from the last convolution (its ReLU's output), over the image
     deconv-LAYER.png      ZFNet's deconvnet: the strongest activation of each channel of --layer
                           (default: the last convolution) projected back to pixels
 """
@@ -75,7 +75,7 @@ def visualize(checkpoint, image=None, index=None, layer=None, out=None, what=WHA
     from ..backend import xp
     from ..tensor import Tensor
     from ..tools import visualize as viz
-    from ..tools.layers import first_conv, last_conv
+    from ..tools.layers import first_conv, last_conv, last_conv_maps
     from . import recipes
     from .images import load_image
     from .usage import UsageError
@@ -159,8 +159,9 @@ def visualize(checkpoint, image=None, index=None, layer=None, out=None, what=WHA
         wrote(viz.plot_heatmap(raw, heat[0], os.path.join(out, "saliency.png"), what="saliency |dS/dx|",
                                title=f"saliency for class {names[predicted]}: {seen}"))
     if "gradcam" in what:
-        cam = viz.grad_cam(model, x, predicted, layer=last)
-        wrote(viz.plot_heatmap(raw, cam[0], os.path.join(out, "gradcam.png"), what=f"Grad-CAM ({last})",
+        cam_layer = last_conv_maps(model, "ember visualize")
+        cam = viz.grad_cam(model, x, predicted, layer=cam_layer)
+        wrote(viz.plot_heatmap(raw, cam[0], os.path.join(out, "gradcam.png"), what=f"Grad-CAM ({cam_layer})",
                                title=f"Grad-CAM for class {names[predicted]}: {seen}"))
     if "deconv" in what:
         name = layer or last

@@ -108,9 +108,10 @@ def layer_statistics(model, x, target=None, loss_fn=None, layers=None):
         y, module = seen[name].array, modules[name]
         g = grads.get(name)
         stats.append(LayerStats(
-            name, type(module).__name__, tuple(y.shape), float(y.mean()), float(y.std()),
+            name, type(module).__name__, tuple(y.shape), float(y.mean(dtype=xp.float64)), float(y.std(dtype=xp.float64)),
             saturated=_saturated(module, y), dead=_dead(module, y),
-            grad_mean=None if g is None else float(g.mean()), grad_std=None if g is None else float(g.std()),
+            grad_mean=None if g is None else float(g.mean(dtype=xp.float64)),
+            grad_std=None if g is None else float(g.std(dtype=xp.float64)),
             values=_sample(y), grads=None if g is None else _sample(g),
         ))
     return stats

@@ -36,6 +36,19 @@ def last_conv(model, who):
     return _one_conv(model, who, -1, "last")
 
 
+def last_conv_maps(model, who):
+    """Where Grad-CAM reads the last convolution's maps: the ReLU right after the last Conv2d when there is
+    one (the rectified maps, as in the paper's Caffe networks, whose ReLUs run in place), else the Conv2d."""
+    name = last_conv(model, who)
+    leaves = leaf_layers(model)
+    names = [n for n, _ in leaves]
+    if name in names and names.index(name) + 1 < len(leaves):
+        after_name, after = leaves[names.index(name) + 1]
+        if isinstance(after, nn.ReLU):
+            return after_name
+    return name
+
+
 def _one_conv(model, who, index, which):
     convs = conv_layers(model)
     if not convs:

@@ -23,7 +23,7 @@ from ..autograd.grad_mode import enable_grad
 from ..backend import xp
 from ..tensor import Tensor
 from .figure import display_image, new_figure, save_figure
-from .layers import capture, find_layer, last_conv
+from .layers import capture, find_layer, last_conv_maps
 
 
 def _batch(x):
@@ -62,12 +62,13 @@ def saliency(model, x, target=None):
 
 
 def grad_cam(model, x, target=None, layer=None, normalize=True):
-    """Grad-CAM from ``layer`` (default: the last ``nn.Conv2d``): ``(N, H, W)`` (or ``(H, W)``), each map
-    scaled to [0, 1] by its maximum when ``normalize`` (an all-zero map stays zero)."""
+    """Grad-CAM from ``layer``'s output maps: ``(N, H, W)`` (or ``(H, W)``), each map scaled to [0, 1] by its
+    maximum when ``normalize`` (an all-zero map stays zero). The default layer is the last ``nn.Conv2d``, or
+    the ReLU right after it when there is one (``ember.tools.layers.last_conv_maps``)."""
     from ..nn.functional import interpolate
 
     x, single = _batch(x)
-    name = layer if layer is not None else last_conv(model, "grad_cam")
+    name = layer if layer is not None else last_conv_maps(model, "grad_cam")
     find_layer(model, name, "grad_cam")
     with enable_grad(), capture(model, [name]) as seen:
         score = _class_score(model(x), target, "grad_cam")
