@@ -45,7 +45,7 @@ def add_parser(commands):
 
     p = commands.add_parser("visualize", help="filters, feature maps, activation statistics, saliency, Grad-CAM "
                             "and deconvnet pictures of a checkpoint")
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="a checkpoint written by ember train, e.g. runs/lenet5-mnist/best.npz")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--image", default=None, metavar="FILE", help="an image file to look at (PNG, JPEG...)")
     source.add_argument("--index", type=F("index"), default=None, metavar="N",
@@ -56,9 +56,9 @@ def add_parser(commands):
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: CHECKPOINT's folder/visualize)")
     p.add_argument("--what", type=_what, default=WHAT, metavar="LIST",
                    help=f"comma-separated, from: {','.join(WHAT)} (default: all)")
-    p.add_argument("--batch-size", type=F("batch_size"), default=128,
+    p.add_argument("--batch-size", type=F("batch_size"), default=128, metavar="N",
                    help="test images in the batch whose statistics are drawn (default 128)")
-    p.add_argument("--root", default=None, help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
+    p.add_argument("--root", default=None, metavar="DIR", help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
     return p
 
 
@@ -87,8 +87,6 @@ def visualize(checkpoint, image=None, index=None, layer=None, out=None, what=WHA
     if layer is not None and (layer not in layers or layer == ""):
         raise UsageError(f"--layer: {config['model']} has no layer named {layer!r}; its layers are: "
                          f"{', '.join(n for n in layers if n)}")
-    out = out or os.path.join(os.path.dirname(os.path.abspath(checkpoint)), "visualize")
-    os.makedirs(out, exist_ok=True)
     standardize = recipes._standardizer(None, config["standardize"])
     prepare = recipes._eval_transform(standardize)
     names = config.get("classes") or [str(i) for i in range(config["num_classes"])]
@@ -129,6 +127,8 @@ def visualize(checkpoint, image=None, index=None, layer=None, out=None, what=WHA
         except (NotImplementedError, ValueError) as error:
             raise UsageError(str(error)) from error
 
+    out = out or os.path.join(os.path.dirname(os.path.abspath(checkpoint)), "visualize")
+    os.makedirs(out, exist_ok=True)
     written = []
 
     def wrote(path):
