@@ -190,6 +190,16 @@ def test_grad_cam_matches_a_torch_computation_and_is_a_non_negative_image_sized_
         viz.grad_cam(ours, ember.tensor(x), layer="7")
 
 
+def test_display_image_brings_any_layout_to_what_imshow_takes():
+    rgb = np.random.default_rng(0).integers(0, 256, (5, 4, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(viz.display_image(rgb), rgb / 255.0)  # (H, W, C) uint8: /255
+    chw = ember.tensor(np.moveaxis(rgb, 2, 0)[None].astype(np.float64))  # (1, C, H, W) floats: min..max
+    np.testing.assert_allclose(viz.display_image(chw), (rgb - rgb.min()) / (rgb.max() - rgb.min()))
+    grey = viz.display_image(np.array([[-2.0, 0.0], [1.0, 2.0]]), value_range=(-1, 1))
+    np.testing.assert_array_equal(grey, [[0, 0.5], [1, 1]])
+    assert viz.display_image(np.ones((2, 6, 6))).shape == (6, 6)  # two channels: their mean, in grey
+
+
 def test_plot_heatmap_writes_three_panels(tmp_path):
     digit = DigitsMini(train=False).data[0]
     assert png_size(viz.plot_heatmap(digit, np.random.rand(28, 28), tmp_path / "h.png", title="t")) == (950, 340)

@@ -156,12 +156,15 @@ def plot_projections(image, projections, path, title=None, columns=None):
     """The input, then each :data:`Projection` as a picture with its channel, position and activation.
 
     A projection has both signs (the last step is a transposed convolution), so it is drawn on one
-    scale either side of zero: 0 is mid-grey, the largest |value| black or white. Returns ``path``.
+    scale either side of zero: 0 is mid-grey, the largest |value| black or white. A red frame marks the part
+    of the image it reaches. Returns ``path``.
     """
     panels = 1 + len(projections)
     columns = columns or min(panels, 6)
     rows = -(-panels // columns)
-    fig = new_figure(figsize=(1.9 * columns, 2.0 * rows + 0.6))
+    fig = new_figure(figsize=(1.9 * columns, 2.0 * rows + 0.6))  # the ImportError that names the extra
+    from matplotlib.patches import Rectangle
+
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     picture = display_image(image)
     axes[0].imshow(picture, cmap="gray" if picture.ndim == 2 else None)
@@ -170,6 +173,10 @@ def plot_projections(image, projections, path, title=None, columns=None):
         bound = float(xp.abs(p.image.array).max()) or 1.0
         shown = display_image(p.image, value_range=(-bound, bound))
         ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1)
+        rows, cols = xp.nonzero(xp.abs(p.image.array.reshape((-1,) + p.image.shape[-2:])).sum(axis=0))
+        if rows.size:  # the part of the image the projection reaches: the unit's (effective) receptive field
+            ax.add_patch(Rectangle((cols.min() - 0.5, rows.min() - 0.5), cols.max() - cols.min() + 1,
+                                   rows.max() - rows.min() + 1, fill=False, edgecolor="tab:red", lw=0.8))
         ax.set_title(f"ch {p.channel} at {p.position}\nact {p.activation:.2g}", fontsize=7)
     for ax in axes:
         ax.set_xticks([])
