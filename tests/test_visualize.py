@@ -345,3 +345,20 @@ def test_visualize_mistakes_are_one_line_and_exit_2(checkpoint, tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith("ember visualize: error: ") and message in err and err.count("\n") == 1
     assert not out.exists()  # refused before anything was written
+
+
+def test_a_model_without_convolutions_gets_what_it_can_and_a_note_on_the_rest(tmp_path, capsys):
+    run, out = tmp_path / "mlp", tmp_path / "viz"
+    assert main(["train", "mlp", "--dataset", "digits-mini", "--train-size", "64", "--epochs", "1",
+                 "--val-size", "100", "--out", str(run), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["visualize", str(run / "best.npz"), "--out", str(out), "--batch-size", "16"]) == 0
+    assert {p.name for p in out.iterdir()} == {"stats.png", "stats.txt", "saliency.png"}
+    printed = capsys.readouterr().out
+    assert "gradcam: left out: mlp has no convolution (nn.Conv2d) to draw gradcam from" in printed
+    assert main(["visualize", str(run / "best.npz"), "--out", str(out), "--what", "features",
+                 "--layer", "layers.1"]) == 0  # a named layer needs no convolution: a linear layer's vector
+    assert (out / "features-layers.1.png").exists()
+    assert main(["visualize", str(run / "best.npz"), "--what", "gradcam"]) == 2  # asked for by name: refused
+    assert "mlp has no convolution (nn.Conv2d) to draw gradcam from; --what stats,saliency work on any model" in (
+        capsys.readouterr().err)

@@ -54,8 +54,8 @@ def add_parser(commands):
                    "first convolution) and the deconvnet (default: the last), as named by model.named_modules(), "
                    "e.g. features.3")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: CHECKPOINT's folder/visualize)")
-    p.add_argument("--what", type=_what, default=WHAT, metavar="LIST",
-                   help=f"comma-separated, from: {','.join(WHAT)} (default: all)")
+    p.add_argument("--what", type=_what, default=None, metavar="LIST",
+                   help=f"comma-separated, from: {','.join(WHAT)} (default: all that the model allows)")
     p.add_argument("--batch-size", type=F("batch_size"), default=128, metavar="N",
                    help="test images in the batch whose statistics are drawn (default 128)")
     p.add_argument("--root", default=None, metavar="DIR", help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
@@ -68,14 +68,15 @@ def run(args):
               what=args.what, batch_size=args.batch_size, root=args.root)
 
 
-def visualize(checkpoint, image=None, index=None, layer=None, out=None, what=WHAT, batch_size=128, root=None,
+def visualize(checkpoint, image=None, index=None, layer=None, out=None, what=None, batch_size=128, root=None,
               log=print):
-    """Draw ``what`` for a checkpoint (see the module docstring); returns the paths written."""
+    """Draw ``what`` (default: everything this model allows) for a checkpoint (see the module docstring);
+    returns the paths written."""
     from ..autograd.grad_mode import no_grad
     from ..backend import xp
     from ..tensor import Tensor
     from ..tools import visualize as viz
-    from ..tools.layers import first_conv, last_conv, last_conv_maps
+    from ..tools.layers import conv_layers, last_conv_maps
     from . import recipes
     from .images import load_image
     from .usage import UsageError
@@ -111,21 +112,30 @@ def visualize(checkpoint, image=None, index=None, layer=None, out=None, what=WHA
     seen += "" if truth is None else f", true {names[truth]}"
     log(f"{source}: {seen}")
 
-    # What cannot be drawn is refused before any file is written: a model without convolutions, a --layer
-    # the deconvnet cannot reverse.
-    try:
-        needs_first = "filters" in what or ("features" in what and layer is None)
-        needs_last = "gradcam" in what or ("deconv" in what and layer is None)
-        first = first_conv(model, "ember visualize") if needs_first else None
-        last = last_conv(model, "ember visualize") if needs_last else None
-    except ValueError as error:
-        raise UsageError(f"{error}; --what stats,saliency work on any model") from error
+    # What cannot be drawn for this model (no convolution; a network the deconvnet cannot reverse) is left
+    # out with a note when everything was asked for by default, and refused before any file is written
+    # when it was asked for by name.
+    asked, what = what is not None, list(WHAT if what is None else what)
+
+    def cannot(item, error, hint=""):
+        if asked:
+            raise UsageError(f"{error}{hint}") from error
+        log(f"{item}: left out: {error}")
+        what.remove(item)
+
+    convs = conv_layers(model)
+    first, last = (convs[0][0], convs[-1][0]) if convs else (None, None)
+    for item in ("filters", "features", "gradcam", "deconv"):
+        needs_conv = not (item in ("features", "deconv") and layer is not None)
+        if item in what and needs_conv and not convs:
+            cannot(item, UsageError(f"{config['model']} has no convolution (nn.Conv2d) to draw {item} from"),
+                   "; --what stats,saliency work on any model")
     strongest = None
     if "deconv" in what:
         try:
             strongest = viz.deconvnet(model, x, layer or last)
         except (NotImplementedError, ValueError) as error:
-            raise UsageError(str(error)) from error
+            cannot("deconv", error)
 
     out = out or os.path.join(os.path.dirname(os.path.abspath(checkpoint)), "visualize")
     os.makedirs(out, exist_ok=True)

@@ -108,7 +108,7 @@ def plot_feature_maps(maps, path, image=None, title=None, max_maps=64, columns=N
     first ``max_maps`` channels are drawn (the title says so). Returns ``path``."""
     array = xp.asarray(getattr(maps, "array", maps), dtype=xp.float64)
     if array.ndim == 1:
-        fig = new_figure(figsize=(max(6.0, 0.12 * array.size), 3.5))
+        fig = new_figure(figsize=(min(14.0, max(6.0, 0.05 * array.size)), 3.5))
         ax = fig.subplots()
         ax.bar(xp.arange(array.size), array, color="tab:blue")
         ax.set(xlabel="unit", ylabel="activation", title=title or f"{array.size} activations")
