@@ -284,6 +284,10 @@ def test_deconvnet_refuses_what_it_cannot_reverse_and_says_what():
         viz.deconvnet(bn, x, "2")
     with pytest.raises(NotImplementedError, match="'classifier.0' \\(Flatten\\)"):
         viz.deconvnet(LeNet5(), ember.randn(1, 1, 28, 28), "classifier.1")
+    dropout = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Dropout(0.5), nn.ReLU())
+    with pytest.raises(RuntimeError, match="'1' \\(Dropout\\) is in training mode .* call model.eval\\(\\) first"):
+        viz.deconvnet(dropout, x, "2")
+    assert viz.deconvnet(dropout.eval(), x, "2").image.shape == (1, 1, 8, 8)
     with pytest.raises(IndexError, match="channel must be in \\[0, 5\\]"):
         viz.deconvnet(LeNet5(), ember.randn(1, 1, 28, 28), "features.0", channel=6)
     p = viz.deconvnet(LeNet5().eval(), ember.randn(1, 28, 28), "features")  # a container: up to its last layer

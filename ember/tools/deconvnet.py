@@ -57,6 +57,9 @@ def _chain(model, layer):
                 f"deconvnet: cannot reverse layer {name!r} ({type(module).__name__}) on the way to {layer!r}; it "
                 f"reverses only {_SUPPORTED_NAMES} (Sequential-style conv nets such as LeNet-5 or VGG): pick an "
                 f"earlier layer")
+        if isinstance(module, (nn.Dropout, nn.Dropout2d)) and module.training and module.p > 0:
+            raise RuntimeError(f"deconvnet: layer {name!r} ({type(module).__name__}) is in training mode and would "
+                               "drop random units on every pass; call model.eval() first")
         if isinstance(module, nn.Conv2d) and (isinstance(module.padding, str) or module.padding_mode != "zeros"):
             raise NotImplementedError(
                 f"deconvnet: cannot reverse layer {name!r}: Conv2d with padding={module.padding!r}, "
