@@ -25,7 +25,6 @@ layer), the picture from ``plot_statistics``: one row of histograms per initiali
 """
 
 import argparse
-import math
 import os
 
 import ember

@@ -58,7 +58,8 @@ def add_parser(commands):
                    help=f"comma-separated, from: {','.join(WHAT)} (default: all that the model allows)")
     p.add_argument("--batch-size", type=F("batch_size"), default=128, metavar="N",
                    help="test images in the batch whose statistics are drawn (default 128)")
-    p.add_argument("--root", default=None, metavar="DIR", help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
+    p.add_argument("--root", default=None, metavar="DIR",
+                   help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
     return p
 
 

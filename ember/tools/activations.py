@@ -108,7 +108,8 @@ def layer_statistics(model, x, target=None, loss_fn=None, layers=None):
         y, module = seen[name].array, modules[name]
         g = grads.get(name)
         stats.append(LayerStats(
-            name, type(module).__name__, tuple(y.shape), float(y.mean(dtype=xp.float64)), float(y.std(dtype=xp.float64)),
+            name, type(module).__name__, tuple(y.shape),
+            float(y.mean(dtype=xp.float64)), float(y.std(dtype=xp.float64)),  # float32 sums drift on big layers
             saturated=_saturated(module, y), dead=_dead(module, y),
             grad_mean=None if g is None else float(g.mean(dtype=xp.float64)),
             grad_std=None if g is None else float(g.std(dtype=xp.float64)),

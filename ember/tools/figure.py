@@ -16,7 +16,8 @@ def new_figure(**kwargs):
     try:
         from matplotlib.figure import Figure
     except ImportError as error:
-        raise ImportError("ember.tools.visualize draws its figures with matplotlib: pip install 'ember[plot]'") from error
+        raise ImportError("ember.tools.visualize draws its figures with matplotlib: "
+                          "pip install 'ember[plot]'") from error
     return Figure(**kwargs)
 
 
@@ -42,10 +43,11 @@ def save_figure(fig, path, dpi=100):
 def display_image(image, value_range=None):
     """An image as matplotlib's ``imshow`` wants it: ``(H, W)`` grey or ``(H, W, 3)`` colour, in [0, 1].
 
-    Accepts a Tensor or array shaped ``(H, W)``, ``(C, H, W)`` or ``(H, W, C)`` with C = 1 or 3 (a batch of one
-    is unwrapped; other channel counts, channels first, are shown as their mean). uint8 pixels are divided by 255; anything else (a standardised input, say) is stretched
-    from its own min..max to 0..1, which is what the eye needs and all the standardisation lost — or, with
-    ``value_range=(low, high)``, from that range (clipped), so that several images share one scale.
+    Accepts a Tensor or array shaped ``(H, W)``, ``(C, H, W)`` or ``(H, W, C)`` with C = 1 or 3 (a batch
+    of one is unwrapped; other channel counts, channels first, are shown as their mean). uint8 pixels are
+    divided by 255; anything else (a standardised input, say) is stretched from its own min..max to 0..1,
+    which is what the eye needs and all the standardisation lost — or, with ``value_range=(low, high)``,
+    from that range (clipped), so that several images share one scale.
     """
     array = xp.asarray(getattr(image, "array", image))
     while array.ndim > 3 and array.shape[0] == 1:
