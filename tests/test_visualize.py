@@ -263,6 +263,30 @@ def test_deconvnet_matches_the_same_projection_in_torch():
     assert p.position == divmod(k, p2.shape[3])
 
 
+@pytest.mark.parametrize("name, size", [("lenet5", 28), ("vgg11", 32)])
+def test_deconvnet_reverses_the_zoos_sequential_conv_nets(name, size):
+    from ember import models
+    from ember.tools.layers import last_conv
+
+    ember.manual_seed(0)
+    channels = 1 if name == "lenet5" else 3
+    model = models.create(name, num_classes=10, in_channels=channels, input_size=size).eval()
+    x = ember.randn(1, channels, size, size)
+    p = viz.deconvnet(model, x, last_conv(model, "test"))
+    assert p.image.shape == x.shape and np.isfinite(p.image.array).all() and np.abs(p.image.array).max() > 0
+
+
+def test_deconvnet_passes_over_local_response_norm_as_zfnet_did():
+    ember.manual_seed(5)
+    with_lrn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.LocalResponseNorm(3), nn.MaxPool2d(2)).double()
+    without = nn.Sequential(with_lrn[0], with_lrn[1], nn.Identity(), nn.MaxPool2d(2))
+    x = ember.tensor(images(1, 1, 9))
+    a, b = viz.deconvnet(with_lrn, x, "3", channel=2), viz.deconvnet(without, x, "3", channel=2)
+    # The normalisation changes the activation's value (here not the switches), and nothing on the way back.
+    assert a.activation != b.activation and a.position == b.position
+    np.testing.assert_allclose(a.image.array / a.activation, b.image.array / b.activation, rtol=1e-9, atol=1e-15)
+
+
 class Skip(nn.Module):
     """Conv, ReLU, a skip connection, conv: leaves the deconvnet knows, wired as it cannot reverse."""
 
