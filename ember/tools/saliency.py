@@ -21,17 +21,18 @@ Gradients come from ``ember.autograd.grad``: no parameter's ``.grad`` changes.
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.grad_mode import enable_grad
 from ..backend import xp
+from ..nn.functional import interpolate
 from ..tensor import Tensor
 from .figure import display_image, new_figure, save_figure
 from .layers import capture, find_layer, last_conv_maps
 
 
-def _batch(x):
+def _batch(x, who):
     x = x if isinstance(x, Tensor) else Tensor(xp.asarray(x))
     single = x.ndim == 3
     x = x.unsqueeze(0) if single else x
     if x.ndim != 4:
-        raise ValueError(f"expected images (N, C, H, W) or one image (C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(f"{who}: expected images (N, C, H, W) or one image (C, H, W), got shape {tuple(x.shape)}")
     return x, single
 
 
@@ -52,7 +53,7 @@ def _class_score(scores, target, who):
 
 def saliency(model, x, target=None):
     """|∂S_c/∂x| maximised over the colour channels: ``(N, H, W)`` (or ``(H, W)`` for one image)."""
-    x, single = _batch(x)
+    x, single = _batch(x, "saliency")
     x = Tensor(x.array.copy(), requires_grad=True)  # a leaf of our own: the caller's tensor stays untouched
     with enable_grad():
         score = _class_score(model(x), target, "saliency")
@@ -65,9 +66,7 @@ def grad_cam(model, x, target=None, layer=None, normalize=True):
     """Grad-CAM from ``layer``'s output maps: ``(N, H, W)`` (or ``(H, W)``), each map scaled to [0, 1] by its
     maximum when ``normalize`` (an all-zero map stays zero). The default layer is the last ``nn.Conv2d``, or
     the ReLU right after it when there is one (``ember.tools.layers.last_conv_maps``)."""
-    from ..nn.functional import interpolate
-
-    x, single = _batch(x)
+    x, single = _batch(x, "grad_cam")
     name = layer if layer is not None else last_conv_maps(model, "grad_cam")
     find_layer(model, name, "grad_cam")
     with enable_grad(), capture(model, [name]) as seen:
