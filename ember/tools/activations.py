@@ -195,7 +195,8 @@ def _histogram(ax, values, label, color, bounds):
 
 
 def plot_statistics(stats, path, title=None, columns=6):
-    """One histogram per layer of its activations (blue) and, when recorded, of its gradients (orange).
+    """One histogram per layer of its activations (blue) and, when recorded, of its gradients (orange, counts
+    on a log scale).
 
     ``stats`` is ``layer_statistics``'s list, or a dict ``{label: list}`` to compare runs (one block of rows
     per label, e.g. per initialisation). Returns ``path``.
@@ -226,6 +227,11 @@ def plot_statistics(stats, path, title=None, columns=6):
                 note = f"\n({_share(s.grads)} zeros left out)" if (s.grads == 0).any() else ""
                 _histogram(ax, s.grads[s.grads != 0], f"dL/d({s.name})\nmean {s.grad_mean:.2g}, std "
                            f"{s.grad_std:.2g}{note}", "tab:orange", None)
+                # A trained network's gradients are heavy-tailed (about 0 for the examples it gets right,
+                # large for the few it gets wrong): counts on a log scale show both.
+                ax.set_yscale("log")
+                ax.set_yticks([])
+                ax.minorticks_off()
             if col == 0:
                 ax.set_ylabel(f"{label}\n{kind}" if label else kind, fontsize=8)
     fig.suptitle(title or "per-layer activations (blue) and gradients (orange) on one batch", fontsize=10)
