@@ -173,7 +173,8 @@ def test_saliency_is_the_absolute_input_gradient_max_over_channels():
 def test_grad_cam_matches_a_torch_computation_and_is_a_non_negative_image_sized_map():
     ours, theirs = small_net()
     x = images(2)
-    raw = viz.grad_cam(ours, ember.tensor(x), ember.tensor([1, 2]), layer="3", normalize=False).array
+    raw = viz.grad_cam(ours, ember.tensor(x), ember.tensor([1, 2]), layer="3", normalize=False,
+                       upsample="stretch").array
     caught = {}
     theirs[3].register_forward_hook(lambda m, i, o: caught.update(a=o))
     scores = theirs(torch.tensor(x))
@@ -198,6 +199,21 @@ def test_display_image_brings_any_layout_to_what_imshow_takes():
     grey = viz.display_image(np.array([[-2.0, 0.0], [1.0, 2.0]]), value_range=(-1, 1))
     np.testing.assert_array_equal(grey, [[0, 0.5], [1, 1]])
     assert viz.display_image(np.ones((2, 6, 6))).shape == (6, 6)  # two channels: their mean, in grey
+
+
+def test_grad_cam_puts_each_value_at_its_receptive_fields_centre():
+    ember.manual_seed(6)
+    model = nn.Sequential(nn.Conv2d(1, 3, 5), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 8 * 8, 2)).double().eval()
+    x = ember.tensor(images(1, 1, 12))
+    cam = viz.grad_cam(model, x, 1, layer="1", normalize=False).array[0]  # (12, 12) from an 8 × 8 map
+    maps = viz.feature_maps(model, x, "1").array
+    weights = model[3].weight.array[1].reshape(3, 8, 8).mean(axis=(1, 2))  # dS/dA averaged: the Linear's row
+    expected = np.maximum((weights[:, None, None] * maps).sum(0), 0)
+    # A 5 × 5 valid convolution: output unit k is centred on input pixel k + 2; the border pixels repeat the edge.
+    np.testing.assert_allclose(cam[2:10, 2:10], expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cam[:2, 2:10], np.broadcast_to(expected[0], (2, 8)), rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="upsample must be 'field' or 'stretch'"):
+        viz.grad_cam(model, x, layer="1", upsample="nearest")
 
 
 def test_plot_heatmap_writes_three_panels(tmp_path):

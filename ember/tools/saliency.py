@@ -11,7 +11,13 @@ knows *what*. Each map is weighted by how much the score rises with it on averag
     α_k = (1 / (h·w)) Σ_ij ∂S_c/∂A^k_ij             (global average pooling of the gradient)
     L_c = ReLU(Σ_k α_k A^k)                         (only what speaks *for* the class)
 
-and L_c (h × w, coarse) is upsampled bilinearly to the image's size and scaled to [0, 1].
+and L_c (h × w, coarse) is upsampled bilinearly to the image's size and scaled to [0, 1]. The paper (and
+most code) stretches the h × w map over the whole image; that is right for padded ("same") convolutions,
+but an unpadded network's last maps cover only the middle of the image (LeNet-5's 10 × 10 maps are centred
+on pixels 4.5 … 22.5 of 28), and stretching moves the heat by up to 4 pixels. So by default
+(``upsample="field"``) each map value is put at the centre of its unit's receptive field
+(``ember.tools.receptive_field``: start + k·jump) and interpolated between those centres, the edges
+held; ``upsample="stretch"`` is the paper's resize.
 
 Both take the model as it is (call ``model.eval()`` first: dropout would make the map random) and a batch
 ``(N, C, H, W)`` or one image ``(C, H, W)``; ``target`` is the class per image (default: the prediction).
@@ -62,10 +68,11 @@ def saliency(model, x, target=None):
     return Tensor(heat[0] if single else heat)
 
 
-def grad_cam(model, x, target=None, layer=None, normalize=True):
+def grad_cam(model, x, target=None, layer=None, normalize=True, upsample="field"):
     """Grad-CAM from ``layer``'s output maps: ``(N, H, W)`` (or ``(H, W)``), each map scaled to [0, 1] by its
     maximum when ``normalize`` (an all-zero map stays zero). The default layer is the last ``nn.Conv2d``, or
-    the ReLU right after it when there is one (``ember.tools.layers.last_conv_maps``)."""
+    the ReLU right after it when there is one (``ember.tools.layers.last_conv_maps``); ``upsample`` is
+    ``"field"`` (each value at its receptive field's centre) or ``"stretch"`` (see the module docstring)."""
     x, single = _batch(x, "grad_cam")
     name = layer if layer is not None else last_conv_maps(model, "grad_cam")
     find_layer(model, name, "grad_cam")
@@ -79,11 +86,35 @@ def grad_cam(model, x, target=None, layer=None, normalize=True):
     (d_maps,) = autograd_grad(score, maps)
     alpha = d_maps.array.mean(axis=(2, 3), keepdims=True)  # (N, K, 1, 1): α_k
     cam = xp.maximum((alpha * maps.array).sum(axis=1, keepdims=True), 0)  # (N, 1, h, w): ReLU(Σ_k α_k A^k)
-    cam = interpolate(Tensor(cam), size=tuple(x.shape[2:]), mode="bilinear", align_corners=False).array[:, 0]
+    if upsample == "stretch":
+        cam = interpolate(Tensor(cam), size=tuple(x.shape[2:]), mode="bilinear", align_corners=False).array[:, 0]
+    elif upsample == "field":
+        from .receptive_field import receptive_field
+
+        field = receptive_field(model, tuple(x.shape[1:]))[name]
+        cam = cam[:, 0]
+        for axis in (1, 2):  # separable: rows, then columns
+            cam = _at_centres(cam, axis, x.shape[1 + axis], field.start[axis - 1] - 0.5, field.jump[axis - 1])
+    else:
+        raise ValueError(f"grad_cam: upsample must be 'field' or 'stretch', got {upsample!r}")
     if normalize:
         peak = cam.max(axis=(1, 2), keepdims=True)
         cam = xp.where(peak > 0, cam / xp.where(peak > 0, peak, 1), 0).astype(cam.dtype)
     return Tensor(cam[0] if single else cam)
+
+
+def _at_centres(cam, axis, size, first, jump):
+    """Linear interpolation along ``axis`` from values at pixel positions first, first + jump, ... to the
+    pixels 0 … size-1; pixels before the first centre or after the last take the nearest value."""
+    n = cam.shape[axis]
+    u = xp.clip((xp.arange(size) - first) / jump, 0, n - 1)  # each pixel's position on the map's grid
+    i0 = xp.floor(u).astype(xp.int64)
+    i1 = xp.minimum(i0 + 1, n - 1)
+    t = (u - i0).astype(cam.dtype)
+    shape = [1, 1, 1]
+    shape[axis] = size
+    t = t.reshape(shape)
+    return xp.take(cam, i0, axis=axis) * (1 - t) + xp.take(cam, i1, axis=axis) * t
 
 
 def plot_heatmap(image, heat, path, title=None, what="saliency"):
