@@ -35,6 +35,7 @@ class _Parser(argparse.ArgumentParser):
 #: Subcommands that live in a module of their own in ember/app (each has ``add_parser(commands)`` and
 #: ``run(args)``): the command's name -> the module.
 TOOLS = {
+    "visualize": "visualize_cli",
     "trajectories": "search_cli",
     "search": "search_cli",
     "graph": "graph_cli",

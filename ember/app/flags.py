@@ -91,6 +91,7 @@ RULES = {
     "val_size": _at_least(1, "training images held out for validation, to pick the best epoch"),
     "patience": _at_least(1, "epochs without improvement before stopping", "leave --patience out to never stop early"),
     "topk": _at_least(1, "how many classes to list per image"),
+    "index": _at_least(0, "the position of an image in the test set"),
     "seed": Rule(int, low=0, high=2**64, meaning="the random seed"),
     "num_classes": _at_least(1, "outputs of the classifier"),
     "input_size": _at_least(1, "one input's channels, height and width"),

@@ -16,6 +16,7 @@ grid is a new Tensor that does not require grad, whatever its input.
 import math
 import os
 import tempfile
+import warnings
 
 from ..backend import xp
 from ..tensor import Tensor
@@ -73,8 +74,15 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
 
     Args: ``nrow`` — images per row; ``padding`` — pixels between images and at the edges;
     ``normalize`` — rescale to [0, 1] by ``value_range`` ``(min, max)`` (default: the data's own range, per
-    image if ``scale_each``); ``pad_value`` — the value of the padding pixels.
+    image if ``scale_each``); ``pad_value`` — the value of the padding pixels. ``range=`` (torchvision
+    0.9–0.12's name for ``value_range``, still in many tutorials) is taken with a warning, as they did; any
+    other keyword is a TypeError, not silently ignored.
     """
+    if "range" in kwargs:
+        warnings.warn("make_grid: range will be deprecated, please use value_range instead.", stacklevel=2)
+        value_range = kwargs.pop("range")
+    if kwargs:
+        raise TypeError(f"make_grid() got an unexpected keyword argument {next(iter(kwargs))!r}")
     array = _as_batch(tensor)
     if array.ndim == 2:  # one image, H × W
         array = array[None]
