@@ -96,3 +96,6 @@ __all__ += ["lp_pool3d"]
 from .functional_losses import (  # noqa: F811  torch's signatures, with the legacy size_average/reduce
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, multi_margin_loss, nll_loss, smooth_l1_loss,
 )
+from .distillation import distillation_loss
+
+__all__ += ["distillation_loss"]
