@@ -150,6 +150,11 @@ def train(**options):
     check_options(config)  # the model's own learning rate, too
     _check_transfer(config)
     info = _data_info(config["dataset"])
+    teacher = None  # checked before any data is read
+    if config["teacher"]:
+        teacher, teacher_name = transfer.load_teacher(config["teacher"], _load, info.classes, info.channels,
+                                                      info.size, config["dataset"])
+        print(f"--teacher: distilling {teacher_name} into {config['model']}", file=sys.stderr)
     run = RunDirectory(config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}"))
     backend.manual_seed(config["seed"])
 
@@ -193,11 +198,6 @@ def train(**options):
     optimizer = make_optimizer(config["optimizer"], groups, config["lr"], config["momentum"], config["weight_decay"])
     scheduler = make_scheduler(config["scheduler"], optimizer, lrs if len(lrs) > 1 else lrs[0], config["epochs"],
                                len(train_loader))
-    teacher = None
-    if config["teacher"]:
-        teacher, teacher_name = transfer.load_teacher(config["teacher"], _load, info.classes, info.channels,
-                                                      info.size, config["dataset"])
-        print(f"--teacher: distilling {teacher_name} into {config['model']}", file=sys.stderr)
     train_loss = transfer.objective(model, CrossEntropyLoss(), teacher, config["temperature"] or 4.0,
                                     0.9 if config["alpha"] is None else config["alpha"], config["l1"])
     callbacks = [ModelCheckpoint(run.path, monitor="val_accuracy", keep_all=True), *run.loggers(config["tensorboard"])]
