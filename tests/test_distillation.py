@@ -128,6 +128,7 @@ def test_a_distillation_run_resumes_bit_for_bit(teacher, tmp_path):
     (["--temperature", "2"], "--temperature applies to distillation; give --teacher"),
     (["--teacher", "{teacher}", "--alpha", "1.5"], "--alpha must be a number in [0, 1]"),
     (["--teacher", "{teacher}", "--dataset", "mnist"], "was trained on digits-mini, this run is on mnist"),
+    (["--teacher", "{teacher}", "--aux-logits"], "--teacher distils the main output only"),
 ])
 def test_mistakes_are_one_line(flags, message, teacher, tmp_path, capsys):
     flags = [f.format(teacher=teacher) for f in flags]

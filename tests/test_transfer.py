@@ -164,6 +164,17 @@ def test_l1_term_is_lambda_times_the_weights_absolute_sum_without_biases():
     assert model.features[0].bias.grad is None  # biases are not penalised
 
 
+def test_the_training_objective_is_the_loss_plus_the_penalty():
+    model = models.create("lenet5")
+    x, y = ember.randn(4, 1, 28, 28), ember.tensor(np.array([1, 2, 3, 4]))
+    loss_fn = ember.nn.CrossEntropyLoss()
+    objective = transfer.objective(model, loss_fn, l1=1e-3)
+    outputs = model(x)
+    expected = loss_fn(outputs, y).item() + transfer.l1_term(model, 1e-3).item()
+    assert objective(x, outputs, y).item() == pytest.approx(expected, rel=1e-6)
+    assert transfer.objective(model, loss_fn) is None  # no teacher, no penalty: the Trainer's own loss
+
+
 def test_l1_shrinks_weights_toward_zero(tmp_path):
     # 24 steps at lr 0.1: λ=0.02 moves each weight up to 0.1·0.02·24 ≈ 0.05 toward zero (weights are ~0.1)
     flags = ["--weight-decay", "0", "--scheduler", "none", "--lr", "0.1", "--batch-size", "32"]

@@ -121,6 +121,8 @@ def _check_transfer(config):
         for key in ("temperature", "alpha"):
             if config[key] is not None:
                 raise UsageError(f"--{key} applies to distillation; give --teacher CHECKPOINT too")
+    elif config["aux_logits"]:
+        raise UsageError("--teacher distils the main output only; drop --aux-logits")
     elif config["temperature"] is not None and config["temperature"] <= 0:
         raise UsageError(f"--temperature must be positive for distillation (softmax(z/T)), got {config['temperature']}")
 

@@ -214,8 +214,6 @@ def objective(model, loss_fn, teacher=None, temperature=4.0, alpha=0.9, l1=None)
         return None
 
     def loss(x, outputs, targets):
-        if isinstance(outputs, tuple):
-            raise UsageError("--teacher/--l1 need a model with one output; drop --aux-logits")
         if teacher is None:
             own = getattr(model, "loss", None)
             value = own(outputs, targets, loss_fn) if callable(own) else loss_fn(outputs, targets)
