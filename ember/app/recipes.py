@@ -7,7 +7,6 @@ set, and fills the run directory (rundir.py: metrics.json, steps.jsonl, curves.p
 ``evaluate`` and ``predict`` rebuild the model from a checkpoint's config.
 """
 
-import fnmatch
 import os
 import sys
 from dataclasses import dataclass
@@ -127,10 +126,6 @@ def _check_transfer(config):
         raise UsageError(f"--temperature must be positive for distillation (softmax(z/T)), got {config['temperature']}")
 
 
-def _listed(value):
-    return [value] if isinstance(value, str) else list(value or [])
-
-
 def train(**options):
     """Train a registered model on a dataset; returns the final metrics dict (see the module docstring).
 
@@ -183,20 +178,7 @@ def train(**options):
     except (KeyError, TypeError) as error:
         raise UsageError(error.args[0]) from error
     resumed = read_checkpoint(config["resume"]) if config["resume"] else None
-    loaded = None  # the names --init provided (on a resume the checkpoint's weights replace them anyway)
-    head_patterns = _listed(config["head"])
-    if config["init"] and resumed is None:
-        new = {k for k in model.state_dict() for pattern in head_patterns if fnmatch.fnmatchcase(k, pattern)}
-        if head_patterns:
-            transfer.head_names(model, head_patterns, None)  # a pattern that matches nothing is refused here
-        loaded = transfer.load_pretrained(model, transfer.read_weights(config["init"]), new)
-    if config["freeze"]:
-        transfer.freeze(model, _listed(config["freeze"]))
-    head = None
-    if config["head_lr"] is not None:
-        saved_head = (resumed or {}).get("config", {}).get("head_params")
-        head = set(saved_head) if saved_head else transfer.head_names(model, head_patterns, loaded)
-    groups, lrs = transfer.parameter_groups(model, config["lr"], head, config["head_lr"])
+    groups, lrs, head = transfer.prepare(model, config, (resumed or {}).get("config"))
     optimizer = make_optimizer(config["optimizer"], groups, config["lr"], config["momentum"], config["weight_decay"])
     scheduler = make_scheduler(config["scheduler"], optimizer, lrs if len(lrs) > 1 else lrs[0], config["epochs"],
                                len(train_loader))

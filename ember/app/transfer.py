@@ -172,6 +172,35 @@ def parameter_groups(model, lr, head=None, head_lr=None):
     return [{"params": body, "lr": lr}, {"params": top, "lr": head_lr}], [lr, head_lr]
 
 
+def _listed(value):
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def prepare(model, config, resumed_config=None):
+    """What ``ember train`` does with --init, --freeze, --head and --head-lr before building the optimizer:
+    returns (parameter groups, one learning rate per group, the head's names or None).
+
+    On a resume (``resumed_config``: the checkpoint's config) the weights come from the checkpoint, so
+    --init is not read again, and the head is the one saved there (``head_params``), so the groups match
+    the optimizer state being restored.
+    """
+    head_patterns = _listed(config.get("head"))
+    loaded = None  # the names --init provided
+    if config.get("init") and resumed_config is None:
+        if head_patterns:
+            head_names(model, head_patterns, None)  # a pattern that matches nothing is refused here
+        new = {k for k in model.state_dict() if any(fnmatch.fnmatchcase(k, p) for p in head_patterns)}
+        loaded = load_pretrained(model, read_weights(config["init"]), new)
+    if config.get("freeze"):
+        freeze(model, _listed(config["freeze"]))
+    head = None
+    if config.get("head_lr") is not None:
+        saved = (resumed_config or {}).get("head_params")
+        head = set(saved) if saved else head_names(model, head_patterns, loaded)
+    groups, lrs = parameter_groups(model, config["lr"], head, config.get("head_lr"))
+    return groups, lrs, head
+
+
 # ---- the training objective: distillation and the L1 penalty ------------------------------------------------
 
 
