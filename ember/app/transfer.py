@@ -122,7 +122,7 @@ def load_pretrained(model, weights, new=(), log=_log):
 def _matching(names, patterns, flag):
     chosen = set()
     for pattern in patterns:
-        hits = fnmatch.filter(names, pattern)
+        hits = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
         if not hits:
             raise UsageError(f"{flag} {pattern} matches no parameter; the model's are named like "
                              f"{', '.join(names[:6])}... (glob patterns: features.*, *.bias)")
