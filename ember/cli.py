@@ -58,6 +58,7 @@ def _parser():
     from .app.flags import type_for as F
     from .app.language import LM_DEFAULTS
     from .app.recipes import DATASETS, DEFAULTS, OPTIMIZERS, SCHEDULERS
+    from .app import transfer_cli
 
     lm = LM_DEFAULTS
 
@@ -102,6 +103,7 @@ def _parser():
     images.add_argument("--patience", type=F("patience"), default=None, help="stop early after this many epochs without "
                         "a better validation accuracy")
     images.add_argument("--root", default=None, help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
+    transfer_cli.add_arguments(train)
 
     text = train.add_argument_group("char-lm (character language model)")
     text.add_argument("--text", default=None, metavar="FILE",

@@ -101,6 +101,9 @@ RULES = {
     "weight_decay": Rule(float, low=0, meaning="the L2 penalty"),
     "momentum": _fraction("the fraction of the last update kept"),
     "dropout": _fraction("the probability of zeroing a unit between recurrent layers"),
+    "head_lr": _positive("the learning rate of the new head when fine-tuning"),
+    "l1": Rule(float, low=0, meaning="the L1 penalty's weight λ in λ·Σ|w|"),
+    "alpha": Rule(float, low=0, high=1, high_open=False, meaning="the weight of the teacher's term in distillation"),
 }
 
 # ember search and ember trajectories

@@ -8,6 +8,7 @@ set, and fills the run directory (rundir.py: metrics.json, steps.jsonl, curves.p
 """
 
 import os
+import sys
 from dataclasses import dataclass
 
 from .. import backend, models
@@ -15,9 +16,10 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..data import DataLoader, Subset, random_split, transforms
 from ..data import datasets as D
+from ..nn.loss import CrossEntropyLoss
 from ..tools.summary import summarize
 from ..train import EarlyStopping, ModelCheckpoint, NonFiniteLossError, Trainer
-from . import language
+from . import language, transfer
 from .optimizers import OPTIMIZERS, SCHEDULERS, make_optimizer, make_scheduler
 from .rundir import RunDirectory
 from .flags import check_options, check_topk, validation_size
@@ -49,6 +51,8 @@ DEFAULTS = dict(
     dataset="mnist", epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
     augment=False, seed=0, val_size=5000, train_size=None, aux_logits=None, out=None, root=None, progress=True, patience=None, resume=None,
     tensorboard=False,
+    # transfer learning, distillation and L1 (transfer.py); None: not used
+    init=None, freeze=None, head=None, head_lr=None, l1=None, teacher=None, temperature=None, alpha=None,
 )
 
 
@@ -107,6 +111,21 @@ def _only(options, allowed, who):
     return {k: v for k, v in options.items() if k in allowed}
 
 
+def _check_transfer(config):
+    """The transfer/distillation flags that only mean something together with another one."""
+    if config["head"] and config["head_lr"] is None and not config["init"]:
+        raise UsageError("--head names the new head that --init leaves freshly initialised and --head-lr trains "
+                         "faster; give --init FILE or --head-lr LR too")
+    if config["teacher"] is None:
+        for key in ("temperature", "alpha"):
+            if config[key] is not None:
+                raise UsageError(f"--{key} applies to distillation; give --teacher CHECKPOINT too")
+    elif config["aux_logits"]:
+        raise UsageError("--teacher distils the main output only; drop --aux-logits")
+    elif config["temperature"] is not None and config["temperature"] <= 0:
+        raise UsageError(f"--temperature must be positive for distillation (softmax(z/T)), got {config['temperature']}")
+
+
 def train(**options):
     """Train a registered model on a dataset; returns the final metrics dict (see the module docstring).
 
@@ -126,7 +145,13 @@ def train(**options):
         except KeyError as error:
             raise UsageError(error.args[0]) from error
     check_options(config)  # the model's own learning rate, too
+    _check_transfer(config)
     info = _data_info(config["dataset"])
+    teacher = None  # checked before any data is read
+    if config["teacher"]:
+        teacher, teacher_name = transfer.load_teacher(config["teacher"], _load, info.classes, info.channels,
+                                                      info.size, config["dataset"])
+        print(f"--teacher: distilling {teacher_name} into {config['model']}", file=sys.stderr)
     run = RunDirectory(config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}"))
     backend.manual_seed(config["seed"])
 
@@ -134,19 +159,26 @@ def train(**options):
     test = _dataset(config["dataset"], False, config["root"])
     train_loader, val_loader = image_loaders(config, train_set, val_set, standardize)
     test_loader = DataLoader(test, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
-    model, optimizer, scheduler = image_model(config, len(train_loader))
+    resumed = read_checkpoint(config["resume"]) if config["resume"] else None
+    model, optimizer, scheduler, head = image_model(config, len(train_loader), (resumed or {}).get("config"))
+    train_loss = transfer.objective(model, CrossEntropyLoss(), teacher, config["temperature"] or 4.0,
+                                    0.9 if config["alpha"] is None else config["alpha"], config["l1"])
     callbacks = [ModelCheckpoint(run.path, monitor="val_accuracy", keep_all=True), *run.loggers(config["tensorboard"])]
     if config["patience"]:
         callbacks.append(EarlyStopping("val_accuracy", patience=config["patience"]))
     saved = {k: config[k] for k in ("model", "dataset", "optimizer", "lr", "momentum", "weight_decay", "scheduler",
                                     "epochs", "batch_size", "augment", "seed", "val_size", "train_size",
                                     "aux_logits")}
+    saved.update({k: config[k] for k in ("init", "freeze", "head", "head_lr", "l1", "teacher", "temperature", "alpha")
+                  if config[k] is not None})
+    if head is not None:
+        saved["head_params"] = sorted(head)  # so a resumed run rebuilds the same parameter groups
     saved.update(num_classes=info.classes, in_channels=info.channels, input_size=info.size,
                  standardize=standardize.state_dict(), classes=list(getattr(full_train, "classes", [])))
     trainer = Trainer(model, optimizer, scheduler=scheduler, callbacks=callbacks, topk=(1, 5),
-                      progress=config["progress"], config=saved)
-    if config["resume"]:
-        trainer.load_state_dict(read_checkpoint(config["resume"]))
+                      progress=config["progress"], config=saved, train_loss=train_loss)
+    if resumed is not None:
+        trainer.load_state_dict(resumed)
         trainer.config.update(saved)  # the run's plan (e.g. more epochs) is this run's, not the file's
     title = f"{config['model']} on {config['dataset']}"
     fit_seconds = run.fit(trainer, train_loader, config["epochs"], val_loader, {"config": saved}, title)
@@ -185,19 +217,22 @@ def image_loaders(config, train_set, val_set, standardize):
     return train_loader, val_loader
 
 
-def image_model(config, steps_per_epoch, **model_options):
-    """The model (from the registry, shaped for the dataset), its optimizer and its schedule.
-    ``model_options`` go to the model's factory (e.g. ``dropout=0.3``)."""
+def image_model(config, steps_per_epoch, resumed_config=None, **model_options):
+    """The model (from the registry, shaped for the dataset; --init, --freeze, --head and --head-lr applied
+    by ember/app/transfer.py), its optimizer, its schedule, and the names of the head's parameters (None
+    without --head-lr). ``resumed_config`` is the config of the checkpoint being resumed; ``model_options``
+    go to the model's factory (e.g. ``dropout=0.3``)."""
     info = _data_info(config["dataset"])
     try:
         model = models.create(config["model"], num_classes=info.classes, in_channels=info.channels,
                               input_size=info.size, aux_logits=config.get("aux_logits"), **model_options)
     except (KeyError, TypeError) as error:
         raise UsageError(error.args[0]) from error
-    optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"], config["momentum"],
-                               config["weight_decay"])
-    scheduler = make_scheduler(config["scheduler"], optimizer, config["lr"], config["epochs"], steps_per_epoch)
-    return model, optimizer, scheduler
+    groups, lrs, head = transfer.prepare(model, config, resumed_config)
+    optimizer = make_optimizer(config["optimizer"], groups, config["lr"], config["momentum"], config["weight_decay"])
+    scheduler = make_scheduler(config["scheduler"], optimizer, lrs if len(lrs) > 1 else lrs[0], config["epochs"],
+                               steps_per_epoch)
+    return model, optimizer, scheduler, head
 
 
 def _load(path):

@@ -78,7 +78,7 @@ class ImageTrial:
         backend.manual_seed(config["seed"])  # the same initial weights (and dropout masks) in every trial
         train_loader, val_loader = image_loaders(config, train_set, val_set, standardize)
         extra = {"dropout": params["dropout"]} if "dropout" in params else {}
-        model, optimizer, scheduler = image_model(config, len(train_loader), **extra)
+        model, optimizer, scheduler, _ = image_model(config, len(train_loader), **extra)
         trainer = Trainer(model, optimizer, scheduler=scheduler, progress=False, log=lambda message: None)
         try:
             trainer.fit(train_loader, int(config["epochs"]), val_loader=val_loader)

@@ -106,3 +106,6 @@ __all__ += ["maxout", "vanilla_dropout"]
 from ..ops.fractional_pool import fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices
 
 __all__ += ["fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]
+from .distillation import distillation_loss
+
+__all__ += ["distillation_loss"]

@@ -59,11 +59,14 @@ class Trainer:
     ``recurrent=True`` calls ``outputs, state = model(x, state)`` and carries the state (module docstring).
     ``config`` is any JSON-able dict saved in checkpoints (the CLI keeps the model name and data settings).
     ``optimizer=None`` gives a Trainer that only evaluates.
+    ``train_loss(x, outputs, targets)``, when given, is the objective minimised in training instead of the
+    plain loss (knowledge distillation's teacher term, an L1 penalty; see ember/app/transfer.py); the
+    training metrics report it, while validation and test still report ``loss_fn`` alone.
     """
 
     def __init__(self, model, optimizer=None, loss_fn=None, scheduler=None, scheduler_interval="auto",
                  plateau_monitor="val_loss", callbacks=(), topk=(1,), clip_grad_norm=None, progress=True,
-                 config=None, log=None, recurrent=False):
+                 config=None, log=None, recurrent=False, train_loss=None):
         if not isinstance(model, Module):
             raise TypeError(f"Trainer: model should be an ember.nn.Module, got {type(model).__name__}; "
                             "call it as Trainer(model, optimizer)")
@@ -86,6 +89,10 @@ class Trainer:
         self.config = dict(config or {})
         self.log = log if log is not None else (lambda message: print(message, file=sys.stderr))
         self.recurrent = bool(recurrent)
+        if train_loss is not None and not callable(train_loss):
+            raise TypeError(f"Trainer: train_loss should be a function (x, outputs, targets) -> loss, got "
+                            f"{type(train_loss).__name__}")
+        self.train_loss = train_loss
         self.epoch = 0  # epochs completed
         self.step = 0  # optimizer steps taken, over every epoch
         self.history = []
@@ -161,7 +168,7 @@ class Trainer:
             step_start = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
             outputs = state(self.model, x) if state is not None else self.model(x)
-            loss = self._loss(outputs, y)
+            loss = self._loss(outputs, y) if self.train_loss is None else self.train_loss(x, outputs, y)
             value = loss.item()
             check_loss(value, self.epoch + 1, batch, steps, lr)  # before the NaN reaches a weight
             self.optimizer.zero_grad()
