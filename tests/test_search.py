@@ -234,7 +234,7 @@ def test_dropout_reaches_the_model_that_has_it(tmp_path):
     from ember.app.recipes import DEFAULTS, image_model
 
     config = dict(DEFAULTS, model="mlp", dataset="digits-mini", lr=0.1)
-    model, _, _ = image_model(config, 10, dropout=0.3)
+    model, _, _, _ = image_model(config, 10, dropout=0.3)
     assert [m.p for m in model.modules() if isinstance(m, nn.Dropout)] == [0.3, 0.3]
     code = main(["search", "mlp", *QUICK, "--dropout", "0:0.5", "--trials", "2", "--fine-trials", "0",
                  "--out", str(tmp_path)])
