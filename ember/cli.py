@@ -137,6 +137,10 @@ def _parser():
     summary.add_argument("--num-classes", type=F("num_classes"), default=None, help="default: the model's own")
     summary.add_argument("--compute", action="store_true",
                          help="run the real arithmetic (default: shapes only, which gives the same counts)")
+    from .app import check_cli, lr_find_cli
+
+    check_cli.add_parser(commands)  # ember check
+    lr_find_cli.add_parser(commands)  # ember lr-find
     for subparser in commands.choices.values():
         if subparser.prog != "ember run":  # after SCRIPT, every flag is the program's
             _debug_flag(subparser, argparse.SUPPRESS)  # SUPPRESS: never overwrite a --debug given before
@@ -227,6 +231,10 @@ def _dispatch(args):
 
         print("\n".join(models.list()))
         print("char-lm  (character language model: ember train char-lm --text FILE --cell lstm)")
+    elif args.command in ("check", "lr-find"):
+        from .app import check_cli, lr_find_cli
+
+        (check_cli if args.command == "check" else lr_find_cli).run(args)
     elif args.command == "summary":
         print(recipes.summary(args.model, args.input_size, args.num_classes, dry_run=not args.compute))
 
