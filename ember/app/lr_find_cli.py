@@ -17,7 +17,8 @@ from .usage import UsageError
 
 LR_FIND_DEFAULTS = dict(dataset=DEFAULTS["dataset"], optimizer="sgd", momentum=DEFAULTS["momentum"],
                         weight_decay=DEFAULTS["weight_decay"], batch_size=DEFAULTS["batch_size"], start_lr=1e-7,
-                        end_lr=10.0, steps=100, suggest="steepest", seed=DEFAULTS["seed"], out=None, root=None)
+                        end_lr=10.0, steps=100, suggest="steepest", seed=DEFAULTS["seed"], out=None, root=None,
+                        progress=True)
 
 
 def add_parser(commands):
@@ -44,12 +45,13 @@ def add_parser(commands):
     find.add_argument("--seed", type=F("seed"), default=d["seed"], help=f"default {d['seed']}")
     find.add_argument("--out", default=None, help="output folder (default: runs/lr-find-MODEL-DATASET)")
     find.add_argument("--root", default=None, help="dataset folder (default: $EMBER_DATA or ~/.cache/ember)")
+    find.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
 def find_lr(model, dataset=LR_FIND_DEFAULTS["dataset"], optimizer="sgd", momentum=LR_FIND_DEFAULTS["momentum"],
             weight_decay=LR_FIND_DEFAULTS["weight_decay"], batch_size=LR_FIND_DEFAULTS["batch_size"],
             start_lr=1e-7, end_lr=10.0, steps=100, suggest="steepest", seed=LR_FIND_DEFAULTS["seed"], out=None,
-            root=None):
+            root=None, progress=False):
     """Run the range test on the model and data ``ember train`` would use; writes OUT/lr_find.csv and
     OUT/lr_find.png and returns (result, out folder)."""
     from .. import backend
@@ -62,7 +64,7 @@ def find_lr(model, dataset=LR_FIND_DEFAULTS["dataset"], optimizer="sgd", momentu
     net = build_model(model, data.info)
     opt = make_optimizer(optimizer, net.parameters(), start_lr, momentum, weight_decay)
     result = lr_find(net, opt, data.loader(batch_size, seed), start_lr=start_lr, end_lr=end_lr, steps=steps,
-                     suggest=suggest)
+                     suggest=suggest, progress=progress)
     out = out or os.path.join("runs", f"lr-find-{model}-{dataset}")
     os.makedirs(out, exist_ok=True)
     result.to_csv(os.path.join(out, "lr_find.csv"))

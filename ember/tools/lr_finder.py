@@ -17,12 +17,13 @@ test explores, it does not train.
 
 Two suggestions are computed; ``suggest`` picks which one is ``result.suggestion``:
 ``'steepest'`` (default) the rate where the smoothed loss falls fastest, d smoothed / d log10(lr) most
-negative, looking only before the minimum; ``'minimum'`` a tenth of the rate at the minimum of the smoothed
+negative, looking only before its minimum; ``'minimum'`` a tenth of the rate at the minimum of the smoothed
 loss (at the minimum the rate is already about to be too large).
 """
 
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 
 from ..autograd.grad_mode import no_grad
@@ -112,7 +113,7 @@ class LRFinderResult:
         ax.set_xscale("log")
         finite = [v for v in self.smoothed if math.isfinite(v)]
         if finite:  # the divergence at the end would squash the interesting part of the curve
-            low, high = min(finite), max(finite)
+            low, high = min(finite + [v for v in self.losses if math.isfinite(v)]), max(finite)
             if finite[0] > 0:  # up to 30 % above the starting loss: the descent fills the panel, the blow-up starts
                 high = min(high, 1.3 * finite[0])
             pad = 0.05 * (high - low or 1)
@@ -139,9 +140,12 @@ class LRFinderResult:
 
 
 def lr_find(model, optimizer, loader, start_lr=1e-7, end_lr=10.0, steps=100, beta=0.98, diverge=4.0,
-            suggest="steepest", loss_fn=None):
+            suggest="steepest", loss_fn=None, progress=False):
     """Run the range test (module docstring) with ``optimizer`` on minibatches from ``loader`` (cycled if it
-    runs out) and return an LRFinderResult. The model and optimizer are restored afterwards."""
+    runs out) and return an LRFinderResult. The model and optimizer are restored afterwards.
+
+    ``loss_fn(outputs, targets)`` defaults to cross-entropy; ``progress=True`` shows a tqdm bar on stderr
+    (when tqdm is installed)."""
     if not (0 < start_lr < end_lr) or not math.isfinite(end_lr):
         raise ValueError(f"lr_find: needs 0 < start_lr < end_lr (finite), got start_lr={start_lr}, end_lr={end_lr}")
     if not isinstance(steps, int) or steps < 2:
@@ -157,6 +161,7 @@ def lr_find(model, optimizer, loader, start_lr=1e-7, end_lr=10.0, steps=100, bet
     lrs, losses, smoothed = [], [], []
     average, best, reason = 0.0, math.inf, "end"
     model.train()
+    bar = _bar(steps, progress)
     try:
         with quiet_overflow():
             batches = _cycle(loader)
@@ -182,7 +187,12 @@ def lr_find(model, optimizer, loader, start_lr=1e-7, end_lr=10.0, steps=100, bet
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                if bar is not None:
+                    bar.update()
+                    bar.set_postfix(lr=f"{lr:.1e}", loss=f"{smooth:.4f}", refresh=False)
     finally:
+        if bar is not None:
+            bar.close()
         with no_grad():
             model.load_state_dict(weights)
         optimizer.load_state_dict(optimizer_state)  # the learning rates too
@@ -205,9 +215,10 @@ def _suggest(result):
         result.note = ("the loss never went down: the model does not learn at any of these rates "
                        "(check the model and data, or lower --start-lr)")
         return
-    # d smoothed / d log10(lr) by central differences; the descent is before the minimum only.
-    slope = xp.gradient(smooth[: lowest + 1], xp.log10(xp.asarray(result.lrs[: lowest + 1])))
-    result.steepest_lr = result.lrs[int(xp.argmin(slope))]
+    # d smoothed / d log10(lr) by central differences, searched strictly before the minimum: at the minimum
+    # itself the rate is already about to be too large.
+    slope = xp.gradient(smooth, xp.log10(xp.asarray(result.lrs)))
+    result.steepest_lr = result.lrs[int(xp.argmin(slope[:lowest]))]
 
 
 def _loss(model, loss_fn, x, y):
@@ -216,6 +227,16 @@ def _loss(model, loss_fn, x, y):
     if callable(model_loss):
         return model_loss(outputs, y, loss_fn)
     return loss_fn(outputs, y)
+
+
+def _bar(steps, progress):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # the progress bar is optional
+        return None
+    return tqdm(total=steps, desc="lr range test", leave=False, dynamic_ncols=True, file=sys.stderr)
 
 
 def _cycle(loader):
