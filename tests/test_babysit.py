@@ -182,6 +182,20 @@ def test_gradcheck_catches_a_wrong_backward(data):
     assert "hidden.weight" in str(check)
 
 
+def test_gradcheck_steps_below_a_kink():
+    """A ReLU unit whose input is 1e-7: a step of ε = 1e-6 crosses its kink and the difference is wrong, a
+    step of 1e-8 does not. The default step sizes (1e-6, then 1e-7, 1e-8) pass; 1e-6 alone fails."""
+    backend.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    x, y = ember.tensor([[1.0, -1.0, 0.5, 2.0]]), ember.tensor([1])
+    with ember.no_grad():
+        model[0].bias.array[0] = 1e-7 - float(model[0].weight.array[0] @ x.array[0])  # unit 0's input: 1e-7
+    assert B.check_gradients(model, x, y).passed
+    only_large = B.check_gradients(model, x, y, eps=1e-6)
+    assert not only_large.passed and {"0.weight", "0.bias"} & set(n for n in only_large.values["errors"]
+                                                                   if only_large.values["errors"][n] > 1e-6)
+
+
 def test_gradcheck_with_dropout_and_batchnorm(data):
     """Training mode: dropout draws the same mask in every forward pass, batch norm uses batch statistics."""
     backend.manual_seed(0)
