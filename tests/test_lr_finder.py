@@ -80,6 +80,17 @@ def test_nan_loss_stops_and_restores():
     assert model.weight.item() == 1.0
 
 
+def test_nan_from_the_first_step(tmp_path):
+    model, loader, mse = quadratic()
+    result = lr_find(model, optim.SGD(model.parameters(), lr=0.1), loader, steps=10,
+                     loss_fn=lambda out, y: mse(out, y) * math.nan)
+    assert result.stop_reason == "nan" and result.lrs == [] and result.suggestion is None
+    assert "first loss was already NaN" in result.describe()
+    result.to_csv(str(tmp_path / "empty.csv"))
+    result.plot(str(tmp_path / "empty.png"))
+    assert (tmp_path / "empty.csv").read_text() == "step,lr,loss,smoothed_loss\n"
+
+
 def test_suggestions():
     curve = LRFinderResult(lrs=[1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0], losses=[2.3] * 6,
                            smoothed=[2.3, 2.29, 2.0, 1.0, 0.8, 5.0], stop_reason="diverged", steps_planned=10)
@@ -95,6 +106,8 @@ def test_suggestions():
                           stop_reason="end", steps_planned=4)
     _suggest(flat)
     assert flat.suggestion is None and "never went down" in flat.note
+    flat.method = "minimum"
+    assert flat.suggestion is None  # no minimum / 10 either: the loss only rose
 
 
 def test_steepest_is_the_steepest_point_before_the_minimum():

@@ -128,7 +128,7 @@ def check_initial_loss(model, images, labels, tolerance=0.25):
 
 
 def l2_penalty(model):
-    """½ Σ ‖W‖² over the weights (parameters with two or more dimensions), as a Tensor.
+    """½ Σ ‖W‖² over the weights (trained parameters with two or more dimensions), as a Tensor.
 
     Biases and normalisation scales are left out, as in CS231n: they do not multiply inputs, so shrinking
     them buys no smoothness. Its gradient, W, is what SGD's ``weight_decay`` adds (times λ).
@@ -188,8 +188,8 @@ def check_overfit(model, images, labels, make_optimizer, steps=200):
             trainer.fit([(images, labels)], epochs=steps)
         except NonFiniteLossError:
             step = trainer.epoch + 1
-            return Check("overfit", False, f"{n} examples: the loss became NaN/inf at step {step} (the learning "
-                         "rate explodes: lower it)", values=dict(examples=n, steps=step, diverged=True))
+            return Check("overfit", False, f"{n} examples: the loss (or the weights) became NaN/inf at step {step} "
+                         "(the learning rate explodes: lower it)", values=dict(examples=n, steps=step, diverged=True))
     history = trainer.history
     best = max(h["accuracy"] for h in history)
     last = history[-1]

@@ -24,7 +24,7 @@ loss (at the minimum the rate is already about to be too large).
 import math
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
@@ -52,13 +52,12 @@ class LRFinderResult:
     steepest_lr: float = None
     minimum_lr: float = None  # the rate at the minimum of the smoothed loss (its tenth is the 'minimum' suggestion)
     note: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def suggestion(self):
-        if self.method == "steepest":
-            return self.steepest_lr
-        return None if self.minimum_lr is None else self.minimum_lr / 10
+        if self.steepest_lr is None:  # the loss never went down: neither rule means anything
+            return None
+        return self.steepest_lr if self.method == "steepest" else self.minimum_lr / 10
 
     @property
     def stopped_early(self):
@@ -84,6 +83,8 @@ class LRFinderResult:
         stop = {"diverged": "stopped: the smoothed loss passed 4x its best (diverged)",
                 "nan": "stopped: the loss became NaN/inf",
                 "end": "covered the whole range without diverging"}[self.stop_reason]
+        if not self.lrs:
+            return "the first loss was already NaN/inf: check the inputs and the model (and --start-lr)"
         lines = [f"{len(self.lrs)} of {self.steps_planned} steps, lr {self.lrs[0]:.1e} .. {self.lrs[-1]:.1e}; {stop}"]
         if self.minimum_lr is not None:
             lines.append(f"lowest smoothed loss {self.best_loss:.4f} at lr {self.minimum_lr:.2e} "
@@ -206,7 +207,7 @@ def lr_find(model, optimizer, loader, start_lr=1e-7, end_lr=10.0, steps=100, bet
 def _suggest(result):
     """Fill in ``minimum_lr`` and ``steepest_lr`` (or a note saying why there is none)."""
     if len(result.smoothed) < 3:
-        result.note = "too few steps before the loss diverged to suggest a rate: lower --start-lr"
+        result.note = "too few steps before the loss diverged or turned NaN to suggest a rate: lower --start-lr"
         return
     smooth = xp.asarray(result.smoothed)
     lowest = int(xp.argmin(smooth))
