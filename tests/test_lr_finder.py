@@ -6,6 +6,7 @@ grows without bound for lr > 1, so the range test's loss falls, then blows up on
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -196,7 +197,9 @@ def test_cli_adam_and_minimum(tmp_path, capsys):
     assert main(["lr-find", "lenet5", "--dataset", "digits-mini", "--steps", "12", "--batch-size", "16",
                  "--optimizer", "adam", "--suggest", "minimum", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "12 of 12 steps" in out or "stopped" in out
+    tenth = re.search(r"lowest smoothed loss \S+ at lr (\S+) \(a tenth of it: (\S+)\)", out)
+    assert float(tenth.group(2)) == pytest.approx(float(tenth.group(1)) / 10, rel=1e-2)
+    assert f"suggested lr: {tenth.group(2)} (minimum / 10)" in out
 
 
 @pytest.mark.parametrize("argv, message", [
