@@ -13,7 +13,8 @@ passes or fails:
 5. ``update-ratio``   After one optimizer step, ‖ΔW‖ / ‖W‖ of every weight is near 1e-3: much smaller and the
                       learning rate is too low, much larger and it is too high.
 
-    report = babysit(model, images, labels, lambda params: optim.SGD(params, lr=0.1, momentum=0.9))
+    from ember.tools.babysit import babysit
+    report = babysit(model, images, labels, lambda params: optim.SGD(params, lr=0.01, momentum=0.9))
     print(report)              # one line per check: PASS / FAIL and its numbers
     report.passed              # True when every check passed
     report.failed              # the names of the failing checks
