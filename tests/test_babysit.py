@@ -219,6 +219,34 @@ def test_frozen_parameters_are_left_out(data):
     assert "output.weight" not in B.check_update_ratios(model, data[1], data[2], sgd(1e-3)).values["ratios"]
 
 
+class WithAuxiliaryHead(nn.Module):
+    """Returns (logits, auxiliary logits) and its own training loss, as GoogLeNet does in training mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.main, self.aux = nn.Linear(784, 10), nn.Linear(784, 10)
+
+    def forward(self, x):
+        x = x.flatten(1)
+        return (self.main(x), self.aux(x)) if self.training else self.main(x)
+
+    def loss(self, outputs, target, loss_fn):
+        logits, aux = outputs
+        return loss_fn(logits, target) + 0.3 * loss_fn(aux, target)
+
+
+def test_the_models_own_training_loss_is_used(data):
+    """The auxiliary head learns only through the model's own loss: the checks must train it too."""
+    backend.manual_seed(0)
+    model = WithAuxiliaryHead()
+    ratios = B.check_update_ratios(model, data[1], data[2], sgd()).values["ratios"]
+    assert ratios["aux.weight"] > 1e-4 and ratios["main.weight"] > 1e-4
+    assert set(B.check_gradients(model, data[1][:2], data[2][:2]).values["errors"]) == {
+        "main.weight", "main.bias", "aux.weight", "aux.bias"}
+    assert B.check_initial_loss(model, data[1], data[2]).passed  # ln C of the main logits
+    assert B.check_overfit(model, data[1][:20], data[2][:20], sgd(0.1), steps=50).passed
+
+
 def test_breaking_needs_biases():
     with pytest.raises(ValueError, match="no biases"):
         B.kill_relus(nn.Linear(3, 2, bias=False))
