@@ -306,7 +306,8 @@ def test_cli_usage_errors_exit_2(argv, message, capsys):
 
 def test_cli_unknown_model_exit_2(capsys):
     assert main(["check", "lenet6", "--dataset", "digits-mini"]) == 2
-    assert "unknown model 'lenet6'" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "unknown model 'lenet6'. Did you mean 'lenet5'" in captured.err and captured.out == ""
 
 
 def test_other_optimizers_run(data):

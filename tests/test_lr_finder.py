@@ -212,3 +212,12 @@ def test_cli_usage_errors(argv, message, capsys, tmp_path):
     assert main(["lr-find", "lenet5", "--dataset", "digits-mini", "--out", str(tmp_path), *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_unusable_out_or_model_fails_before_the_test(tmp_path, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    assert main(["lr-find", "lenet5", "--dataset", "digits-mini", "--out", str(a_file), "--no-progress"]) == 2
+    assert "a-file: File exists" in capsys.readouterr().err
+    assert main(["lr-find", "lenet6", "--dataset", "digits-mini", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown model 'lenet6'" in capsys.readouterr().err and not (tmp_path / "x").exists()

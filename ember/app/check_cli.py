@@ -15,7 +15,7 @@ import sys
 
 from ..tools.babysit import BREAKS, babysit
 from .optimizers import OPTIMIZERS, make_optimizer
-from .probes import build_model, training_data
+from .probes import build_model, known_model, training_data
 from .recipes import DATASETS, DEFAULTS
 from .usage import UsageError
 
@@ -85,6 +85,7 @@ def check_lr(optimizer):
 def run(args):
     """Print the report; exit status 1 (SystemExit) naming the failed checks when one fails."""
     options = {k: getattr(args, k) for k in CHECK_DEFAULTS}
+    known_model(args.model)
     lr = options["lr"] if options["lr"] is not None else check_lr(options["optimizer"])
     broken = f", broken: {options['breaks']}" if options["breaks"] else ""
     print(f"ember check {args.model} on {options['dataset']} ({options['optimizer']}, lr {lr:g}{broken})")

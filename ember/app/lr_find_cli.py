@@ -11,7 +11,7 @@ import os
 
 from ..tools.lr_finder import SUGGESTIONS, lr_find
 from .optimizers import OPTIMIZERS, make_optimizer
-from .probes import build_model, training_data
+from .probes import build_model, known_model, training_data
 from .recipes import DATASETS, DEFAULTS
 from .usage import UsageError
 
@@ -59,14 +59,15 @@ def find_lr(model, dataset=LR_FIND_DEFAULTS["dataset"], optimizer="sgd", momentu
     if not start_lr < end_lr:
         raise UsageError(f"--start-lr ({start_lr:g}) must be below --end-lr ({end_lr:g}): the rate grows from one to "
                          "the other")
+    known_model(model)
+    out = out or os.path.join("runs", f"lr-find-{model}-{dataset}")
+    os.makedirs(out, exist_ok=True)  # before the test: a folder that cannot be made fails at once
     data = training_data(dataset, root, seed)
     backend.manual_seed(seed)  # the same initial weights as `ember train --seed SEED`
     net = build_model(model, data.info)
     opt = make_optimizer(optimizer, net.parameters(), start_lr, momentum, weight_decay)
     result = lr_find(net, opt, data.loader(batch_size, seed), start_lr=start_lr, end_lr=end_lr, steps=steps,
                      suggest=suggest, progress=progress)
-    out = out or os.path.join("runs", f"lr-find-{model}-{dataset}")
-    os.makedirs(out, exist_ok=True)
     result.to_csv(os.path.join(out, "lr_find.csv"))
     result.plot(os.path.join(out, "lr_find.png"),
                 title=f"lr range test: {model} on {dataset} ({optimizer}, batch {batch_size})")

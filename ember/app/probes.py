@@ -57,3 +57,12 @@ def build_model(name, info):
     except (KeyError, TypeError) as error:
         raise UsageError(error.args[0]) from error
 
+
+def known_model(name):
+    """``name`` if it is a registered model, else a UsageError listing the close and the known names
+    (checked before any data is loaded or anything is printed)."""
+    try:
+        models.signature(name)
+    except KeyError as error:
+        raise UsageError(error.args[0]) from error
+    return name
