@@ -7,6 +7,7 @@ The broken networks are the ones the issue names: every bias at -10 (dead ReLUs)
 long it runs (200 steps were seen to end at 20 % for each).
 """
 
+import json
 import math
 import subprocess
 import sys
@@ -263,11 +264,17 @@ def test_l2_penalty_is_half_the_squared_norm_of_the_weights():
 # ---- the command line ---------------------------------------------------------------------------------------
 
 
-def test_cli_healthy_exit_0(capsys):
-    assert main(["check", "lenet5", "--dataset", "digits-mini", "--batch-size", "64"]) == 0
+def test_cli_healthy_exit_0(capsys, tmp_path):
+    assert main(["check", "lenet5", "--dataset", "digits-mini", "--batch-size", "64",
+                 "--json", str(tmp_path / "check.json")]) == 0
     out = capsys.readouterr().out
     assert "ember check lenet5 on digits-mini (sgd, lr 0.01)" in out
     assert out.count("PASS") == 5 and "all checks passed" in out
+    record = json.loads((tmp_path / "check.json").read_text())
+    assert record["passed"] is True and record["lr"] == 0.01 and record["dataset"] == "digits-mini"
+    assert [c["name"] for c in record["checks"]] == list(B.CHECKS)
+    assert set(record["checks"][4]["ratios"]) == {"features.0.weight", "features.3.weight", "classifier.1.weight",
+                                                  "classifier.3.weight", "classifier.5.weight"}
 
 
 @pytest.mark.parametrize("argv, failed", [

@@ -11,8 +11,10 @@ LeNet-5) and 1e-3 for the adaptive optimizers. ``ember train``'s 0.1 is a one-cy
 after a warm-up; from the first step it is too large to memorise 20 examples reliably.
 """
 
+import json
 import sys
 
+from ..serialization import write_atomically
 from ..tools.babysit import BREAKS, babysit
 from .optimizers import OPTIMIZERS, make_optimizer
 from .probes import build_model, known_model, training_data
@@ -49,6 +51,7 @@ def add_parser(commands):
     check.add_argument("--break", dest="breaks", default=None, choices=sorted(BREAKS),
                        help="break the model first, to see what the checks say about a network that cannot "
                        "learn: dead-relu (every bias -10) or zero-init (every parameter 0)")
+    check.add_argument("--json", default=None, metavar="FILE", help="also write the report's numbers to FILE")
 
 
 def check(model, dataset=CHECK_DEFAULTS["dataset"], optimizer=CHECK_DEFAULTS["optimizer"], lr=None,
@@ -91,6 +94,9 @@ def run(args):
     print(f"ember check {args.model} on {options['dataset']} ({options['optimizer']}, lr {lr:g}{broken})")
     report = check(args.model, **options)
     print(report)
+    if args.json:
+        record = dict(model=args.model, lr=lr, **{k: v for k, v in options.items() if k != "lr"}, **report.to_dict())
+        write_atomically(args.json, lambda f: f.write(json.dumps(record, indent=2).encode()))
     if not report.passed:
         print(f"ember check: failed: {', '.join(report.failed)}", file=sys.stderr)
         raise SystemExit(1)  # not an error of the command (that is status 2): the model failed its checks

@@ -22,13 +22,13 @@ loss (at the minimum the rate is already about to be too large).
 """
 
 import math
-import os
 import sys
 from dataclasses import dataclass
 
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..nn.loss import CrossEntropyLoss
+from ..serialization import write_atomically
 from ..train.guards import quiet_overflow
 
 SUGGESTIONS = ("steepest", "minimum")
@@ -72,10 +72,8 @@ class LRFinderResult:
         rows = ["step,lr,loss,smoothed_loss"]
         rows += [f"{i + 1},{lr!r},{loss!r},{s!r}" for i, (lr, loss, s) in
                  enumerate(zip(self.lrs, self.losses, self.smoothed))]
-        tmp = f"{path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("\n".join(rows) + "\n")
-        os.replace(tmp, path)
+        text = "\n".join(rows) + "\n"
+        write_atomically(path, lambda f: f.write(text.encode("utf-8")))
         return path
 
     def describe(self):
@@ -133,10 +131,10 @@ class LRFinderResult:
         ax.grid(alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        tmp = f"{path}.tmp.png"
-        fig.savefig(tmp, dpi=100)
-        plt.close(fig)
-        os.replace(tmp, path)  # atomic, like every file Ember writes
+        try:
+            write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100))
+        finally:
+            plt.close(fig)
         return path
 
 
