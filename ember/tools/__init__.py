@@ -8,5 +8,3 @@ the output-size formula, and plots of training curves. Models never import tools
 
 from .receptive_field import Field, Fields, OutputSize, conv_output_size, receptive_field
 from .summary import LayerRow, Summary, summarize, summary
-from . import babysit  # CS231n's babysitting checks: babysit.babysit(model, ...) (`ember check`)
-from .lr_finder import LRFinderResult, lr_find  # the learning-rate range test (`ember lr-find`)
