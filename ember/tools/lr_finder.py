@@ -4,6 +4,7 @@ Train for a few hundred minibatches while the learning rate grows exponentially,
 too large, and watch the loss: flat at first (the steps are too small to matter), then falling (the useful
 range), then blowing up (the steps overshoot). A good rate sits where the loss falls fastest.
 
+    from ember.tools.lr_finder import lr_find
     result = lr_find(model, optimizer, train_loader, start_lr=1e-7, end_lr=10, steps=100)
     result.suggestion, result.method     # e.g. 0.05, 'steepest'
     result.to_csv("lr_find.csv"); result.plot("lr_find.png")
