@@ -68,7 +68,7 @@ def check(model, dataset=CHECK_DEFAULTS["dataset"], optimizer=CHECK_DEFAULTS["op
     if breaks is not None and breaks not in BREAKS:
         raise UsageError(f"unknown --break '{breaks}'; choose one of: {', '.join(sorted(BREAKS))}")
     data = training_data(dataset, root, seed)
-    backend.manual_seed(seed)  # the same initial weights as `ember train --seed SEED`
+    backend.manual_seed(seed)  # seeded before the model is built, as `ember train --seed SEED` does
     net = build_model(model, data.info)
     if breaks is not None:
         BREAKS[breaks](net)

@@ -63,7 +63,7 @@ def find_lr(model, dataset=LR_FIND_DEFAULTS["dataset"], optimizer="sgd", momentu
     out = out or os.path.join("runs", f"lr-find-{model}-{dataset}")
     os.makedirs(out, exist_ok=True)  # before the test: a folder that cannot be made fails at once
     data = training_data(dataset, root, seed)
-    backend.manual_seed(seed)  # the same initial weights as `ember train --seed SEED`
+    backend.manual_seed(seed)  # seeded before the model is built, as `ember train --seed SEED` does
     net = build_model(model, data.info)
     opt = make_optimizer(optimizer, net.parameters(), start_lr, momentum, weight_decay)
     result = lr_find(net, opt, data.loader(batch_size, seed), start_lr=start_lr, end_lr=end_lr, steps=steps,
