@@ -99,7 +99,7 @@ RULES = {
     "lr": _positive("the learning rate"),
     "start_lr": _positive("the learning rate the range test starts from"),
     "end_lr": _positive("the learning rate the range test ends at"),
-    "steps": _at_least(2, "minibatches of the range test; 100 to 300 is usual"),
+    "lr_find_steps": _at_least(2, "minibatches of the range test; 100 to 300 is usual"),  # ember lr-find --steps
     "clip": Rule(float, low=0, meaning="the gradient-norm limit; 0 turns clipping off"),
     "temperature": Rule(float, low=0, meaning="0 takes the likeliest character, 1 samples the model's distribution"),
     "weight_decay": Rule(float, low=0, meaning="the L2 penalty"),

@@ -37,7 +37,7 @@ def add_parser(commands):
     find.add_argument("--batch-size", type=F("batch_size"), default=d["batch_size"], help=f"default {d['batch_size']}")
     find.add_argument("--start-lr", type=F("start_lr"), default=d["start_lr"], help=f"default {d['start_lr']:g}")
     find.add_argument("--end-lr", type=F("end_lr"), default=d["end_lr"], help=f"default {d['end_lr']:g}")
-    find.add_argument("--steps", type=F("steps"), default=d["steps"],
+    find.add_argument("--steps", type=F("lr_find_steps", "--steps"), default=d["steps"],
                       help=f"minibatches, one per learning rate (default {d['steps']}; 100 to 300 is usual)")
     find.add_argument("--suggest", default=d["suggest"], choices=SUGGESTIONS,
                       help="steepest: where the smoothed loss falls fastest (default); "
