@@ -29,12 +29,10 @@ import math
 from dataclasses import dataclass, field
 
 from .. import backend
+from ..backend import errstate
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..nn.functional import cross_entropy
-from ..train import NonFiniteLossError, Trainer
-from ..train.callbacks import Callback
-from ..train.guards import quiet_overflow
 
 CHECKS = ("initial-loss", "regularization", "overfit", "gradcheck", "update-ratio")
 
@@ -114,7 +112,7 @@ def check_initial_loss(model, images, labels, tolerance=0.25):
     Passes when |loss - ln C| <= tolerance · ln C. The forward runs in training mode, as the first step
     of training sees it (batch statistics, dropout), and changes nothing.
     """
-    with preserved(model), no_grad(), quiet_overflow():
+    with preserved(model), no_grad(), _quiet():
         logits = _logits(model(images))
         loss = float(cross_entropy(logits, labels).item())
     classes = logits.shape[-1]
@@ -149,7 +147,7 @@ def check_regularization(model, images, labels, strength=1.0):
     λ = 1 is 2,000 times the usual weight decay (5e-4): the penalty must show. A model whose weights are
     all zero has no penalty to add, and fails.
     """
-    with preserved(model), no_grad(), quiet_overflow():
+    with preserved(model), no_grad(), _quiet():
         data_loss = float(cross_entropy(_logits(model(images)), labels).item())
         penalty = float(l2_penalty(model).item())
     total = data_loss + strength * penalty
@@ -161,47 +159,40 @@ def check_regularization(model, images, labels, strength=1.0):
                  values=dict(data_loss=data_loss, regularized_loss=total, penalty=penalty, strength=strength))
 
 
-class _StopWhenMemorised(Callback):
-    """Stops the Trainer at the first step whose forward pass classified every example correctly."""
-
-    def __init__(self):
-        self.step = None
-
-    def on_epoch_end(self, trainer, logs):
-        if logs["accuracy"] == 1.0:
-            self.step = logs["epoch"]
-            trainer.stop_training = True
-
-
 def check_overfit(model, images, labels, make_optimizer, steps=200):
-    """Train on ``images`` alone (the whole subset is one minibatch) for up to ``steps`` steps with the
-    Trainer; passes when one step's forward pass reaches 100 % training accuracy.
+    """Train on ``images`` alone (the whole subset is one minibatch) for up to ``steps`` steps; passes when
+    one step's forward pass classifies every example correctly (100 % training accuracy).
 
-    The accuracy at step k is that of the forward pass before the k-th update. A NaN or infinite loss
-    (an exploding learning rate) fails the check at once.
+    The loop is the plain one: forward, loss, zero the gradients, backward, update. The accuracy at step k
+    is that of the forward pass before the k-th update. A NaN or infinite loss (an exploding learning
+    rate) fails the check at once.
     """
-    n = len(images)
-    with preserved(model):
-        stop = _StopWhenMemorised()
-        trainer = Trainer(model, make_optimizer(model.parameters()), callbacks=[stop], progress=False,
-                          log=lambda message: None)
-        try:
-            trainer.fit([(images, labels)], epochs=steps)
-        except NonFiniteLossError:
-            step = trainer.epoch + 1
-            return Check("overfit", False, f"{n} examples: the loss (or the weights) became NaN/inf at step {step} "
-                         "(the learning rate explodes: lower it)", values=dict(examples=n, steps=step, diverged=True))
-    history = trainer.history
-    best = max(h["accuracy"] for h in history)
-    last = history[-1]
-    if stop.step is not None:
-        summary = f"{n} examples: 100 % training accuracy at step {stop.step} (loss {last['loss']:.4f})"
+    n, best, memorised = len(images), 0.0, None
+    with preserved(model), _quiet():
+        optimizer = make_optimizer(model.parameters())
+        for step in range(1, steps + 1):
+            outputs = model(images)
+            loss = training_loss(model, outputs, labels)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                summary = f"{n} examples: the loss became NaN/inf ({value}) at step {step} (the learning rate " \
+                          "explodes: lower it)"
+                return Check("overfit", False, summary, values=dict(examples=n, steps=step, diverged=True))
+            predicted = _logits(outputs).array.argmax(axis=1)  # (n,)
+            best = max(best, float((predicted == labels.array).mean()))
+            if best == 1.0:
+                memorised = step
+                break
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    if memorised is not None:
+        summary = f"{n} examples: 100 % training accuracy at step {memorised} (loss {value:.4f})"
     else:
-        summary = (f"{n} examples: best training accuracy {best:.0%} in {steps} steps (last loss "
-                   f"{last['loss']:.4f}); a network that cannot memorise {n} examples will not learn")
-    return Check("overfit", stop.step is not None, summary,
-                 values=dict(examples=n, steps=stop.step or steps, best_accuracy=best, loss=last["loss"],
-                             diverged=False))
+        summary = (f"{n} examples: best training accuracy {best:.0%} in {steps} steps (last loss {value:.4f}); "
+                   f"a network that cannot memorise {n} examples will not learn")
+    return Check("overfit", memorised is not None, summary,
+                 values=dict(examples=n, steps=memorised or steps, best_accuracy=best, loss=value, diverged=False))
 
 
 def check_gradients(model, images, labels, eps=(1e-6, 1e-7, 1e-8), threshold=1e-6, directions=3, seed=0):
@@ -234,7 +225,7 @@ def check_gradients(model, images, labels, eps=(1e-6, 1e-7, 1e-8), threshold=1e-
         backend.set_rng_state(rng_state)
         return training_loss(twin, twin(x), labels)
 
-    with quiet_overflow():
+    with _quiet():
         twin.zero_grad()
         base = loss()
         base.backward()
@@ -297,7 +288,7 @@ def check_update_ratios(model, images, labels, make_optimizer, band=(1e-4, 1e-2)
     ΔW is what the optimizer really changed (momentum and Adam's scaling included), not lr · ∇W.
     CS231n's rule of thumb is about 1e-3. All-zero weights give an infinite ratio and fail.
     """
-    with preserved(model), quiet_overflow():
+    with preserved(model), _quiet():
         weights = _weights(model)
         before = {name: p.array.copy() for name, p in weights.items()}
         optimizer = make_optimizer(model.parameters())
@@ -365,13 +356,18 @@ def preserved(model):
         model.train(was_training)
 
 
+def _quiet():
+    """No overflow/invalid warnings from the array library: a check reports a non-finite loss itself."""
+    return errstate(over="ignore", invalid="ignore")
+
+
 def _weights(model):
     """{name: parameter} of the trained parameters with two or more dimensions (matrices and kernels)."""
     return {name: p for name, p in model.named_parameters() if p.dim() >= 2 and p.requires_grad}
 
 
 def training_loss(model, outputs, labels):
-    """The loss training minimises, as the Trainer computes it: the model's own ``loss`` where it has one
+    """The loss training minimises, as ember's Trainer computes it: the model's own ``loss`` where it has one
     (GoogLeNet adds its auxiliary classifiers'), else the cross-entropy of the logits."""
     model_loss = getattr(model, "loss", None)
     if callable(model_loss):

@@ -27,10 +27,9 @@ import sys
 from dataclasses import dataclass
 
 from ..autograd.grad_mode import no_grad
-from ..backend import xp
+from ..backend import errstate, xp
 from ..nn.loss import CrossEntropyLoss
 from ..serialization import write_atomically
-from ..train.guards import quiet_overflow
 
 SUGGESTIONS = ("steepest", "minimum")
 
@@ -163,7 +162,7 @@ def lr_find(model, optimizer, loader, start_lr=1e-7, end_lr=10.0, steps=100, bet
     model.train()
     bar = _bar(steps, progress)
     try:
-        with quiet_overflow():
+        with errstate(over="ignore", invalid="ignore"):  # a NaN or inf loss is reported, not warned about
             batches = _cycle(loader)
             for i in range(steps):
                 lr = start_lr * growth**i
