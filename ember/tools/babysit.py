@@ -175,8 +175,8 @@ def check_overfit(model, images, labels, make_optimizer, steps=200):
             loss = training_loss(model, outputs, labels)
             value = float(loss.item())
             if not math.isfinite(value):
-                summary = f"{n} examples: the loss became NaN/inf ({value}) at step {step} (the learning rate " \
-                          "explodes: lower it)"
+                summary = (f"{n} examples: the loss became NaN/inf ({value}) at step {step} (the learning "
+                           "rate explodes: lower it)")
                 return Check("overfit", False, summary, values=dict(examples=n, steps=step, diverged=True))
             predicted = _logits(outputs).array.argmax(axis=1)  # (n,)
             best = max(best, float((predicted == labels.array).mean()))
