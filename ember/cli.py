@@ -35,11 +35,13 @@ class _Parser(argparse.ArgumentParser):
 #: Subcommands that live in a module of their own in ember/app (each has ``add_parser(commands)`` and
 #: ``run(args)``): the command's name -> the module.
 TOOLS = {
-    "visualize": "visualize_cli",
-    "trajectories": "search_cli",
-    "search": "search_cli",
-    "graph": "graph_cli",
-    "classic": "classic_cli",
+    "check": "check_cli",          # CS231n's babysitting checks
+    "lr-find": "lr_find_cli",      # the learning-rate range test
+    "search": "search_cli",        # random / coarse-to-fine / grid hyper-parameter search
+    "trajectories": "search_cli",  # optimizers' paths on 2-D surfaces
+    "visualize": "visualize_cli",  # filters, feature maps, statistics, saliency, Grad-CAM, deconvnet
+    "graph": "graph_cli",          # the autograd graph of one training step
+    "classic": "classic_cli",      # kNN, linear SVM, softmax, perceptron
 }
 
 

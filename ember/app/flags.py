@@ -80,6 +80,8 @@ def _fraction(meaning, fix=""):
 RULES = {
     "epochs": _at_least(1, "epochs to train"),
     "batch_size": _at_least(1, "examples per minibatch"),
+    "overfit_size": _at_least(1, "training examples the model must memorise"),
+    "overfit_steps": _at_least(1, "steps allowed to memorise them"),
     "seq_len": _at_least(1, "time steps per minibatch"),
     "hidden_size": _at_least(1, "units in each recurrent layer"),
     "num_layers": _at_least(1, "stacked recurrent layers"),
@@ -96,6 +98,9 @@ RULES = {
     "num_classes": _at_least(1, "outputs of the classifier"),
     "input_size": _at_least(1, "one input's channels, height and width"),
     "lr": _positive("the learning rate"),
+    "start_lr": _positive("the learning rate the range test starts from"),
+    "end_lr": _positive("the learning rate the range test ends at"),
+    "lr_find_steps": _at_least(2, "minibatches of the range test; 100 to 300 is usual"),  # ember lr-find --steps
     "clip": Rule(float, low=0, meaning="the gradient-norm limit; 0 turns clipping off"),
     "temperature": Rule(float, low=0, meaning="0 takes the likeliest character, 1 samples the model's distribution"),
     "weight_decay": Rule(float, low=0, meaning="the L2 penalty"),
