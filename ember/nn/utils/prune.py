@@ -270,6 +270,18 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _without_smallest(t, default_mask, amount, scores):
+    """``default_mask`` with the ``amount`` entries of ``t`` whose ``scores()`` are smallest set to 0 (an
+    unstructured method's mask); ``scores`` is called only when something is pruned."""
+    size = t.numel()
+    k = _compute_nparams_toprune(amount, size)
+    _validate_pruning_amount(k, size)
+    mask = default_mask.array.copy()
+    if k != 0:
+        mask.reshape(-1)[_smallest(scores().reshape(-1), k)] = 0
+    return Tensor(mask)
+
+
 class RandomUnstructured(BasePruningMethod):
     """Zero ``amount`` entries chosen uniformly at random (the k largest of U(0, 1) draws)."""
 
@@ -279,15 +291,8 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount_init(amount)
         self.amount = amount
 
-    def compute_mask(self, t, default_mask):
-        size = t.numel()
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
-        mask = default_mask.array.copy()
-        if k != 0:
-            prob = rand(*t.shape, dtype=t.dtype).array.reshape(-1)
-            mask.reshape(-1)[_smallest(-prob, k)] = 0
-        return Tensor(mask)
+    def compute_mask(self, t, default_mask):  # the draws are made only when something is pruned, as torch
+        return _without_smallest(t, default_mask, self.amount, lambda: -rand(*t.shape, dtype=t.dtype).array)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -304,13 +309,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        size = t.numel()
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
-        mask = default_mask.array.copy()
-        if k != 0:
-            mask.reshape(-1)[_smallest(xp.abs(t.array).reshape(-1), k)] = 0
-        return Tensor(mask)
+        return _without_smallest(t, default_mask, self.amount, lambda: xp.abs(t.array))
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
