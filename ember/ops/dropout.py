@@ -16,14 +16,20 @@ from ..backend import xp
 from .validate import probability, tensor_input
 
 
+def bernoulli_keep(shape, p, dtype):
+    """A 0/1 mask of ``shape``: each entry is 1 with probability 1 - p (drawn from Ember's seeded generator)."""
+    return (xp.asarray(backend.generator().random(shape, dtype=xp.float32)) >= p).astype(dtype)
+
+
 class Dropout(Function):
-    """y = x · mask / (1 - p), mask ~ Bernoulli(1 - p) per element (per channel for ``Dropout2d``)."""
+    """y = x · mask / (1 - p), mask ~ Bernoulli(1 - p) per element (per channel for ``Dropout2d``);
+    ``inverted=False`` leaves out the 1/(1 - p) (vanilla dropout, ember/ops/dropout_variants.py)."""
 
     @staticmethod
-    def forward(ctx, x, p, mask_shape):
-        keep = xp.asarray(backend.generator().random(mask_shape, dtype=xp.float32)) >= p
-        scale = xp.asarray(1 / (1 - p) if p < 1 else 0, dtype=x.dtype)
-        mask = keep * scale
+    def forward(ctx, x, p, mask_shape, inverted=True):
+        mask = bernoulli_keep(mask_shape, p, x.dtype)
+        if inverted:
+            mask *= xp.asarray(1 / (1 - p) if p < 1 else 0, dtype=x.dtype)
         ctx.save(mask)
         return x * mask
 

@@ -16,30 +16,14 @@ Wan et al. instead moment-match a Gaussian at inference and sample from it; that
 prediction, and the mean network is what a PyTorch user expects from ``eval()``.
 """
 
-from .. import backend
-from ..autograd.function import Function
 from ..backend import xp
+from .dropout import Dropout, bernoulli_keep
 from .validate import probability, tensor_input
 
 
-def bernoulli_keep(shape, p, dtype):
-    """A 0/1 mask of ``shape``: each entry is 1 with probability 1 - p (drawn from Ember's seeded generator)."""
-    return (xp.asarray(backend.generator().random(shape, dtype=xp.float32)) >= p).astype(dtype)
-
-
-class VanillaDropout(Function):
-    """y = x · m at training time, m ∈ {0, 1}, no rescaling;  dy/dx = m."""
-
-    @staticmethod
-    def forward(ctx, x, p):
-        mask = bernoulli_keep(x.shape, p, x.dtype)
-        ctx.save(mask)
-        return x * mask
-
-    @staticmethod
-    def backward(ctx, grad):
-        (mask,) = ctx.saved
-        return grad * mask
+class VanillaDropout(Dropout):
+    """y = x · m at training time, m ∈ {0, 1}, no rescaling;  dy/dx = m (Dropout with ``inverted=False``, under
+    its own name in the graph)."""
 
 
 def vanilla_dropout(input, p=0.5, training=True):
@@ -50,7 +34,7 @@ def vanilla_dropout(input, p=0.5, training=True):
         return input * (1 - p)
     if p == 0:
         return input
-    return VanillaDropout.apply(input, p)
+    return VanillaDropout.apply(input, p, input.shape, inverted=False)
 
 
 def drop_connect_mask(shape, p, dtype):
