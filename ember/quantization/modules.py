@@ -89,20 +89,28 @@ class DynamicQuantizedLinear(_QuantizedBase):
         return f"in_features={self.in_features}, out_features={self.out_features}, dtype=ember.qint8, dynamic"
 
 
-class QuantizedLinear(_QuantizedBase):
-    """The calibrated int8 Linear: input and output (scale, zero point) fixed, weights per output channel."""
+class _Calibrated(_QuantizedBase):
+    """A layer of the static path: weights per output channel, input and output (scale, zero point) fixed by
+    the observers that watched the calibration batches."""
 
-    def __init__(self, linear, input_observer, output_observer):
+    def __init__(self, float_module, input_observer, output_observer):
         super().__init__()
-        self.training = linear.training  # a model in eval mode stays in eval mode
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-        self._set_weight(linear.weight, linear.bias, per_channel=True)
+        self.training = float_module.training  # a model in eval mode stays in eval mode
+        self._set_weight(float_module.weight, float_module.bias, per_channel=True)
         self._set_qparams(input_observer, "input_")
         self._set_qparams(output_observer, "")
 
     @classmethod
     def from_observed(cls, mod):
         return cls(mod, mod.activation_pre_process, mod.activation_post_process)
+
+
+class QuantizedLinear(_Calibrated):
+    """The calibrated int8 Linear: input and output (scale, zero point) fixed, weights per output channel."""
+
+    def __init__(self, linear, input_observer, output_observer):
+        super().__init__(linear, input_observer, output_observer)
+        self.in_features, self.out_features = linear.in_features, linear.out_features
 
     def forward(self, x):
         self._check_eval(x)
@@ -116,24 +124,16 @@ class QuantizedLinear(_QuantizedBase):
                 f"zero_point={zero}, dtype=ember.qint8")
 
 
-class QuantizedConv2d(_QuantizedBase):
+class QuantizedConv2d(_Calibrated):
     """The calibrated int8 Conv2d (zero padding; any stride, dilation, groups)."""
 
     def __init__(self, conv, input_observer, output_observer):
-        super().__init__()
-        self.training = conv.training  # a model in eval mode stays in eval mode
         if isinstance(conv.padding, str) or conv.padding_mode != "zeros":
             raise NotImplementedError(f"QuantizedConv2d: only numeric zero padding is supported, got "
                                       f"padding={conv.padding!r}, padding_mode={conv.padding_mode!r}")
+        super().__init__(conv, input_observer, output_observer)
         self.in_channels, self.out_channels, self.kernel_size = conv.in_channels, conv.out_channels, conv.kernel_size
         self.stride, self.padding, self.dilation, self.groups = conv.stride, conv.padding, conv.dilation, conv.groups
-        self._set_weight(conv.weight, conv.bias, per_channel=True)
-        self._set_qparams(input_observer, "input_")
-        self._set_qparams(output_observer, "")
-
-    @classmethod
-    def from_observed(cls, mod):
-        return cls(mod, mod.activation_pre_process, mod.activation_post_process)
 
     def forward(self, x):
         self._check_eval(x)
