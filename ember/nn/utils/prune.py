@@ -316,6 +316,16 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+def _channels_to_prune(t, amount, dim):
+    """(channels along ``dim``, how many of them to prune), after a structured method's checks."""
+    _validate_structured_pruning(t)
+    _validate_pruning_dim(t, dim)
+    channels = t.shape[dim]
+    k = _compute_nparams_toprune(amount, channels)
+    _validate_pruning_amount(k, channels)
+    return channels, k
+
+
 class RandomStructured(BasePruningMethod):
     """Zero ``amount`` whole channels along ``dim``, chosen at random."""
 
@@ -326,11 +336,7 @@ class RandomStructured(BasePruningMethod):
         self.amount, self.dim = amount, dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        channels = t.shape[self.dim]
-        k = _compute_nparams_toprune(self.amount, channels)
-        _validate_pruning_amount(k, channels)
+        channels, k = _channels_to_prune(t, self.amount, self.dim)
         if k == 0:
             return default_mask
         prob = rand(channels).array
@@ -353,11 +359,7 @@ class LnStructured(BasePruningMethod):
         self.amount, self.n, self.dim = amount, n, dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        channels = t.shape[self.dim]
-        k = _compute_nparams_toprune(self.amount, channels)
-        _validate_pruning_amount(k, channels)
+        channels, k = _channels_to_prune(t, self.amount, self.dim)
         if k == 0:
             return default_mask
         norms = _norm_over_other_dims(t.array, self.n, self.dim)
