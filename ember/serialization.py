@@ -57,6 +57,10 @@ _STRUCTURE = "ember.json"
 # ---- writing ------------------------------------------------------------------------------------------
 
 
+_UMASK = os.umask(0)  # read once (the only way to read it is to set it): the permissions a new file gets
+os.umask(_UMASK)
+
+
 def write_atomically(path, write):
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``: a crash
     mid-write leaves the previous file as it was.
@@ -73,6 +77,7 @@ def write_atomically(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; the result is an ordinary new file
         os.replace(tmp, path)
     except BaseException as error:
         if os.path.exists(tmp):

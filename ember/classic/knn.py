@@ -11,10 +11,8 @@ classifiers. A test point's label:
 into folds, train on all folds but one, measure accuracy on the one held out, and average over the folds.
 """
 
-import os
-import tempfile
-
 from ..backend import host, xp
+from ..serialization import write_atomically
 from .base import Classifier, accuracy, check_data
 from .distances import METRICS, pairwise_distances
 
@@ -143,15 +141,8 @@ def plot_cross_validation(accuracies, path, title="kNN: cross-validation accurac
     ax.set(xlabel="k (neighbours that vote)", ylabel="validation accuracy", title=title)
     ax.legend()
     fig.tight_layout()
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png.tmp")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
+        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=110))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path

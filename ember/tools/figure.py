@@ -6,9 +6,9 @@ global state is touched, so drawing a file from a notebook or a script leaves th
 """
 
 import os
-import tempfile
 
 from ..backend import xp
+from ..serialization import write_atomically
 
 
 def new_figure(**kwargs):
@@ -24,19 +24,8 @@ def new_figure(**kwargs):
 def save_figure(fig, path, dpi=100):
     """Write ``fig`` to ``path`` (the format from its extension) through a temporary file; returns ``path``."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     extension = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=extension, dpi=dpi)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a picture is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: fig.savefig(f, format=extension, dpi=dpi))
     return path
 
 

@@ -15,10 +15,10 @@ grid is a new Tensor that does not require grad, whatever its input.
 
 import math
 import os
-import tempfile
 import warnings
 
 from ..backend import xp
+from ..serialization import write_atomically
 from ..tensor import Tensor
 
 
@@ -137,14 +137,4 @@ def save_image(tensor, fp, format=None, **kwargs):
         format = Image.registered_extensions().get(ext)
         if format is None:
             raise ValueError(f"unknown file extension: {ext}")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            im.save(f, format=format)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; an image is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: im.save(f, format=format))
