@@ -61,7 +61,7 @@ class Tensor:
     ``p.data = other`` swaps the array behind ``p``.
     """
 
-    __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
+    __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_index", "_hooks", "_post_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
 
     def __init__(self, data=_NO_DATA, *sizes, dtype=None, requires_grad=False):

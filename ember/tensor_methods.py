@@ -288,6 +288,13 @@ def register_hook(self, hook):
     return _register(self, hook)
 
 
+def register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(self)`` once a backward pass has accumulated this leaf's whole gradient into ``.grad``."""
+    from .autograd.hooks import register_post_accumulate_grad_hook as _register
+
+    return _register(self, hook)
+
+
 def _retains_grad(self):
     """True for a non-leaf tensor on which ``retain_grad()`` was called (always False for a leaf)."""
     if self._ctx is None:
@@ -297,6 +304,7 @@ def _retains_grad(self):
 
 
 Tensor.register_hook = register_hook
+Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
 Tensor.retains_grad = property(_retains_grad)
 
 # More of torch.Tensor's methods (index writes, statistics, linear algebra, in-place variants, properties).

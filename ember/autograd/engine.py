@@ -15,7 +15,7 @@ import weakref
 from .. import parallel
 from ..backend import writeable, xp
 from . import anomaly, profiling
-from .hooks import leaf_hooks, run_hooks
+from .hooks import PostAccumulate, _callbacks, leaf_hooks, run_hooks, run_queued_callbacks
 
 
 def unbroadcast(grad, shape):
@@ -145,6 +145,7 @@ def run(roots, retain_graph=False, capture=None):
     captured = {}  # id(tensor) -> gradient, for capture mode
     wanted = {id(t): t for t in capture} if capture is not None else None
     hooked = {}  # id(leaf with hooks) -> (leaf, gradient summed so far), handed over after the walk
+    post = PostAccumulate()  # leaves with post-accumulate hooks, fired as their last gradient arrives
     by_node = {}  # non-leaf captured tensors: node -> {output index: tensor}
     owned = set()  # (node, output index) whose pending gradient is a sum in a buffer this pass allocated
     for t in capture or ():
@@ -186,7 +187,9 @@ def run(roots, retain_graph=False, capture=None):
             grad = grad.copy()
         handed.add(id(_base(grad)))
         parent._accumulate_grad(grad)
+        post.received.add(id(parent))
 
+    callbacks_from = len(_callbacks)  # this pass runs the callbacks queued from here on (queue_callback)
     nodes = []
     for tensor, seed in roots:
         if tensor._ctx is None:  # backward() on a leaf: d(leaf)/d(leaf) = gradient
@@ -201,6 +204,8 @@ def run(roots, retain_graph=False, capture=None):
     if prof is not None:
         sort_started = prof.begin()
     order = _topological_order(nodes)
+    if wanted is None:  # grad(...) accumulates nothing, so it fires no post-accumulate hooks
+        post.count(order)
     if prof is not None:
         prof.end("autograd::engine::topological_sort", "engine", sort_started)
     for node in reversed(order):
@@ -240,10 +245,13 @@ def run(roots, retain_graph=False, capture=None):
         for parent, grad in zip(parents, input_grads):
             if parent is not None and grad is not None and parent.requires_grad:
                 deliver(parent, grad)
+        post.sent(parents, hooked)
         if prof is not None:
             prof.end("autograd::engine::accumulate_grad", "engine", deliver_started)
     for parent, grad in hooked.values():
         accumulate(parent, run_hooks(leaf_hooks(parent), grad))
+    post.finish()
+    run_queued_callbacks(callbacks_from)
     if prof is not None:
         prof.end("autograd::engine::backward", "engine", started)
     if capture is not None:

@@ -37,6 +37,7 @@ from .lazy import (
 )
 from . import parallel
 from .parallel import DataParallel
+from .parallel import DistributedDataParallel
 from .normalization import GroupNorm, LayerNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .multihead_attention import MultiheadAttention

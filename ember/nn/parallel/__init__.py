@@ -2,3 +2,4 @@
 
 from .data_parallel import DataParallel
 from .data_parallel import data_parallel
+from .distributed import DistributedDataParallel
