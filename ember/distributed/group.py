@@ -261,7 +261,7 @@ def _share_cores(processes):
     chosen = _backend._threads["count"] is not None or any(
         name in os.environ for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
     if processes > 1 and not chosen:
-        _backend.set_num_threads(max(1, (os.cpu_count() or 1) // processes))
+        _backend.set_num_threads(max(1, min((os.cpu_count() or 1) // processes, mpi.cores())))
 
 
 def destroy_process_group(group=None):

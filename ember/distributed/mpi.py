@@ -41,6 +41,14 @@ def local_size():
     return 1
 
 
+def cores():
+    """The cores this process may run on (those the launcher bound it to)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def import_mpi():
     """mpi4py's MPI module (importing it initialises MPI), or ImportError saying what to install."""
     try:

@@ -1,0 +1,117 @@
+"""ember.distributed across processes: programs in tests/mpi/programs.py run under ``mpirun -n 2``.
+
+N = 2 processes, each on half of every batch, must end with the same weights as one process on the whole
+batch (float64: 1e-12, float32: 1e-6), for LeNet-5 and for a BatchNorm network with SyncBatchNorm; every
+collective gives every rank what torch's documentation says; a rank that hangs or fails ends the job with a
+clear message instead of a hang. (The machine has 2 cores: each rank runs single-threaded.)
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py", reason="the 2-process tests need the extra ember[distributed] (CI installs it)")
+
+from ember.distributed.launch import mpirun_command  # noqa: E402
+
+PROGRAMS = os.path.join(os.path.dirname(__file__), "mpi", "programs.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(args, nproc=2, timeout=120):
+    """``python tests/mpi/programs.py ARGS`` on ``nproc`` processes (alone, without MPI, when nproc is 0)."""
+    program = [sys.executable, PROGRAMS, *map(str, args)]
+    command = mpirun_command(nproc, program) if nproc else program
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def weights(tmp_path, model, dtype, nproc):
+    out = tmp_path / f"{model}-{dtype}-{nproc}.npz"
+    done = run(["train", model, dtype, 20, out], nproc)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(np.load(out))
+
+
+@pytest.mark.parametrize("model", ["lenet", "syncbn"])
+@pytest.mark.parametrize("dtype, atol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_two_processes_on_half_batches_equal_one_on_the_whole(tmp_path, model, dtype, atol):
+    alone, two = weights(tmp_path, model, dtype, 0), weights(tmp_path, model, dtype, 2)
+    assert alone.keys() == two.keys()
+    for key in alone:
+        assert alone[key].dtype == two[key].dtype
+        np.testing.assert_allclose(two[key], alone[key], rtol=0, atol=atol, err_msg=key)
+    moved = max(np.abs(alone[k]).max() for k in alone if k.endswith("weight"))
+    assert moved > 0.01  # the weights trained (a test of two zero arrays would prove nothing)
+
+
+def test_collectives_on_two_processes(tmp_path):
+    out = tmp_path / "collectives.json"
+    done = run(["collectives", out])
+    assert done.returncode == 0, done.stderr[-3000:]
+    r0, r1 = json.loads(out.read_text())
+    for rank in (r0, r1):
+        assert rank["SUM"] == [3.0, -2.0] and rank["AVG"] == [1.5, -1.0]
+        assert rank["MAX"] == [2.0, 0.0] and rank["MIN"] == [1.0, -2.0] and rank["PRODUCT"] == [2.0, 0.0]
+        assert rank["BOR"] == [3, 6] and rank["async"] == [True, [2.0, 2.0, 2.0]]
+        assert rank["strided"] == [[0.0, 6.0], [2.0, 8.0], [4.0, 10.0]]
+        assert rank["broadcast"] == [1.0, 1.0, 1.0]
+        assert rank["all_gather"] == [[0.0, 0.0], [1.0, 10.0]]
+        assert rank["all_gather_into_tensor"] == [0.0, 0.5, 1.0, 1.5]
+        assert rank["all_gather_object"] == [{"rank": 0, "name": "r0"}, {"rank": 1, "name": "r1"}]
+        assert rank["broadcast_object_list"] == [1, "x", {"k": [1, 2]}]
+    # arange(4)·1 + arange(4)·2 = [0, 3, 6, 9]: rank 0 keeps the first half, rank 1 the second
+    assert r0["reduce_scatter_tensor"] == [0.0, 3.0] and r1["reduce_scatter_tensor"] == [6.0, 9.0]
+    assert r1["reduce"] == [3.0] and r0["reduce"] == [1.0]  # only dst=1 receives the sum
+    assert r0["gather"] == [[0.0], [3.0]] and r1["gather"] is None
+    assert r0["scatter"] == [0.0, 0.0] and r1["scatter"] == [1.0, -1.0]
+    assert r1["recv"] == [0, [5.0, 6.0]]
+    assert r0["subgroup_rank"] == -1 and r1["subgroup_rank"] == 0 and r1["subgroup_sum"] == [2.0]
+
+
+def test_a_rank_that_hangs_makes_the_other_fail_with_a_timeout():
+    start = time.monotonic()
+    done = run(["fail", "stuck", 2])
+    assert done.returncode != 0
+    assert time.monotonic() - start < 60  # rank 1 sleeps 120 s: the job was stopped, not waited out
+    assert "DistBackendError: rank 0 of 2 waited 2 s in all_reduce" in done.stderr
+    assert "init_process_group(timeout=" in done.stderr
+
+
+def test_a_rank_that_raises_ends_the_job_at_once():
+    start = time.monotonic()
+    done = run(["fail", "raise", 300])  # a 5-minute timeout that must not be waited for
+    assert done.returncode != 0
+    assert time.monotonic() - start < 60
+    assert "ValueError: rank 1 fails on purpose" in done.stderr
+
+
+def test_launcher_sets_torchruns_variables(tmp_path):
+    script = tmp_path / "env.py"
+    script.write_text(
+        "import json, os, sys\n"
+        "import ember, ember.distributed as dist\n"
+        "dist.init_process_group('gloo')\n"
+        "keys = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR')\n"
+        "row = {k: os.environ[k] for k in keys}\n"
+        "row.update(rank=dist.get_rank(), threads=ember.get_num_threads(), main=__name__, argv=sys.argv[1:])\n"
+        "rows = [None] * dist.get_world_size()\n"
+        "dist.all_gather_object(rows, row)\n"
+        "if dist.get_rank() == 0:\n"
+        f"    open({str(tmp_path / 'rows.json')!r}, 'w').write(json.dumps(rows))\n"
+    )
+    done = subprocess.run([sys.executable, "-m", "ember.distributed.launch", "--nproc", "2", str(script), "--x", "1"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    for rank, row in enumerate(rows):
+        assert row["RANK"] == str(rank) == str(row["rank"]) and row["LOCAL_RANK"] == str(rank)
+        assert row["WORLD_SIZE"] == "2" == row["LOCAL_WORLD_SIZE"]
+        assert row["main"] == "__main__" and row["argv"] == ["--x", "1"]
+        expected = 1 if (os.cpu_count() or 1) <= 3 else (os.cpu_count() // 2)
+        assert row["threads"] == expected  # the cores are shared between the processes
