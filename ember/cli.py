@@ -89,6 +89,11 @@ def _parser():
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     train.add_argument("--scheduler", default=None, choices=SCHEDULERS,
                        help=f"learning-rate schedule (default {DEFAULTS['scheduler']}; char-lm {lm['scheduler']})")
+    train.add_argument("--nproc", type=F("nproc"), default=None,
+                       help="train on N processes (data-parallel over MPI; --batch-size stays the global batch; "
+                       "needs: pip install 'ember[distributed]')")
+    train.add_argument("--sync-bn", action="store_true",
+                       help="with --nproc: batch norm over the whole global batch (SyncBatchNorm)")
     train.add_argument("--tensorboard", action="store_true",
                        help="also write TensorBoard event files to OUT/tensorboard "
                        "(needs: pip install 'ember[tensorboard]')")
@@ -178,6 +183,14 @@ def main(argv=None):
         args = _parser().parse_args(argv)
     except SystemExit as stop:  # -h, --help or a parse error (already printed on one line)
         return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+    if getattr(args, "nproc", None) and args.nproc > 1 and not _inside_mpi():  # re-run on N processes
+        from .app.data_parallel import launch
+
+        try:
+            return launch(args.nproc, _without_nproc(argv))
+        except (RuntimeError, ValueError) as error:  # no mpirun installed
+            print(f"ember {args.command}: error: {one_line(error)}", file=sys.stderr)
+            return 2
     try:
         _dispatch(args)
     except KeyboardInterrupt:
@@ -190,8 +203,30 @@ def main(argv=None):
         if args.debug:
             raise
         print(f"ember {args.command}: error: {one_line(error)}", file=sys.stderr)
+        from .app.data_parallel import fail
+
+        fail(2)  # on several processes: stop the others too
         return 2
     return 0
+
+
+def _inside_mpi():
+    from .distributed.mpi import launched_by_mpi
+
+    return launched_by_mpi()
+
+
+def _without_nproc(argv):
+    """``argv`` without ``--nproc N`` / ``--nproc=N`` (the processes it starts run the same command alone)."""
+    out, skip = [], False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
 
 
 def one_line(error):

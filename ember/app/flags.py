@@ -109,6 +109,7 @@ RULES = {
     "head_lr": _positive("the learning rate of the new head when fine-tuning"),
     "l1": Rule(float, low=0, meaning="the L1 penalty's weight λ in λ·Σ|w|"),
     "alpha": Rule(float, low=0, high=1, high_open=False, meaning="the weight of the teacher's term in distillation"),
+    "nproc": _at_least(1, "processes training together, each on its share of every batch"),
 }
 
 # ember search and ember trajectories

@@ -19,7 +19,7 @@ from ..data import datasets as D
 from ..nn.loss import CrossEntropyLoss
 from ..tools.summary import summarize
 from ..train import EarlyStopping, ModelCheckpoint, NonFiniteLossError, Trainer
-from . import language, transfer
+from . import data_parallel, language, transfer
 from .optimizers import OPTIMIZERS, SCHEDULERS, make_optimizer, make_scheduler
 from .rundir import RunDirectory
 from .flags import check_options, check_topk, validation_size
@@ -50,7 +50,7 @@ DATASETS = {
 DEFAULTS = dict(
     dataset="mnist", epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, scheduler="onecycle",
     augment=False, seed=0, val_size=5000, train_size=None, aux_logits=None, out=None, root=None, progress=True, patience=None, resume=None,
-    tensorboard=False,
+    tensorboard=False, nproc=None, sync_bn=False,
     # transfer learning, distillation and L1 (transfer.py); None: not used
     init=None, freeze=None, head=None, head_lr=None, l1=None, teacher=None, temperature=None, alpha=None,
 )
@@ -147,23 +147,33 @@ def train(**options):
     check_options(config)  # the model's own learning rate, too
     _check_transfer(config)
     info = _data_info(config["dataset"])
+    rank, world = data_parallel.start()  # (0, 1) unless launched on several processes (--nproc, mpirun)
+    data_parallel.per_rank_batch(int(config["batch_size"]), world)
     teacher = None  # checked before any data is read
     if config["teacher"]:
         teacher, teacher_name = transfer.load_teacher(config["teacher"], _load, info.classes, info.channels,
                                                       info.size, config["dataset"])
-        print(f"--teacher: distilling {teacher_name} into {config['model']}", file=sys.stderr)
-    run = RunDirectory(config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}"))
+        if rank == 0:
+            print(f"--teacher: distilling {teacher_name} into {config['model']}", file=sys.stderr)
+    run = RunDirectory(config["out"] or os.path.join("runs", f"{config['model']}-{config['dataset']}"),
+                       writes=rank == 0)  # one process writes the run's files
     backend.manual_seed(config["seed"])
 
-    full_train, train_set, val_set, standardize = image_splits(config, options.get("val_size"))
-    test = _dataset(config["dataset"], False, config["root"])
-    train_loader, val_loader = image_loaders(config, train_set, val_set, standardize)
+    with data_parallel.rank_zero_first(world):  # one process downloads
+        full_train, train_set, val_set, standardize = image_splits(config, options.get("val_size"))
+        test = _dataset(config["dataset"], False, config["root"])
+    train_loader, val_loader = image_loaders(config, train_set, val_set, standardize, rank, world)
+    if world > 1:
+        test = data_parallel.shard(test, rank, world)
     test_loader = DataLoader(test, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
     resumed = read_checkpoint(config["resume"]) if config["resume"] else None
     model, optimizer, scheduler, head = image_model(config, len(train_loader), (resumed or {}).get("config"))
     train_loss = transfer.objective(model, CrossEntropyLoss(), teacher, config["temperature"] or 4.0,
                                     0.9 if config["alpha"] is None else config["alpha"], config["l1"])
+    if world > 1:
+        model = data_parallel.wrap(model, config["sync_bn"])
     callbacks = [ModelCheckpoint(run.path, monitor="val_accuracy", keep_all=True), *run.loggers(config["tensorboard"])]
+    callbacks = callbacks if rank == 0 else []
     if config["patience"]:
         callbacks.append(EarlyStopping("val_accuracy", patience=config["patience"]))
     saved = {k: config[k] for k in ("model", "dataset", "optimizer", "lr", "momentum", "weight_decay", "scheduler",
@@ -176,7 +186,8 @@ def train(**options):
     saved.update(num_classes=info.classes, in_channels=info.channels, input_size=info.size,
                  standardize=standardize.state_dict(), classes=list(getattr(full_train, "classes", [])))
     trainer = Trainer(model, optimizer, scheduler=scheduler, callbacks=callbacks, topk=(1, 5),
-                      progress=config["progress"], config=saved, train_loss=train_loss)
+                      progress=config["progress"] and rank == 0, config=saved, train_loss=train_loss,
+                      log=None if rank == 0 else (lambda message: None))
     if resumed is not None:
         trainer.load_state_dict(resumed)
         trainer.config.update(saved)  # the run's plan (e.g. more epochs) is this run's, not the file's
@@ -208,11 +219,19 @@ def image_splits(config, requested_val_size=None, size_flag="--train-size"):
     return full_train, train_set, val_set, standardize
 
 
-def image_loaders(config, train_set, val_set, standardize):
-    """The training loader (shuffled with the run's seed, augmented if asked) and the validation loader."""
+def image_loaders(config, train_set, val_set, standardize, rank=0, world=1):
+    """The training loader (shuffled with the run's seed, augmented if asked) and the validation loader;
+    on ``world`` processes, this ``rank``'s share of each (ember/app/data_parallel.py)."""
     info = _data_info(config["dataset"])
-    train_loader = DataLoader(train_set, batch_size=int(config["batch_size"]), shuffle=True, generator=config["seed"],
-                              prefetch=2, transform=_train_transform(info, standardize, config["augment"]))
+    transform = _train_transform(info, standardize, config["augment"])
+    if world == 1:
+        train_loader = DataLoader(train_set, batch_size=int(config["batch_size"]), shuffle=True,
+                                  generator=config["seed"], prefetch=2, transform=transform)
+    else:
+        sampler = data_parallel.train_sampler(train_set, rank, world, config["seed"])
+        train_loader = DataLoader(train_set, batch_size=data_parallel.per_rank_batch(int(config["batch_size"]), world),
+                                  sampler=sampler, generator=config["seed"] + rank, prefetch=2, transform=transform)
+        val_set = data_parallel.shard(val_set, rank, world)
     val_loader = DataLoader(val_set, batch_size=512, transform=_eval_transform(standardize), prefetch=2)
     return train_loader, val_loader
 

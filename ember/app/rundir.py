@@ -24,8 +24,10 @@ from .usage import UsageError
 class RunDirectory:
     """The folder ``path`` of one training run (created here, with a one-line error if it cannot be)."""
 
-    def __init__(self, path):
-        self.path = str(path)
+    def __init__(self, path, writes=True):
+        self.path, self.writes = str(path), writes
+        if not writes:  # a data-parallel rank other than 0: it trains, rank 0 writes (see data_parallel.py)
+            return
         try:  # (os.access says yes to root on a read-only mount: only a real write tells)
             os.makedirs(self.path, exist_ok=True)
             probe = self.file(".ember-write-test")
@@ -42,6 +44,8 @@ class RunDirectory:
 
     def loggers(self, tensorboard=False):
         """The per-step JSONL log, and TensorBoard event files when asked for."""
+        if not self.writes:
+            return []
         callbacks = [StepLog(self.file("steps.jsonl"))]
         if tensorboard:
             try:
@@ -74,6 +78,8 @@ class RunDirectory:
 
     def write(self, record, title, log):
         """metrics.json (atomically) and curves.png (when matplotlib is installed)."""
+        if not self.writes:
+            return
         write_atomically(self.file("metrics.json"),
                          lambda f: f.write(json.dumps(record, indent=2, default=_plain).encode()))
         steps_path = self.file("steps.jsonl")

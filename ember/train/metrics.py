@@ -1,6 +1,6 @@
 """Classification metrics: top-k accuracy and the confusion matrix, on arrays or Tensors, batched."""
 
-from ..backend import xp
+from ..backend import host, to_host, xp
 from ..tensor import Tensor
 
 
@@ -48,6 +48,17 @@ class Meter:
             self.correct[k] += topk_correct(logits, targets, k)
         if self.confusion is not None:
             self.confusion += confusion_matrix(_array(logits).argmax(axis=1), targets, self.num_classes)
+
+    def sum_over(self, group):
+        """Add up the sums of every process of ``group`` (data-parallel training: each process met its own
+        share of the data), so that every process reports the metrics of all of it."""
+        totals = host.array([self.count, self.loss_sum, *self.correct.values()], dtype=host.float64)
+        group.all_reduce_array(totals)
+        self.count, self.loss_sum = int(totals[0]), float(totals[1])
+        self.correct = {k: int(v) for k, v in zip(self.topk, totals[2:])}
+        if self.confusion is not None:
+            self.confusion = xp.asarray(group.all_reduce_array(host.ascontiguousarray(to_host(self.confusion))))
+        return self
 
     def result(self, prefix=""):
         """{'loss': mean loss, 'accuracy': top-1, 'top5': ...} with an optional key prefix ('val_')."""

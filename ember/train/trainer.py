@@ -18,6 +18,11 @@ Guards (guards.py): a NaN or infinite loss stops training at once with ``NonFini
 epoch, step, learning rate, what to try) before it reaches the weights or a checkpoint; an empty loader
 is a ValueError. A Trainer built without an optimizer can evaluate, not fit.
 
+Data-parallel training (one process per share of the data, ember.distributed): give the Trainer a
+``DistributedDataParallel`` model and loaders that hold this process's share (a ``DistributedSampler``,
+whose ``set_epoch`` the Trainer calls each epoch); the metrics are then summed over the processes, and
+checkpoints hold the unwrapped model, so a run resumes with any number of processes.
+
 ``state_dict()`` captures everything a run depends on — weights, optimizer and scheduler state, the
 epoch, the history, the callbacks' state, and every random generator (the model's, for dropout, and the
 training loader's, for shuffling and augmentation) — so that a run resumed from a checkpoint continues
@@ -32,6 +37,7 @@ from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..nn.loss import CrossEntropyLoss
 from ..nn.module import Module
+from ..nn.parallel import DistributedDataParallel
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
 from ..optim.optimizer import Optimizer
@@ -157,6 +163,9 @@ class Trainer:
             raise RuntimeError("Trainer.train_epoch: this Trainer has no optimizer (built with optimizer=None); "
                                "pass one: Trainer(model, optimizer)")
         self.model.train()
+        sampler = getattr(loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):  # DistributedSampler: this epoch's permutation
+            sampler.set_epoch(self.epoch)
         meter = Meter(self.topk)
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
         state = RecurrentState(loader) if self.recurrent else None
@@ -193,6 +202,7 @@ class Trainer:
                                 refresh=False)
         if meter.count == 0:
             raise ValueError("Trainer: the training loader gave no batches this epoch; give it at least one sample")
+        self._sum_over_processes(meter)
         seconds = time.perf_counter() - start
         return self._result(meter, "", seconds)
 
@@ -217,7 +227,7 @@ class Trainer:
     def _loss(self, outputs, targets):
         """The training loss: the model's own ``loss(outputs, targets, loss_fn)`` when it has one (GoogLeNet
         adds its auxiliary classifiers' losses with weight 0.3), else ``loss_fn(outputs, targets)``."""
-        model_loss = getattr(self.model, "loss", None)
+        model_loss = getattr(self._module, "loss", None)
         if callable(model_loss):
             return model_loss(outputs, targets, self.loss_fn)
         if self.recurrent:  # (B, T, V) scores against (B, T) targets: every token is one sample
@@ -232,13 +242,16 @@ class Trainer:
         The model's training/evaluation mode is restored afterwards. Needs no optimizer.
         """
         was_training = self.model.training
+        model = self._module  # no collectives per batch: the processes' shares may differ by a batch
+        if isinstance(self.model, DistributedDataParallel) and self.model.broadcast_buffers:
+            self.model._sync_buffers()  # rank 0's running statistics everywhere, as its checkpoint has them
         self.model.eval()
         meter = None
         state = RecurrentState(loader) if self.recurrent else None
         try:
             with no_grad():
                 for x, y in loader:
-                    outputs = state(self.model, x) if state is not None else self.model(x)
+                    outputs = state(model, x) if state is not None else model(x)
                     loss = self._loss(outputs, y) if self.recurrent else self.loss_fn(outputs, y)
                     logits, targets = self._flat(outputs, y)
                     if meter is None:
@@ -251,10 +264,20 @@ class Trainer:
             role = {"val_": "validation", "test_": "test"}.get(prefix, "evaluation")
             raise ValueError(f"Trainer.evaluate: the {role} loader gave no batches "
                              "(an empty dataset?); give it at least one sample")
+        self._sum_over_processes(meter)
         result = self._result(meter, prefix)
         if confusion:
             result[f"{prefix}confusion"] = meter.confusion
         return result
+
+    def _sum_over_processes(self, meter):
+        if isinstance(self.model, DistributedDataParallel) and self.model.process_group.size() > 1:
+            meter.sum_over(self.model.process_group)
+
+    @property
+    def _module(self):
+        """The model itself, without a DistributedDataParallel wrapper (what checkpoints hold)."""
+        return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
 
     def _scheduler_interval(self):
         """'step' or 'epoch' for the scheduler (None without one): by what it is, unless set explicitly."""
@@ -291,7 +314,7 @@ class Trainer:
             "step": self.step,
             "history": self.history,
             "config": self.config,
-            "model": self.model.state_dict(),
+            "model": self._module.state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "callbacks": [c.state_dict() for c in self.callbacks],
@@ -302,7 +325,7 @@ class Trainer:
         }
 
     def load_state_dict(self, state):
-        self.model.load_state_dict(state["model"])
+        self._module.load_state_dict(state["model"])
         if self.optimizer is not None and state.get("optimizer") is not None:
             self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:

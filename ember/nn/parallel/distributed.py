@@ -140,9 +140,14 @@ class DistributedDataParallel(Module):
     def forward(self, *inputs, **kwargs):
         if self._pending:  # a backward pass started averaging and never finished (an exception in it)
             self._reset()
-        if self._buckets and self.broadcast_buffers and self.require_forward_param_sync:
-            self._broadcast(self._buffers_to_sync())
+        if self.broadcast_buffers and self.require_forward_param_sync:
+            self._sync_buffers()
         return self.module(*inputs, **kwargs)
+
+    def _sync_buffers(self):
+        """Rank 0's buffers on every rank (a collective: every rank calls it at the same point)."""
+        if self._buckets:
+            self._broadcast(self._buffers_to_sync())
 
     def _buffers_to_sync(self):
         return [b for b in self.module.buffers() if b is not None]
