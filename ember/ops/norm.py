@@ -120,11 +120,16 @@ def _moments(span, x3, saved, mean, m2, n):
     m2 = Σ (x - mean)² (two passes: never E[x²] - μ², which cancels catastrophically when |μ| ≫ σ)."""
     c = slice(*span)
     mean[c] = xp.einsum("nci->c", x3[:, c]) / n
-    local_mean = mean[c]
-    for j, (src, dst) in _per_channel(span, x3, saved):
-        xp.subtract(src, local_mean[j], out=dst)
+    _center(span, x3, saved, mean)
     centered = saved[:, c]
     m2[c] = xp.einsum("nci,nci->c", centered, centered)
+
+
+def _center(span, x3, saved, mean):
+    """saved = x - mean for the channels of ``span`` (``mean`` a vector over all channels)."""
+    span_mean = mean[slice(*span)]
+    for j, (src, dst) in _per_channel(span, x3, saved):
+        xp.subtract(src, span_mean[j], out=dst)
 
 
 def _affine(span, saved, y, inv_std, weight, bias):
