@@ -294,7 +294,6 @@ def test_layer_without_a_process_group_is_torchs(shape, kwargs, no_process_group
     layer, torch_layer = enn.SyncBatchNorm(4, **kwargs), tnn.SyncBatchNorm(4, **kwargs)
     for seed in range(2):  # twice: the running statistics (and the cumulative average) move on
         check_module(layer, torch_layer, [shape], seed=seed)
-    assert int(layer.num_batches_tracked.numpy() if layer.num_batches_tracked is not None else 2) == 2
     layer.eval(), torch_layer.eval()
     check_module(layer, torch_layer, [shape], seed=3)  # evaluation: the running statistics normalise
 

@@ -40,11 +40,7 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(input)
         self._check_non_zero_input_channels(input)
         same_dtype(input, self.weight if self.weight is not None else self.running_mean, self)
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.array += 1
-            if self.momentum is None:  # a cumulative moving average over all batches seen
-                momentum = 1.0 / float(self.num_batches_tracked.array)
+        momentum = self._count_batch()
         # Batch statistics normalise while training, and in evaluation when there are no running ones.
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         # The buffers go in only to be updated (training and tracking) or to normalise (evaluation).

@@ -243,6 +243,17 @@ def _grad_input(span, g3, xh3, dx, dbeta, dgamma, factor, scale, n):
         out *= local_scale[j]
 
 
+def _check_channels(name, x, **per_channel):
+    """Every given per-channel tensor (weight, bias, running statistics) has one value per channel of x."""
+    channels = x.shape[1]
+    for what, t in per_channel.items():
+        if t is not None and t.shape != (channels,):
+            raise ShapeError(
+                f"{name}: expected an input with {t.shape[0]} channels (from {what}), got {channels} channels "
+                f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
+            )
+
+
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
                layer=None):
     """``torch.nn.functional.batch_norm``: normalise over every axis but axis 1 (the channels)."""
@@ -251,12 +262,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.ndim < 2:
         raise ShapeError(f"{name}: expected an input of at least 2 dims (N, C, ...), got shape {tuple(x.shape)}")
     channels = x.shape[1]
-    for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.shape != (channels,):
-            raise ShapeError(
-                f"{name}: expected an input with {t.shape[0]} channels (from {what}), got {channels} channels "
-                f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
-            )
+    _check_channels(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if training and x.array.size // channels <= 1:
         raise ValueError(
             f"{name}: expected more than 1 value per channel when training, got input shape {tuple(x.shape)}; "

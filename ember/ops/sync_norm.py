@@ -36,7 +36,7 @@ The group is any object with two array-level collectives (ember.distributed's pr
 from ..autograd.function import Function
 from ..backend import xp
 from ..parallel import run
-from .norm import (_affine, _center, _channel_shape, _channel_shards, _dx_scale, _grad_buffers, _grad_input,
+from .norm import (_affine, _center, _channel_shape, _channel_shards, _check_channels, _dx_scale, _grad_buffers, _grad_input,
                    _grad_sums, _moments, _train_buffers, _update_running)
 from .validate import DtypeError, ShapeError, same_dtype, tensor_input
 
@@ -117,12 +117,7 @@ def sync_batch_norm(x, weight, bias, running_mean, running_var, eps, momentum, g
     channels = x.shape[1]
     if channels == 0:
         raise ValueError(f"{name}: the number of input channels should be non-zero, got input shape {tuple(x.shape)}")
-    for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.shape != (channels,):
-            raise ShapeError(
-                f"{name}: expected an input with {t.shape[0]} channels (from {what}), got {channels} channels "
-                f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
-            )
+    _check_channels(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{name}: give both running_mean and running_var, or neither")
     same_dtype(x, weight if weight is not None else running_mean, name)
