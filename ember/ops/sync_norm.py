@@ -36,8 +36,8 @@ The group is any object with two array-level collectives (ember.distributed's pr
 from ..autograd.function import Function
 from ..backend import xp
 from ..parallel import run
-from .norm import (_affine, _center, _channel_shape, _channel_shards, _check_channels, _dx_scale, _grad_buffers, _grad_input,
-                   _grad_sums, _moments, _train_buffers, _update_running)
+from .norm import (_affine, _center, _channel_shape, _channel_shards, _check_channels, _dx_scale, _grad_buffers,
+                   _grad_input, _grad_sums, _moments, _train_buffers, _update_running)
 from .validate import DtypeError, ShapeError, same_dtype, tensor_input
 
 
@@ -59,9 +59,10 @@ class SyncBatchNorm(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, eps, momentum, group):
         channels = x.shape[1]
         n = x.size // channels  # this rank's values per channel (0 for an empty shard)
-        x3, saved, y, affine = _train_buffers(x, weight, bias)  # saved: x - μ when affine, else x̂ (= y)
+        x3, saved, y, affine = _train_buffers(x, weight, bias)  # in the end saved is x - μ when affine, else x̂ (= y)
         spans = _channel_shards(channels, n * x.itemsize)
         local_mean, local_m2 = xp.empty(channels, dtype=x.dtype), xp.empty(channels, dtype=x.dtype)
+        # This rank's moments (saved holds x - μ_r meanwhile); max(n, 1): an empty shard's mean is 0, not 0/0.
         run(lambda span: _moments(span, x3, saved, local_mean, local_m2, max(n, 1)), spans)
 
         # float64 for the exchange: the counts stay exact integers and the merge loses nothing.
