@@ -90,3 +90,4 @@ from .loss import NLLLoss2d
 from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
 from .maxout import Maxout
 from .dropout_variants import DropConnect, VanillaDropout
+from .sync_batchnorm import SyncBatchNorm

@@ -68,14 +68,19 @@ class _BatchNorm(Module):
                 f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
             )
         same_dtype(x, self.weight if self.weight is not None else self.running_mean, self)
+        use_batch_stats = self.training or self.running_mean is None
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats,
+                          self._count_batch(), self.eps, layer=self)
+
+    def _count_batch(self):
+        """Count this batch when training with running statistics, and return the momentum of this step's
+        running-statistics update: ``momentum``, or 1/batches seen (a cumulative average) when it is None."""
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.array += 1
-            if self.momentum is None:  # a cumulative moving average over all batches seen
+            if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.array)
-        use_batch_stats = self.training or self.running_mean is None
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats, momentum,
-                          self.eps, layer=self)
+        return momentum
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

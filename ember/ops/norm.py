@@ -18,6 +18,8 @@ Local response normalization (Krizhevsky et al. 2012, AlexNet) divides each acti
 its neighbours across channels, a lateral inhibition with its own fused Function (LocalResponseNorm below).
 """
 
+import math
+
 from ..autograd.function import Function
 from ..backend import xp
 from ..parallel import num_threads, per_shard, run, shards
@@ -42,12 +44,7 @@ class BatchNorm(Function):
             centered = x - mean
             var = (centered * centered).mean(axis=axes, keepdims=True)
             n = x.size // x.shape[1]
-            if running_mean is not None:
-                # In place: the buffers are the layer's own arrays.
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean.reshape(-1)
-                running_var *= 1 - momentum
-                running_var += momentum * var.reshape(-1) * (n / (n - 1))
+            _update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1) * (n / (n - 1)), momentum)
         else:
             mean, var = running_mean.reshape(shape), running_var.reshape(shape)
             centered = x - mean
@@ -118,45 +115,75 @@ def _per_channel(span, *arrays):
 _PER_CHANNEL_MIN = 16384  # values per channel (N × positions) from which a channel gets its own ufunc calls
 
 
+def _moments(span, x3, saved, mean, m2, n):
+    """For the channels of ``span`` of an (N, C, positions) batch: mean = Σ x/n, saved = x - mean, and
+    m2 = Σ (x - mean)² (two passes: never E[x²] - μ², which cancels catastrophically when |μ| ≫ σ)."""
+    c = slice(*span)
+    mean[c] = xp.einsum("nci->c", x3[:, c]) / n
+    _center(span, x3, saved, mean)
+    centered = saved[:, c]
+    m2[c] = xp.einsum("nci,nci->c", centered, centered)
+
+
+def _center(span, x3, saved, mean):
+    """saved = x - mean for the channels of ``span`` (``mean`` a vector over all channels)."""
+    span_mean = mean[slice(*span)]
+    for j, (src, dst) in _per_channel(span, x3, saved):
+        xp.subtract(src, span_mean[j], out=dst)
+
+
+def _affine(span, saved, y, inv_std, weight, bias):
+    """y = (x - μ)·(γ/√(σ² + ε)) + β for the channels of ``span``, straight from ``saved`` = x - μ."""
+    c = slice(*span)
+    scale = inv_std[c] if weight is None else inv_std[c] * weight[c]
+    shift = bias[c] if bias is not None else None
+    for j, (src, dst) in _per_channel(span, saved, y):
+        out = xp.multiply(src, scale[j], out=dst)
+        if shift is not None:
+            out += shift[j]
+
+
+def _train_buffers(x, weight, bias):
+    """(x as (N, C, positions), x - μ's array, y's array, affine): y is the same array when there is no γ or
+    β, since x̂ is then y and is what backward keeps."""
+    channels = x.shape[1]
+    x3 = x.reshape(x.shape[0], channels, math.prod(x.shape[2:]))  # (N, C, positions), also for N = 0
+    saved = xp.empty(x3.shape, dtype=x.dtype)
+    affine = weight is not None or bias is not None
+    y = xp.empty(x3.shape, dtype=xp.result_type(x, weight) if weight is not None else x.dtype) if affine else saved
+    return x3, saved, y, affine
+
+
 def _train_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
     channels = x.shape[1]
     n = x.size // channels
-    x3 = x.reshape(x.shape[0], channels, -1)  # (N, C, positions)
-    saved = xp.empty(x3.shape, dtype=x.dtype)  # x - μ when affine, else x̂ (= y)
-    affine = weight is not None or bias is not None
-    y = xp.empty(x3.shape, dtype=xp.result_type(x, weight) if weight is not None else x.dtype) if affine else saved
+    x3, saved, y, affine = _train_buffers(x, weight, bias)  # saved: x - μ when affine, else x̂ (= y)
     mean, var = xp.empty(channels, dtype=x.dtype), xp.empty(channels, dtype=x.dtype)
+    inv_std = xp.empty(channels, dtype=x.dtype)
 
     def shard(span):  # a few channels: every pass over them while they are in cache, on every core
         c = slice(*span)
-        part = x3[:, c]
-        mean[c] = xp.einsum("nci->c", part) / n
-        local_mean = mean[c]
-        for j, (src, dst) in _per_channel(span, x3, saved):
-            xp.subtract(src, local_mean[j], out=dst)
-        centered = saved[:, c]
-        var[c] = xp.einsum("nci,nci->c", centered, centered) / n  # the biased variance
-        scale = 1 / xp.sqrt(var[c] + eps)
-        if weight is not None:
-            scale = scale * weight[c]
-        # y = (x - μ)·(γ/√(σ² + ε)) + β straight from x - μ, which backward keeps instead of x̂: one pass
-        # over the batch fewer than scaling x - μ to x̂ first. (Without γ and β, x̂ is y and is kept.)
-        shift = bias[c] if bias is not None else None
-        for j, (src, dst) in _per_channel(span, saved, y):
-            out = xp.multiply(src, scale[j], out=dst)
-            if shift is not None:
-                out += shift[j]
+        _moments(span, x3, saved, mean, var, n)
+        var[c] /= n  # the biased variance
+        inv_std[c] = 1 / xp.sqrt(var[c] + eps)
+        # y straight from x - μ, which backward keeps instead of x̂: one pass over the batch fewer than
+        # scaling x - μ to x̂ first. (Without γ and β, x̂ is y and is kept.)
+        _affine(span, saved, y, inv_std, weight, bias)
 
     run(shard, _channel_shards(channels, n * x.itemsize))
-    inv_std = 1 / xp.sqrt(var + eps)
-    if running_mean is not None:  # in place: the buffers are the layer's own arrays
-        running_mean *= 1 - momentum
-        running_mean += momentum * mean
-        running_var *= 1 - momentum
-        running_var += momentum * var * (n / (n - 1))
+    _update_running(running_mean, running_var, mean, var * (n / (n - 1)), momentum)
     ctx.save(saved.reshape(x.shape), inv_std.reshape(_channel_shape(x)), weight)
     ctx.training, ctx.axes, ctx.centered = True, (0,) + tuple(range(2, x.ndim)), affine
     return y.reshape(x.shape)
+
+
+def _update_running(running_mean, running_var, mean, unbiased_var, momentum):
+    """running ← (1 - m)·running + m·batch, in place: the buffers are the layer's own arrays."""
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += momentum * unbiased_var
 
 
 def _train_backward(grad, saved, inv_std, weight, need_x, need_w, need_b, centered=False):
@@ -167,33 +194,64 @@ def _train_backward(grad, saved, inv_std, weight, need_x, need_w, need_b, center
     """
     channels = grad.shape[1]
     n = grad.size // channels
-    g3 = grad.reshape(grad.shape[0], channels, -1)
-    xh3 = saved.reshape(g3.shape)
-    dbeta, dgamma = xp.empty(channels, dtype=grad.dtype), xp.empty(channels, dtype=grad.dtype)
+    g3, xh3, dbeta, dgamma, dx = _grad_buffers(grad, saved, need_x)
     factor = inv_std.reshape(-1) if centered else None
-    scale = inv_std.reshape(-1) if weight is None else weight * inv_std.reshape(-1)
-    dx = xp.empty(g3.shape, dtype=xp.result_type(grad, saved)) if need_x else None
+    scale = _dx_scale(inv_std, weight)
 
-    def shard(span):
-        c = slice(*span)
-        g, xh = g3[:, c], xh3[:, c]
-        dbeta[c] = xp.einsum("nci->c", g)
-        dgamma[c] = xp.einsum("nci,nci->c", g, xh)
-        if centered:
-            dgamma[c] *= factor[c]
-        if not need_x:
-            return
-        k = (dgamma[c] if factor is None else dgamma[c] * factor[c]) / n
-        mean_g, local_scale = dbeta[c] / n, scale[c]
-        for j, (g, xh, out) in _per_channel(span, g3, xh3, dx):
-            xp.multiply(xh, k[j], out=out)
-            xp.subtract(g, out, out=out)
-            out -= mean_g[j]
-            out *= local_scale[j]
+    def shard(span):  # a few channels: the sums and dx while they are in cache
+        _grad_sums(span, g3, xh3, dbeta, dgamma, factor)
+        if need_x:
+            _grad_input(span, g3, xh3, dx, dbeta, dgamma, factor, scale, n)
 
     run(shard, _channel_shards(channels, n * grad.itemsize))
     dx = dx.reshape(grad.shape) if need_x else None
     return dx, (dgamma if need_w else None), (dbeta if need_b else None), None, None
+
+
+def _grad_buffers(grad, saved, need_x):
+    """(g and saved as (N, C, positions), dβ's and dγ's arrays, dx's array or None)."""
+    channels = grad.shape[1]
+    g3 = grad.reshape(grad.shape[0], channels, math.prod(grad.shape[2:]))
+    dbeta, dgamma = xp.empty(channels, dtype=grad.dtype), xp.empty(channels, dtype=grad.dtype)
+    dx = xp.empty(g3.shape, dtype=xp.result_type(grad, saved)) if need_x else None
+    return g3, saved.reshape(g3.shape), dbeta, dgamma, dx
+
+
+def _dx_scale(inv_std, weight):
+    """γ/√(σ² + ε) per channel (1/√(σ² + ε) without γ)."""
+    return inv_std.reshape(-1) if weight is None else weight * inv_std.reshape(-1)
+
+
+def _grad_sums(span, g3, xh3, dbeta, dgamma, factor=None):
+    """dβ = Σ g and dγ = Σ g·x̂ for the channels of ``span`` (x̂ = saved·factor when a factor is given)."""
+    c = slice(*span)
+    dbeta[c] = xp.einsum("nci->c", g3[:, c])
+    dgamma[c] = xp.einsum("nci,nci->c", g3[:, c], xh3[:, c])
+    if factor is not None:
+        dgamma[c] *= factor[c]
+
+
+def _grad_input(span, g3, xh3, dx, dbeta, dgamma, factor, scale, n):
+    """dx = scale·(g - dβ/n - x̂·dγ/n) for the channels of ``span``, from the sums over n values per channel."""
+    c = slice(*span)
+    k = (dgamma[c] if factor is None else dgamma[c] * factor[c]) / n
+    mean_g, local_scale = dbeta[c] / n, scale[c]
+    for j, (g, xh, out) in _per_channel(span, g3, xh3, dx):
+        xp.multiply(xh, k[j], out=out)
+        xp.subtract(g, out, out=out)
+        out -= mean_g[j]
+        out *= local_scale[j]
+
+
+def _check_channels(name, x, **per_channel):
+    """Every given per-channel tensor (weight, bias, running statistics) has one value per channel of x."""
+    channels = x.shape[1]
+    for what, t in per_channel.items():
+        if t is not None and t.shape != (channels,):
+            raise ShapeError(
+                f"{name}: expected an input with {t.shape[0]} channels (from {what}), got {channels} channels "
+                f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
+            )
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
@@ -204,12 +262,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.ndim < 2:
         raise ShapeError(f"{name}: expected an input of at least 2 dims (N, C, ...), got shape {tuple(x.shape)}")
     channels = x.shape[1]
-    for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.shape != (channels,):
-            raise ShapeError(
-                f"{name}: expected an input with {t.shape[0]} channels (from {what}), got {channels} channels "
-                f"(input shape {tuple(x.shape)}); check num_features or the previous layer's output"
-            )
+    _check_channels(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if training and x.array.size // channels <= 1:
         raise ValueError(
             f"{name}: expected more than 1 value per channel when training, got input shape {tuple(x.shape)}; "

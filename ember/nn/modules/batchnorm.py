@@ -12,3 +12,6 @@ __all__ = layers_defined_in(_defined) + ["LazyBatchNorm1d", "LazyBatchNorm2d"]
 from ..lazy_more import LazyBatchNorm3d  # noqa: E402,F401
 
 __all__ += ["LazyBatchNorm3d"]
+from ..sync_batchnorm import SyncBatchNorm  # noqa: E402,F401  (torch defines it in torch.nn.modules.batchnorm)
+
+__all__ += ["SyncBatchNorm"]
