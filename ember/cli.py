@@ -184,11 +184,13 @@ def main(argv=None):
     except SystemExit as stop:  # -h, --help or a parse error (already printed on one line)
         return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
     if getattr(args, "nproc", None) and args.nproc > 1 and not _inside_mpi():  # re-run on N processes
-        from .app.data_parallel import launch
+        from .app.data_parallel import launch, refuse
 
         try:
+            if args.model == "char-lm":
+                refuse("char-lm", args.nproc)
             return launch(args.nproc, _without_nproc(argv))
-        except (RuntimeError, ValueError) as error:  # no mpirun installed
+        except Exception as error:  # noqa: BLE001 (no mpirun installed, or a recipe of one process)
             print(f"ember {args.command}: error: {one_line(error)}", file=sys.stderr)
             return 2
     try:

@@ -45,7 +45,13 @@ def test_two_processes_on_half_batches_equal_one_on_the_whole(tmp_path, model, d
     assert alone.keys() == two.keys()
     for key in alone:
         assert alone[key].dtype == two[key].dtype
-        np.testing.assert_allclose(two[key], alone[key], rtol=0, atol=atol, err_msg=key)
+        tolerance = atol
+        if dtype == "float32" and "running_" in key:
+            # BatchNorm's running means sum 20 batch means of activations up to ~3 in float32: one process
+            # alone already differs from float64 by 6.5e-6 there, two processes by 4-6e-6 (the parameters,
+            # the issue's "weights", stay within 1e-6). So the running statistics get the float32 standard.
+            tolerance = 1e-5
+        np.testing.assert_allclose(two[key], alone[key], rtol=0, atol=tolerance, err_msg=key)
     moved = max(np.abs(alone[k]).max() for k in alone if k.endswith("weight"))
     assert moved > 0.01  # the weights trained (a test of two zero arrays would prove nothing)
 
@@ -115,3 +121,59 @@ def test_launcher_sets_torchruns_variables(tmp_path):
         assert row["main"] == "__main__" and row["argv"] == ["--x", "1"]
         expected = 1 if (os.cpu_count() or 1) <= 3 else (os.cpu_count() // 2)
         assert row["threads"] == expected  # the cores are shared between the processes
+
+
+def test_ddp_no_sync_and_unused_parameters(tmp_path):
+    out = tmp_path / "ddp.json"
+    done = run(["ddp_features", out])
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(out.read_text())
+    assert got["local"] == [[1.0] * 3] * 2  # rank 0's own gradient, not averaged inside no_sync
+    assert got["synced"] == [[3.0] * 3] * 2  # (1 + 1 on rank 0, 2 + 2 on rank 1) averaged
+    assert got["find=True"] == [[1.5] * 3]
+    assert "find_unused_parameters=True" in got["find=False"]
+
+
+# ---- ember train --nproc ---------------------------------------------------------------------------------------
+
+
+def ember(*args, timeout=300):
+    command = [sys.executable, "-m", "ember.cli", "train", "lenet5", "--dataset", "digits-mini", "--no-progress", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+
+
+def test_train_on_two_processes_and_resume_with_any_number(tmp_path):
+    two = ember("--epochs", "1", "--nproc", "2", "--scheduler", "none", "--out", str(tmp_path / "two"))
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert two.stderr.count("epoch 1,") == 1  # rank 0 logs; rank 1 does not
+    files = sorted(os.listdir(tmp_path / "two"))
+    assert files == ["best.npz", "curves.png", "epoch-1.npz", "last.npz", "metrics.json", "steps.jsonl"]
+    metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert metrics["test"]["test_accuracy"] > 0.15 and len(metrics["history"]) == 1  # chance is 0.1
+    # steps.jsonl: one line per optimizer step, as many as one process takes on the same global batch
+    steps = (tmp_path / "two" / "steps.jsonl").read_text().splitlines()
+    from ember.data.datasets import DigitsMini
+
+    images = len(DigitsMini(train=True))
+    assert len(steps) == -(-(images - images // 5) // 128)  # a fifth held out for validation; global batch 128
+    # a 2-process checkpoint resumes on one process, and a 1-process one on two
+    one = ember("--epochs", "2", "--resume", str(tmp_path / "two" / "last.npz"), "--out", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert len(json.loads((tmp_path / "one" / "metrics.json").read_text())["history"]) == 2
+    back = ember("--epochs", "3", "--nproc", "2", "--resume", str(tmp_path / "one" / "last.npz"),
+                 "--out", str(tmp_path / "back"))
+    assert back.returncode == 0, back.stderr[-3000:]
+    assert len(json.loads((tmp_path / "back" / "metrics.json").read_text())["history"]) == 3
+
+
+def test_train_nproc_failures_are_one_line(tmp_path):
+    uneven = ember("--epochs", "1", "--nproc", "2", "--batch-size", "7", "--out", str(tmp_path / "x"))
+    assert uneven.returncode == 2
+    assert uneven.stderr.strip().splitlines() == [
+        "ember train: error: --batch-size 7 is the global batch, split evenly over --nproc 2 processes: "
+        "choose a multiple of 2"]
+    lm = subprocess.run([sys.executable, "-m", "ember.cli", "train", "char-lm", "--nproc", "2"], capture_output=True,
+                        text=True, timeout=60, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert lm.returncode == 2 and lm.stderr.strip().splitlines() == [
+        "ember train: error: char-lm trains on one process; --nproc (and mpirun) train the image models. Drop --nproc"]

@@ -36,6 +36,13 @@ def start():
     return dist.get_rank(), dist.get_world_size()
 
 
+def refuse(what, nproc):
+    """For the recipes that train on one process only (char-lm: its batches are sequential streams)."""
+    if (nproc or 1) > 1 or mpi.launched_size() > 1:
+        raise UsageError(f"{what} trains on one process; --nproc (and mpirun) train the image models. "
+                         "Drop --nproc")
+
+
 def per_rank_batch(batch_size, world):
     if batch_size % world:
         raise UsageError(f"--batch-size {batch_size} is the global batch, split evenly over --nproc {world} "
@@ -109,7 +116,7 @@ def _relay(source, sink):
         pending += chunk
         *lines, pending = _split_keep(pending)
         for line in lines:
-            text = line.decode(errors="replace")
+            text = line.decode(errors="replace").replace("\x00", "")  # Open MPI pads its reports with NULs
             if text.startswith("-" * 20):
                 in_report = not in_report
                 continue
@@ -122,7 +129,7 @@ def _relay(source, sink):
             sink.write(text)
         sink.flush()
     if pending and not in_report:
-        sink.write(pending.decode(errors="replace"))
+        sink.write(pending.decode(errors="replace").replace("\x00", ""))
     return errors
 
 

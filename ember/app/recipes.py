@@ -135,6 +135,7 @@ def train(**options):
     if options.get("resume"):  # the checkpoint's settings are the run's; a contradicting flag is refused
         options = resume_options(options, image_keys={"model", *DEFAULTS}, lm_keys={"model", *language.LM_DEFAULTS})
     if options.get("model") == "char-lm":
+        data_parallel.refuse("char-lm", options.get("nproc"))
         return language.train_char_lm(**_only(options, {"model", *language.LM_DEFAULTS}, "char-lm"))
     options = _only(options, {"model", *DEFAULTS}, f"image models like {options.get('model')}")
     config = dict(DEFAULTS)

@@ -33,6 +33,14 @@ def launched_by_mpi():
     return any(name in os.environ for name in LAUNCHER_VARIABLES)
 
 
+def launched_size():
+    """How many processes the MPI launcher started (1 when none started this one)."""
+    for name in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 1
+
+
 def local_size():
     """How many processes of this job run on this machine (1 when unknown)."""
     for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "LOCAL_WORLD_SIZE"):

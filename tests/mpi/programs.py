@@ -117,6 +117,41 @@ def collectives(out):
             json.dump(objs, f)
 
 
+def ddp_features(out):
+    """no_sync accumulates locally then averages everything; unused parameters need find_unused_parameters."""
+    dist.init_process_group("mpi")
+    rank = dist.get_rank()
+    ember.manual_seed(0)
+    got = {}
+    net = nn.Linear(3, 2)
+    ddp = nn.parallel.DistributedDataParallel(net)
+    x = ember.full((1, 3), float(rank + 1))
+    with ddp.no_sync():
+        ddp(x).sum().backward()
+    got["local"] = net.weight.grad.tolist()  # this rank's own gradient: x in both rows
+    ddp(x).sum().backward()  # synced: (2x_r accumulated) averaged over ranks
+    got["synced"] = net.weight.grad.tolist()
+
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = nn.Linear(3, 1), nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.used(x)
+
+    for find in (True, False):
+        ddp = nn.parallel.DistributedDataParallel(TwoHeads(), find_unused_parameters=find)
+        try:
+            ddp(x).sum().backward()
+            got[f"find={find}"] = ddp.module.used.weight.grad.tolist()
+        except RuntimeError as error:
+            got[f"find={find}"] = str(error)
+    if rank == 0:
+        with open(out, "w") as f:
+            json.dump(got, f)
+
+
 def fail(how, seconds):
     """Rank 1 hangs (``stuck``: never joins the next all_reduce) or raises (``raise``); rank 0 all-reduces."""
     dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=float(seconds)))
@@ -132,4 +167,4 @@ def fail(how, seconds):
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     {"train": lambda: train(args[0], args[1], int(args[2]), args[3]), "collectives": lambda: collectives(args[0]),
-     "fail": lambda: fail(args[0], args[1])}[command]()
+     "fail": lambda: fail(args[0], args[1]), "ddp_features": lambda: ddp_features(args[0])}[command]()
