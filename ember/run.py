@@ -8,10 +8,19 @@ import traceback
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--nproc"]:  # torchrun's job: N copies under MPI's launcher (ember/distributed/launch.py)
+        return _on_processes(argv[1:])
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m ember.run SCRIPT [ARGS...]   (runs a PyTorch program with torch mapped to ember)")
+        print("usage: python -m ember.run [--nproc N] SCRIPT [ARGS...]   (runs a PyTorch program with torch mapped "
+              "to ember, on N processes with --nproc)")
         return 0 if argv else 2
     from .app.torch_alias import run_script
+    from .distributed import mpi
+
+    if mpi.launched_by_mpi():  # one of N copies: RANK, WORLD_SIZE, LOCAL_RANK... as torchrun sets them
+        from .distributed.launch import worker_environment
+
+        worker_environment()
 
     try:
         run_script(argv[0], argv[1:])
@@ -25,6 +34,23 @@ def main(argv=None):
         _print_program_traceback(argv[0])
         return 1
     return 0
+
+
+def _on_processes(argv):
+    import subprocess
+
+    from .distributed.launch import check_nproc, mpirun_command
+
+    try:
+        nproc = int(argv[0]) if argv and argv[0].isdigit() else argv[0] if argv else None
+        check_nproc(nproc)
+        if len(argv) < 2:
+            raise ValueError("--nproc N is followed by the program: ember run --nproc 2 SCRIPT [ARGS...]")
+        command = mpirun_command(nproc, [sys.executable, "-m", "ember.run", *argv[1:]]) if nproc > 1 else None
+    except (ValueError, RuntimeError) as error:
+        print(f"ember run: error: {error}", file=sys.stderr)
+        return 2
+    return subprocess.call(command) if command else main(argv[1:])
 
 
 def _print_program_traceback(script):

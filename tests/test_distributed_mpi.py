@@ -177,3 +177,36 @@ def test_train_nproc_failures_are_one_line(tmp_path):
                         text=True, timeout=60, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
     assert lm.returncode == 2 and lm.stderr.strip().splitlines() == [
         "ember train: error: char-lm trains on one process; --nproc (and mpirun) train the image models. Drop --nproc"]
+
+
+def test_a_pytorch_ddp_program_runs_on_two_processes(tmp_path):
+    """torchrun's DDP recipe (gloo, RANK/WORLD_SIZE/LOCAL_RANK, DistributedSampler, DDP) under ember run --nproc 2,
+    against the same program as one process on the whole batch."""
+    program = os.path.join(ROOT, "tests", "torch_programs", "ddp_train.py")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    outs = {}
+    for nproc in (1, 2):
+        out = tmp_path / f"w{nproc}.json"
+        done = subprocess.run([sys.executable, "-m", "ember.cli", "run", "--nproc", str(nproc), program,
+                               "--steps", "20", "--out", str(out)],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                              env=dict(env, RANK="0", WORLD_SIZE="1", LOCAL_RANK="0") if nproc == 1 else env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert f"on {nproc} processes" in done.stdout
+        outs[nproc] = json.loads(out.read_text())
+    for key, value in outs[1].items():
+        np.testing.assert_allclose(outs[2][key], value, rtol=0, atol=1e-6, err_msg=key)
+
+
+def test_pytorch_ddp_tutorial_with_mp_spawn_runs_under_ember_run_nproc(tmp_path):
+    """torch's "Getting started with DDP" (mp.spawn, MASTER_ADDR, gloo): each MPI process runs its own rank."""
+    program = os.path.join(ROOT, "tests", "torch_programs", "ddp_spawn.py")
+    done = subprocess.run([sys.executable, "-m", "ember.cli", "run", "--nproc", "2", program], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "rank 0: the 2 replicas hold the same weights" in done.stdout
+    assert sorted(line for line in done.stdout.splitlines() if line.startswith("Running")) == [
+        "Running basic DDP example on rank 0.", "Running basic DDP example on rank 1."]
+    alone = subprocess.run([sys.executable, "-m", "ember.cli", "run", program], capture_output=True, text=True,
+                           timeout=120, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert alone.returncode != 0 and "ember run --nproc 2 SCRIPT" in alone.stderr  # says how to start it

@@ -208,6 +208,16 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     return _finish(Work(), async_op)
 
 
+def _root_list(tensors, at_root, like, group, what, name, role, rank):
+    """The root passes one tensor per process (like ``like``); every other rank passes none."""
+    if at_root:
+        if tensors is None:
+            raise ValueError(f"{what}: the {role} rank must pass {name} (one tensor per process)")
+        _slots(tensors, like, group.size(), what, name)
+    elif tensors:
+        raise ValueError(f"{what}: only the {role} rank {rank} passes {name}; this rank should pass None")
+
+
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     """Rank r's ``tensor`` into ``gather_list[r]`` on ``dst`` (the others pass no list)."""
     group, comm = _members(group)
@@ -215,12 +225,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     root = group.group_rank(dst, "gather")
     if comm is None:
         return _finish(Work(), async_op)
-    if comm.rank == root:
-        if gather_list is None:
-            raise ValueError("gather: the destination rank must pass gather_list (one tensor per process)")
-        _slots(gather_list, buf.buffer, group.size(), "gather", "gather_list")
-    elif gather_list:
-        raise ValueError(f"gather: only the destination rank {dst} passes gather_list; this rank should pass None")
+    _root_list(gather_list, comm.rank == root, buf.buffer, group, "gather", "gather_list", "destination", dst)
     out = xp.empty((group.size(),) + buf.buffer.shape, buf.buffer.dtype) if comm.rank == root else None
     comm.gather(buf.buffer, out, root)
     if comm.rank == root:
@@ -236,14 +241,8 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     root = group.group_rank(src, "scatter")
     if comm is None:
         return _finish(Work(), async_op)
-    chunks = None
-    if comm.rank == root:
-        if scatter_list is None:
-            raise ValueError("scatter: the source rank must pass scatter_list (one tensor per process)")
-        _slots(scatter_list, buf.buffer, group.size(), "scatter", "scatter_list")
-        chunks = xp.stack([_array(t, "scatter", "scatter_list") for t in scatter_list])
-    elif scatter_list:
-        raise ValueError(f"scatter: only the source rank {src} passes scatter_list; this rank should pass None")
+    _root_list(scatter_list, comm.rank == root, buf.buffer, group, "scatter", "scatter_list", "source", src)
+    chunks = xp.stack([t.array for t in scatter_list]) if comm.rank == root else None
     comm.scatter(chunks, buf.buffer, root)
     buf.done()
     return _finish(Work(), async_op)

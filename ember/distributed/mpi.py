@@ -41,6 +41,14 @@ def launched_size():
     return 1
 
 
+def launched_rank():
+    """This process's rank among those the MPI launcher started (0 when none started it)."""
+    for name in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 0
+
+
 def local_size():
     """How many processes of this job run on this machine (1 when unknown)."""
     for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "LOCAL_WORLD_SIZE"):

@@ -3,6 +3,11 @@
 A child that raises sends its traceback back through a queue; the parent then raises
 ``ProcessRaisedException`` with that traceback (and terminates the others), as torch does. A child
 that dies without raising (a signal, ``os._exit``) gives ``ProcessExitedException`` with its exit code.
+
+torch's distributed tutorials start their ranks this way (``mp.spawn(train, args=(world,), nprocs=world)``,
+each ``train(rank, world)`` calling ``init_process_group``). Ember's ranks meet through MPI, whose launcher
+starts the processes itself: run such a program with ``ember run --nproc N program.py`` and, inside each of
+the N processes, ``spawn`` runs ``fn(rank, *args)`` for that process's own rank instead of starting more.
 """
 
 import multiprocessing
@@ -95,5 +100,15 @@ def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method
 
 
 def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
-    """torch.multiprocessing.spawn: ``start_processes`` with the 'spawn' start method."""
-    return start_processes(fn, args, nprocs, join, daemon, start_method)
+    """torch.multiprocessing.spawn: ``start_processes`` with the 'spawn' start method; under an MPI launcher
+    of ``nprocs`` processes, this process's own ``fn(rank, *args)`` (see the module docstring)."""
+    from ..distributed import mpi
+
+    size = mpi.launched_size()
+    if size == 1:
+        return start_processes(fn, args, nprocs, join, daemon, start_method)
+    if nprocs != size:
+        raise ValueError(f"spawn(nprocs={nprocs}) in a job of {size} MPI processes: each process runs its own "
+                         f"rank, so start the program with --nproc {nprocs} (or mpirun -n {nprocs})")
+    fn(mpi.launched_rank(), *args)
+    return None if join else ProcessContext([], [])
