@@ -210,3 +210,12 @@ def test_pytorch_ddp_tutorial_with_mp_spawn_runs_under_ember_run_nproc(tmp_path)
     alone = subprocess.run([sys.executable, "-m", "ember.cli", "run", program], capture_output=True, text=True,
                            timeout=120, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT))
     assert alone.returncode != 0 and "ember run --nproc 2 SCRIPT" in alone.stderr  # says how to start it
+
+
+def test_a_nan_on_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    out = tmp_path / "nan"
+    done = run(["nan", out])
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = [(tmp_path / f"nan.{rank}").read_text() for rank in (0, 1)]
+    assert results[0] == results[1]  # rank 0's own batches were finite: it stopped because rank 1's loss was not
+    assert results[0].startswith("stopped after 1 steps: the training loss became nan at epoch 1, step 2/4")

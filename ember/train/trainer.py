@@ -34,6 +34,7 @@ import sys
 import time
 
 from .. import backend
+from ..backend import host
 from ..autograd.grad_mode import no_grad
 from ..nn.loss import CrossEntropyLoss
 from ..nn.module import Module
@@ -178,7 +179,7 @@ class Trainer:
             lr = self.optimizer.param_groups[0]["lr"]
             outputs = state(self.model, x) if state is not None else self.model(x)
             loss = self._loss(outputs, y) if self.train_loss is None else self.train_loss(x, outputs, y)
-            value = loss.item()
+            value = self._mean_over_processes(loss.item())
             check_loss(value, self.epoch + 1, batch, steps, lr)  # before the NaN reaches a weight
             self.optimizer.zero_grad()
             loss.backward()
@@ -269,6 +270,15 @@ class Trainer:
         if confusion:
             result[f"{prefix}confusion"] = meter.confusion
         return result
+
+    def _mean_over_processes(self, value):
+        """The loss of the whole global batch (the mean of the processes' equal shares): what the step log
+        shows, and a NaN on one process stops every process at the same step rather than leaving the others
+        waiting for it."""
+        if not isinstance(self.model, DistributedDataParallel) or self.model.process_group.size() <= 1:
+            return value
+        group = self.model.process_group
+        return float(group.all_reduce_array(host.array([value], dtype=host.float64))[0]) / group.size()
 
     def _sum_over_processes(self, meter):
         if isinstance(self.model, DistributedDataParallel) and self.model.process_group.size() > 1:

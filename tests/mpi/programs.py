@@ -152,6 +152,28 @@ def ddp_features(out):
             json.dump(got, f)
 
 
+def nan_on_one_rank(out):
+    """Rank 1's second batch holds an infinity: both ranks' Trainers must stop at that step, together."""
+    from ember.train import NonFiniteLossError, Trainer
+    from ember.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=20))
+    rank = dist.get_rank()
+    x = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32)
+    x[17] = np.inf  # the 9th sample of rank 1's share (indices 1, 3, 5, ...): its second batch of 8
+    data = TensorDataset(ember.tensor(x), ember.tensor(np.arange(64) % 2))
+    loader = DataLoader(data, batch_size=8, sampler=DistributedSampler(data, shuffle=False))
+    model = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))
+    trainer = Trainer(model, ember.optim.SGD(model.parameters(), lr=0.1), progress=False, log=lambda m: None)
+    try:
+        trainer.fit(loader, epochs=1)
+        result = "finished"
+    except NonFiniteLossError as error:
+        result = f"stopped after {trainer.step} steps: {str(error).split(':')[0]}"
+    with open(f"{out}.{rank}", "w") as f:
+        f.write(result)
+
+
 def fail(how, seconds):
     """Rank 1 hangs (``stuck``: never joins the next all_reduce) or raises (``raise``); rank 0 all-reduces."""
     dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=float(seconds)))
@@ -167,4 +189,5 @@ def fail(how, seconds):
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     {"train": lambda: train(args[0], args[1], int(args[2]), args[3]), "collectives": lambda: collectives(args[0]),
-     "fail": lambda: fail(args[0], args[1]), "ddp_features": lambda: ddp_features(args[0])}[command]()
+     "fail": lambda: fail(args[0], args[1]), "ddp_features": lambda: ddp_features(args[0]),
+     "nan": lambda: nan_on_one_rank(args[0])}[command]()
