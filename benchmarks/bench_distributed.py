@@ -4,7 +4,8 @@
     python benchmarks/bench_distributed.py --nproc 1 2 4 8 16 --models lenet5 resnet20 --rounds 3
 
 Every configuration trains the same model on the same global batch (``--batch``; each of N processes takes
-batch / N samples, as ``ember train --nproc N`` does): one process uses every core with Ember's threads,
+batch / N samples, as ``ember train --nproc N`` does): one process on one thread (the reference of one
+core), one process on every core with Ember's threads,
 N processes share the cores (cores / N threads each, bound to their own cores by Open MPI) and average their
 gradients with DistributedDataParallel. The configurations alternate, round after round, each in its own
 processes; the table gives the median images/s over the rounds with min–max, and the speed-up over one
@@ -33,6 +34,8 @@ def worker(model_name, batch, steps, warmup):
     import ember.distributed as dist
     from ember import nn
 
+    if os.environ.get("EMBER_BENCH_THREADS"):  # the one-thread reference row
+        ember.set_num_threads(int(os.environ["EMBER_BENCH_THREADS"]))
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     channels, size = SHAPES[model_name]
@@ -64,13 +67,14 @@ def worker(model_name, batch, steps, warmup):
         print(json.dumps({"images_per_s": batch * steps / seconds, "threads": ember.get_num_threads()}))
 
 
-def run_configuration(model, nproc, args):
+def run_configuration(model, nproc, args, threads=None):
     from ember.distributed.launch import mpirun_command
 
     program = [sys.executable, os.path.abspath(__file__), "--worker", model, str(args.batch), str(args.steps),
                str(args.warmup)]
     command = program if nproc == 1 else mpirun_command(nproc, program)
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
+    env = dict(os.environ, PYTHONPATH=ROOT, **({"EMBER_BENCH_THREADS": str(threads)} if threads else {}))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{model} on {nproc} processes failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -91,20 +95,22 @@ def main():
         return worker(model, int(batch), int(steps), int(warmup))
     print(f"{os.cpu_count()} cores; global batch {args.batch}; {args.steps} timed steps; {args.rounds} rounds; "
           f"OPENBLAS_CORETYPE {'set' if 'OPENBLAS_CORETYPE' in os.environ else 'unset'}")
+    # (processes, threads): one process on one core for reference, then each --nproc on every core
+    configurations = [(1, 1)] + [(n, None) for n in args.nproc]
     for model in args.models:
-        results = {n: [] for n in args.nproc}
+        results = {c: [] for c in configurations}
         threads = {}
         for _ in range(args.rounds):
-            for n in args.nproc:  # alternate the configurations within each round
-                got = run_configuration(model, n, args)
-                results[n].append(got["images_per_s"])
-                threads[n] = got["threads"]
-        base = statistics.median(results[args.nproc[0]])
-        print(f"\n{model}: processes x threads | images/s median (min-max) | speed-up")
-        for n in args.nproc:
-            rates = results[n]
+            for c in configurations:  # alternate the configurations within each round
+                got = run_configuration(model, c[0], args, c[1])
+                results[c].append(got["images_per_s"])
+                threads[c] = got["threads"]
+        base = statistics.median(results[(1, None)] if (1, None) in results else results[configurations[0]])
+        print(f"\n{model}: processes x threads | images/s median (min-max) | vs 1 process on every core")
+        for c in configurations:
+            rates = results[c]
             median = statistics.median(rates)
-            print(f"  {n:>2} x {threads[n]:<2} | {median:8.0f} ({min(rates):.0f}-{max(rates):.0f}) | {median / base:.2f}")
+            print(f"  {c[0]:>2} x {threads[c]:<2} | {median:8.0f} ({min(rates):.0f}-{max(rates):.0f}) | {median / base:.2f}")
 
 
 if __name__ == "__main__":
