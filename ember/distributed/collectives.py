@@ -103,16 +103,17 @@ def _finish(work, async_op):
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` over every process of ``group``, in place on each (see the module docstring)."""
     group, comm = _members(group)
-    buf = _Buffer(tensor, "all_reduce")
-    name = _op(op, "all_reduce", buf.buffer.dtype)
+    array = _array(tensor, "all_reduce")
+    name = _op(op, "all_reduce", array.dtype)
     if comm is None:
         return _finish(Work(), async_op)
-    gpu = group.gpu_comm(buf.array, name)
+    gpu = group.gpu_comm(array, name)
     if gpu is not None:  # NCCL, GPU to GPU, in place
-        gpu.all_reduce(buf.array, name)
+        gpu.all_reduce(array, name)
         if op is ReduceOp.AVG:
-            buf.array /= group.size()
+            array /= group.size()
         return _finish(Work(), async_op)
+    buf = _Buffer(tensor, "all_reduce")
 
     def finish():
         if op is ReduceOp.AVG:
