@@ -196,7 +196,10 @@ def main(argv=None):
     try:
         _dispatch(args)
     except KeyboardInterrupt:
-        print(f"ember {args.command}: interrupted", file=sys.stderr)
+        from .app.data_parallel import interrupted
+
+        if interrupted():  # rank 0 of several processes, or a single process: say so once
+            print(f"ember {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the output was piped into `head` or similar, which stopped reading
         sys.stderr.close()

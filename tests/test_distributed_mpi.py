@@ -219,3 +219,23 @@ def test_a_nan_on_one_rank_stops_every_rank_at_the_same_step(tmp_path):
     results = [(tmp_path / f"nan.{rank}").read_text() for rank in (0, 1)]
     assert results[0] == results[1]  # rank 0's own batches were finite: it stopped because rank 1's loss was not
     assert results[0].startswith("stopped after 1 steps: the training loss became nan at epoch 1, step 2/4")
+
+
+def test_ctrl_c_on_two_processes_writes_the_record_and_exits_130(tmp_path):
+    import signal
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "ember.cli", "train", "lenet5", "--dataset", "digits-mini", "--no-progress",
+               "--epochs", "200", "--nproc", "2", "--out", str(out)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True,
+                               env=dict(os.environ, PYTHONPATH=ROOT))
+    deadline = time.monotonic() + 60
+    while not (out / "last.npz").exists() and time.monotonic() < deadline:  # an epoch is done: interrupt
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr[-3000:]
+    assert stderr.count("ember train: interrupted") == 1 and stderr.rstrip().endswith("ember train: interrupted")
+    assert "-----" not in stderr  # Open MPI's report of the stopped job is not shown
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["stopped"]["reason"] == "interrupted (Ctrl-C)" and record["stopped"]["epochs_completed"] >= 1

@@ -17,8 +17,10 @@ process group, and the recipe then differs from one process in five places only:
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 
 from .. import distributed as dist
 from ..distributed import mpi
@@ -31,9 +33,29 @@ def start():
     """(rank, world size): joins the process group when an MPI launcher started several processes."""
     if not dist.is_initialized() and mpi.launched_by_mpi():
         dist.init_process_group("mpi")
+        if dist.get_world_size() > 1:
+            signal.signal(signal.SIGUSR1, _interrupt)  # Ctrl-C, forwarded by launch() through mpirun
     if not dist.is_initialized():
         return 0, 1
     return dist.get_rank(), dist.get_world_size()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def interrupted():
+    """After Ctrl-C reached a rank: True where the interruption is to be reported (one process alone). On
+    several processes, rank 0 has written the run's record (RunDirectory.fit) and stops the job; the others
+    wait for that rather than ending the job before the record is written."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return True
+    if dist.get_rank() == 0:
+        print("ember train: interrupted", file=sys.stderr)
+        mpi.abort_job(130)
+    time.sleep(60)  # rank 0 stops every process; if it cannot, stop after a minute
+    mpi.abort_job(130)
+    return False
 
 
 def refuse(what, nproc):
@@ -96,16 +118,29 @@ def launch(nproc, argv):
     The ranks' output passes through, except Open MPI's own multi-line reports about a job that was
     stopped: the rank that failed has already said why in one line (each distinct line is shown once)."""
     command = mpirun_command(nproc, [sys.executable, "-m", "ember.cli", *argv])
-    env = dict(os.environ, EMBER_NPROC=str(nproc))
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
-    errors = _relay(process.stderr, sys.stderr)
+    # Its own session: Ctrl-C reaches this process only, which passes it on as SIGUSR1, the signal mpirun
+    # forwards to every rank (on SIGINT mpirun would kill the ranks before rank 0 writes the run's record).
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
+    errors, interrupted = [], False
+    while True:
+        try:
+            errors += _relay(process.stderr, sys.stderr)
+            break
+        except KeyboardInterrupt:
+            if interrupted:  # a second Ctrl-C: stop at once
+                process.terminate()
+                break
+            interrupted = True
+            process.send_signal(signal.SIGUSR1)
     status = process.wait()
     if status == 0:
         return 0
+    if interrupted:
+        return 130
     if not errors:
         print(f"ember train: error: the {nproc}-process run stopped (mpirun exit status {status}); "
               "--debug shows each rank's traceback", file=sys.stderr)
-    return 130 if status in (130, -2) else 2
+    return 2
 
 
 def _relay(source, sink):
