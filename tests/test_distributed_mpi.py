@@ -239,3 +239,13 @@ def test_ctrl_c_on_two_processes_writes_the_record_and_exits_130(tmp_path):
     assert "-----" not in stderr  # Open MPI's report of the stopped job is not shown
     record = json.loads((out / "metrics.json").read_text())
     assert record["stopped"]["reason"] == "interrupted (Ctrl-C)" and record["stopped"]["epochs_completed"] >= 1
+
+
+def test_data_parallel_example_by_hand_and_with_ddp_equals_one_process():
+    done = subprocess.run(mpirun_command(2, [sys.executable, os.path.join(ROOT, "examples", "data_parallel.py")]),
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "2 process(es), 10 steps, batch 32 (16 per process)"
+    for line in lines[1:]:
+        assert float(line.split()[-1]) < 1e-12, line
