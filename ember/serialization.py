@@ -61,22 +61,30 @@ _UMASK = os.umask(0)  # read once (the only way to read it is to set it): the pe
 os.umask(_UMASK)
 
 
-def write_atomically(path, write):
+def write_atomically(path, write, by_path=False):
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``: a crash
     mid-write leaves the previous file as it was.
 
     The temporary name is ``NAME.PID-XXXXXXXX.tmp`` (PID: the writing process), so a file left by a process
     that was killed mid-write can be told from one being written right now (``remove_stray_temporaries``).
-    An OSError without a file name (a full disk while writing) is re-raised naming ``path``.
+    With ``by_path=True``, ``write`` gets the temporary file's path instead, and the name ends in ``path``'s
+    own extension (``NAME.PID-XXXXXXXX.tmp.gif``): for writers that open the file themselves and choose the
+    format by its name (matplotlib's PillowWriter). An OSError without a file name (a full disk while writing)
+    is re-raised naming ``path``.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f"{os.path.basename(path)}.{os.getpid()}-", suffix=".tmp", dir=folder)
+    suffix = ".tmp" + (os.path.splitext(path)[1] if by_path else "")
+    fd, tmp = tempfile.mkstemp(prefix=f"{os.path.basename(path)}.{os.getpid()}-", suffix=suffix, dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
+        if by_path:
+            os.close(fd)
+            write(tmp)
+        else:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; the result is an ordinary new file
         os.replace(tmp, path)
     except BaseException as error:
@@ -89,7 +97,8 @@ def write_atomically(path, write):
 
 # NAME.PID-XXXXXXXX.tmp (write_atomically) and .NAME.PID-XXXXXXXX.part (the dataset downloads' atomic_write):
 # mkstemp's eight random characters are lower-case letters, digits and '_'.
-_STRAY = re.compile(r"^(?:[^.].*\.(?P<pid>\d+)-[a-z0-9_]{8}\.tmp|\..+\.(?P<part_pid>\d+)-[a-z0-9_]{8}\.part)$")
+_STRAY = re.compile(r"^(?:[^.].*\.(?P<pid>\d+)-[a-z0-9_]{8}\.tmp(?:\.[A-Za-z0-9]+)?"
+                    r"|\..+\.(?P<part_pid>\d+)-[a-z0-9_]{8}\.part)$")
 
 
 def _process_alive(pid):
@@ -106,7 +115,7 @@ def remove_stray_temporaries(folder):
     """Delete the temporary files of ``write_atomically`` (and of the dataset downloads' ``atomic_write``) in
     ``folder`` whose writer no longer runs.
 
-    Only names of exactly those shapes (``NAME.PID-XXXXXXXX.tmp``, ``.NAME.PID-XXXXXXXX.part``) written by a
+    Only names of exactly those shapes (``NAME.PID-XXXXXXXX.tmp[.EXT]``, ``.NAME.PID-XXXXXXXX.part``) written by a
     process that is gone are
     removed: a file of another shape is never ours to delete, and a live writer's file is in use.
     Returns the names removed.

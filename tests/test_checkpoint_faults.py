@@ -206,3 +206,21 @@ def test_a_killed_dataset_download_leaves_a_part_file_the_next_write_removes(tmp
     with atomic_write(tmp_path / "labels") as f:
         f.write(b"y")
     assert sorted(os.listdir(tmp_path)) == [".hidden.part", "labels"]
+
+
+def test_write_atomically_by_path_keeps_the_extension_and_its_strays_are_recognised(tmp_path):
+    seen = []
+
+    def write(name):  # a writer that opens the file itself (PIL picks the format by the name)
+        seen.append(name)
+        with open(name, "wb") as f:
+            f.write(b"GIF89a")
+
+    write_atomically(tmp_path / "paths.gif", write, by_path=True)
+    assert (tmp_path / "paths.gif").read_bytes() == b"GIF89a"
+    assert os.path.basename(seen[0]).startswith(f"paths.gif.{os.getpid()}-") and seen[0].endswith(".tmp.gif")
+    assert os.listdir(tmp_path) == ["paths.gif"]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stray = tmp_path / f"paths.gif.{int(dead.stdout)}-abcd_123.tmp.gif"
+    stray.write_bytes(b"x")
+    assert remove_stray_temporaries(tmp_path) == [stray.name]

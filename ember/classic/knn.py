@@ -12,7 +12,7 @@ into folds, train on all folds but one, measure accuracy on the one held out, an
 """
 
 from ..backend import host, xp
-from ..serialization import write_atomically
+from ..tools.figure import save_figure
 from .base import Classifier, accuracy, check_data
 from .distances import METRICS, pairwise_distances
 
@@ -142,7 +142,7 @@ def plot_cross_validation(accuracies, path, title="kNN: cross-validation accurac
     ax.legend()
     fig.tight_layout()
     try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=110))
+        save_figure(fig, path, dpi=110)
     finally:
         plt.close(fig)
     return path

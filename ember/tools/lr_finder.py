@@ -30,6 +30,7 @@ from ..autograd.grad_mode import no_grad
 from ..backend import errstate, xp
 from ..nn.loss import CrossEntropyLoss
 from ..serialization import write_atomically
+from .figure import save_figure
 
 SUGGESTIONS = ("steepest", "minimum")
 
@@ -132,7 +133,7 @@ class LRFinderResult:
         ax.legend()
         fig.tight_layout()
         try:
-            write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100))
+            save_figure(fig, path)
         finally:
             plt.close(fig)
         return path

@@ -2,7 +2,8 @@
 the best epoch marked (needs matplotlib)."""
 
 import math
-import os
+
+from .figure import save_figure
 
 # Which validation metric picks the best epoch, and whether higher is better: the first one logged wins.
 # A language model logs a per-character accuracy too, but its perplexity is the measure it is judged by.
@@ -78,10 +79,10 @@ def plot_history(history, path, title=None, steps=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)  # atomic, like every file Ember writes
+    try:
+        save_figure(fig, path)  # atomic, like every file Ember writes
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..serialization import write_atomically
+from .figure import save_figure
 
 #: The fraction of each range's width (on its own scale) the fine stage searches, around the best trial.
 NARROW = 0.25
@@ -317,7 +318,7 @@ def plot_search(rows, ranges, path, title=None, key="val_accuracy"):
                      f"{setting}", fontsize=10)
     fig.tight_layout()
     try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png"))
+        save_figure(fig, path)
     finally:
         plt.close(fig)
     return path

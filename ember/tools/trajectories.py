@@ -27,13 +27,14 @@ diverges on another: Rosenbrock's curvature near the start is ~1,300, the bowl's
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import optim
 from ..factories import tensor
+from ..serialization import write_atomically
+from .figure import save_figure
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def plot_trajectories(surf, paths, path):
         ax.plot(points[-1, 0], points[-1, 1], "o", color=COLORS[name], markersize=4, zorder=z)
     _legend(ax)
     try:
-        _save_atomically(path, lambda target: fig.savefig(target, format="png"))
+        save_figure(fig, path)
     finally:
         plt.close(fig)
     return path
@@ -298,28 +299,10 @@ def animate_trajectories(surf, paths, path, frames=60, fps=15):
                 writer.grab_frame()
 
     try:
-        _save_atomically(path, grab_all, suffix=".gif")
+        write_atomically(path, grab_all, by_path=True)  # PillowWriter opens the file by its name
     finally:
         plt.close(fig)
     return path
-
-
-def _save_atomically(path, write, suffix=".png"):
-    """``write(temporary path)``, then rename it to ``path``: a crash leaves no half-written picture."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=f".tmp{suffix}", dir=folder)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a picture is as readable as any new file
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def draw(surfaces=None, optimizers=None, steps=None, out="runs/trajectories", gif=True, log=print):

@@ -275,14 +275,21 @@ class Trainer:
         """The loss of the whole global batch (the mean of the processes' equal shares): what the step log
         shows, and a NaN on one process stops every process at the same step rather than leaving the others
         waiting for it."""
-        if not isinstance(self.model, DistributedDataParallel) or self.model.process_group.size() <= 1:
+        group = self._replicas()
+        if group is None:
             return value
-        group = self.model.process_group
         return float(group.all_reduce_array(host.array([value], dtype=host.float64))[0]) / group.size()
 
     def _sum_over_processes(self, meter):
+        group = self._replicas()
+        if group is not None:
+            meter.sum_over(group)
+
+    def _replicas(self):
+        """The process group a DistributedDataParallel model trains over (None for one process)."""
         if isinstance(self.model, DistributedDataParallel) and self.model.process_group.size() > 1:
-            meter.sum_over(self.model.process_group)
+            return self.model.process_group
+        return None
 
     @property
     def _module(self):
